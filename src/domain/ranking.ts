@@ -1,0 +1,181 @@
+/**
+ * Blending candidates from several sources into one ranked, explained list,
+ * then applying the business rules.
+ */
+
+/** Where a candidate came from. */
+export const CANDIDATE_SOURCES = [
+  'model',
+  'covisitation',
+  'category',
+  'trending',
+  'popular',
+] as const;
+export type CandidateSource = (typeof CANDIDATE_SOURCES)[number];
+
+/** One source's vote for one item. Higher scores rank first within a source. */
+export interface Candidate {
+  itemId: string;
+  source: CandidateSource;
+  score: number;
+  /** What the vote rests on: the item the user liked, or the category. */
+  because?: { itemId?: string; category?: string };
+}
+
+export type BlendWeights = Readonly<Record<CandidateSource, number>>;
+
+export const DEFAULT_BLEND_WEIGHTS: BlendWeights = {
+  model: 1,
+  covisitation: 0.8,
+  category: 0.5,
+  trending: 0.3,
+  popular: 0.2,
+};
+
+/**
+ * Sources score on unrelated scales, so each list is normalised by rank:
+ * the item at rank r (from 1) earns weight / (RANK_OFFSET + r). A larger
+ * offset flattens the gap between the top ranks.
+ */
+export const RANK_OFFSET = 10;
+
+export interface Contribution {
+  source: CandidateSource;
+  /** The part of the final score this source gave. */
+  share: number;
+  because?: { itemId?: string; category?: string };
+}
+
+export interface RankedItem {
+  itemId: string;
+  score: number;
+  /** Largest share first. */
+  contributions: Contribution[];
+}
+
+/** What the rules need to know about an item. */
+export interface ItemFacts {
+  categories: readonly string[];
+  available: boolean;
+}
+
+export interface RankingRules {
+  limit: number;
+  /** Items never to return: already seen, disliked or excluded by the caller. */
+  exclude: ReadonlySet<string>;
+  /** When non-empty, keep only items in at least one of these categories. */
+  includeCategories?: readonly string[];
+  /** Drop items in any of these categories. */
+  excludeCategories?: readonly string[];
+  /** At most this many items per category; null or undefined for no cap. */
+  maxPerCategory?: number | null;
+}
+
+/**
+ * Blends the sources' lists, applies the rules and returns at most
+ * `rules.limit` items, best first. Items that `factsOf` does not know, or
+ * that are unavailable, are never returned.
+ */
+export function rankCandidates(
+  lists: readonly (readonly Candidate[])[],
+  weights: BlendWeights,
+  rules: RankingRules,
+  factsOf: (itemId: string) => ItemFacts | undefined,
+): RankedItem[] {
+  const blended = blend(lists, weights);
+  const include = new Set(rules.includeCategories ?? []);
+  const excludeCats = new Set(rules.excludeCategories ?? []);
+  const perCategory = new Map<string, number>();
+  const cap = rules.maxPerCategory ?? Infinity;
+  const result: RankedItem[] = [];
+
+  for (const item of blended) {
+    if (result.length >= rules.limit) break;
+    if (rules.exclude.has(item.itemId)) continue;
+    const facts = factsOf(item.itemId);
+    if (!facts || !facts.available) continue;
+    if (include.size > 0 && !facts.categories.some((c) => include.has(c))) continue;
+    if (facts.categories.some((c) => excludeCats.has(c))) continue;
+    if (facts.categories.some((c) => (perCategory.get(c) ?? 0) >= cap)) continue;
+
+    for (const c of facts.categories) perCategory.set(c, (perCategory.get(c) ?? 0) + 1);
+    result.push(item);
+  }
+  return result;
+}
+
+/** Rank-normalised weighted sum over sources, ties broken by item id. */
+export function blend(
+  lists: readonly (readonly Candidate[])[],
+  weights: BlendWeights,
+): RankedItem[] {
+  const byItem = new Map<string, RankedItem>();
+  for (const list of lists) {
+    const ordered = [...list].sort(byScoreThenId);
+    const seen = new Set<string>();
+    let rank = 0;
+    for (const candidate of ordered) {
+      if (seen.has(candidate.itemId)) continue;
+      seen.add(candidate.itemId);
+      rank += 1;
+      const share = weights[candidate.source] / (RANK_OFFSET + rank);
+      if (!(share > 0)) continue;
+      const entry = byItem.get(candidate.itemId) ?? {
+        itemId: candidate.itemId,
+        score: 0,
+        contributions: [],
+      };
+      entry.score += share;
+      mergeContribution(entry.contributions, candidate, share);
+      byItem.set(candidate.itemId, entry);
+    }
+  }
+  const ranked = [...byItem.values()];
+  for (const item of ranked) item.contributions.sort((a, b) => b.share - a.share);
+  return ranked.sort((a, b) => b.score - a.score || compareIds(a.itemId, b.itemId));
+}
+
+/** Two lists from one source (two anchors, say) add up; the larger keeps its reason. */
+function mergeContribution(into: Contribution[], candidate: Candidate, share: number): void {
+  const existing = into.find((c) => c.source === candidate.source);
+  if (!existing) {
+    into.push({ source: candidate.source, share, because: candidate.because });
+    return;
+  }
+  if (share > existing.share) existing.because = candidate.because;
+  existing.share += share;
+}
+
+function byScoreThenId(a: Candidate, b: Candidate): number {
+  return b.score - a.score || compareIds(a.itemId, b.itemId);
+}
+
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * A sentence a product page can show for one contribution. `titleOf` gives
+ * an item's title when it is known.
+ */
+export function explain(
+  contribution: Contribution,
+  titleOf: (itemId: string) => string | undefined,
+): string {
+  const anchor = contribution.because?.itemId;
+  const category = contribution.because?.category;
+  switch (contribution.source) {
+    case 'model':
+      return 'picked for you from your history';
+    case 'covisitation': {
+      const title = anchor ? titleOf(anchor) : undefined;
+      return title ? `because you liked ${title}` : 'often enjoyed together with items you liked';
+    }
+    case 'category':
+      return category ? `popular in ${category}, which you enjoy` : 'popular in genres you enjoy';
+    case 'trending':
+      return category ? `trending in ${category}` : 'trending now';
+    case 'popular':
+      return category ? `popular in ${category}` : 'popular with everyone';
+  }
+}
