@@ -106,3 +106,5 @@ RETURNS DOUBLE PRECISION LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     ELSE greatest(a, b) + ln(1 + exp(-abs(a - b)))
   END
 $$;
+
+CREATE INDEX items_categories_idx ON items USING GIN (categories);

@@ -1,0 +1,94 @@
+/**
+ * Prometheus metrics. One registry per process, created by the app and
+ * passed to the components that record into it, so tests can start several
+ * apps in one process without their metrics mixing.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly httpRequests = new Counter({
+    name: 'recflow_graphql_operations_total',
+    help: 'GraphQL operations by operation type and outcome',
+    labelNames: ['operation', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly httpLatency = new Histogram({
+    name: 'recflow_graphql_operation_seconds',
+    help: 'GraphQL operation latency',
+    labelNames: ['operation'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly eventsIngested = new Counter({
+    name: 'recflow_events_ingested_total',
+    help: 'Events written to JetStream by the gateway, by answer',
+    labelNames: ['answer'] as const,
+    registers: [this.registry],
+  });
+
+  readonly eventsProcessed = new Counter({
+    name: 'recflow_events_processed_total',
+    help: 'Events handled by the pipeline: applied, duplicate or dead-lettered',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly batchLatency = new Histogram({
+    name: 'recflow_pipeline_batch_seconds',
+    help: 'Time to apply one batch, from fetch to ack',
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly storeRoundTrips = new Counter({
+    name: 'recflow_store_round_trips_total',
+    help: 'Round trips to Redis and PostgreSQL made by feature loading, by store and kind',
+    labelNames: ['store', 'kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly storeFallbacks = new Counter({
+    name: 'recflow_store_fallbacks_total',
+    help: 'Reads served from PostgreSQL because Redis failed',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly circuitState = new Gauge({
+    name: 'recflow_circuit_open',
+    help: '1 while the circuit breaker of a dependency is open',
+    labelNames: ['dependency'] as const,
+    registers: [this.registry],
+  });
+
+  readonly subscriptions = new Gauge({
+    name: 'recflow_subscriptions_active',
+    help: 'Live recommendationsUpdated subscriptions on this gateway',
+    registers: [this.registry],
+  });
+
+  readonly pushes = new Counter({
+    name: 'recflow_subscription_pushes_total',
+    help: 'Refreshed lists pushed to subscribers',
+    registers: [this.registry],
+  });
+
+  readonly recommendationStrategy = new Counter({
+    name: 'recflow_recommendations_total',
+    help: 'Recommendation lists served, by strategy',
+    labelNames: ['strategy'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry, prefix: 'recflow_' });
+    }
+  }
+}

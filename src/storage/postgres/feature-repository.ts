@@ -1,0 +1,370 @@
+/**
+ * PostgreSQL side of the features: applying a batch of events exactly once,
+ * and reading whole feature records back. Every write is one batched
+ * statement per table; every read is one statement per entity kind.
+ */
+import { aggregateBatch, type BatchDeltas, type WeightedInteraction } from '../../domain/aggregate';
+import type { ItemFeatures, PopularityWindow, UserFeatures } from '../../domain/features';
+import type { Db } from './client';
+import {
+  ITEM_RECORDS_SQL,
+  USER_RECORDS_SQL,
+  toItemFeatures,
+  toUserFeatures,
+  type ItemRow,
+  type UserRow,
+} from './records';
+
+/** An event as the pipeline hands it over: validated, weighted, with its stream position. */
+export interface StoredEvent extends WeightedInteraction {
+  streamSeq: number | null;
+}
+
+export interface ItemPairWeight {
+  itemA: string;
+  itemB: string;
+  weight: number;
+}
+
+export interface AppliedBatch {
+  /** Ids of the events whose effects this call applied (the others were already applied). */
+  applied: string[];
+  /** Fresh records of every user and item the batch touched, read inside the transaction. */
+  users: UserFeatures[];
+  items: ItemFeatures[];
+  /** Co-visitation pairs the batch changed, with their new absolute weights. */
+  pairs: ItemPairWeight[];
+}
+
+export interface Neighbour {
+  itemId: string;
+  weight: number;
+}
+
+const POPULARITY_COLUMN: Record<PopularityWindow, string> = {
+  DAY: 'log_day',
+  WEEK: 'log_week',
+  MONTH: 'log_month',
+  ALL_TIME: 'pop_all',
+};
+
+export class FeatureRepository {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * Records the events as processed and applies the effects of those that
+   * were not processed before, all in one transaction. Safe to call again
+   * with the same events: nothing is applied twice, and the fresh records
+   * are returned either way so the caller can refresh the hot copy.
+   */
+  async applyBatch(events: readonly StoredEvent[], covisitWindowMs: number): Promise<AppliedBatch> {
+    const userIds = unique(events.map((e) => e.userId));
+    const itemIds = unique(events.map((e) => e.itemId));
+
+    return this.db.$transaction(async (tx) => {
+      // 1. Serialise per user, so co-visitation sees every earlier event of the user.
+      await tx.$queryRawUnsafe(LOCK_USERS_SQL, userIds);
+
+      // 2. Record the events; only the newly inserted ones apply effects.
+      const inserted = await tx.$queryRawUnsafe<Array<{ event_id: string }>>(
+        INSERT_EVENTS_SQL,
+        ...eventColumns(events),
+      );
+      const fresh = new Set(inserted.map((r) => r.event_id));
+      const newEvents = events.filter((e) => fresh.has(e.eventId));
+
+      let pairs: ItemPairWeight[] = [];
+      if (newEvents.length > 0) {
+        // 3. Fold the new events into deltas and add them, one statement per table.
+        const categories = await this.categoriesOf(tx, unique(newEvents.map((e) => e.itemId)));
+        const deltas = aggregateBatch(newEvents, (id) => categories.get(id) ?? []);
+        await applyDeltas(tx, deltas);
+
+        // 4. Co-visitation against the user's other events, in event time.
+        pairs = await addCovisitation(tx, newEvents, covisitWindowMs);
+      }
+
+      // 5. Read back what the hot copy must now hold.
+      const users = await readUsers(tx, userIds);
+      const items = await readItems(tx, itemIds);
+      return { applied: [...fresh], users: [...users.values()], items: [...items.values()], pairs };
+    });
+  }
+
+  /** Whole user feature records, in one query. Users with no events are absent. */
+  loadUsers(ids: readonly string[]): Promise<Map<string, UserFeatures>> {
+    return readUsers(this.db, ids);
+  }
+
+  /** Whole item records (catalogue and features), in one query. */
+  loadItems(ids: readonly string[]): Promise<Map<string, ItemFeatures>> {
+    return readItems(this.db, ids);
+  }
+
+  /** Each item's strongest co-visitation neighbours, in one query. */
+  async neighbours(itemIds: readonly string[], k: number): Promise<Map<string, Neighbour[]>> {
+    const rows = await this.db.$queryRawUnsafe<Array<{ anchor: string; other: string; weight: number }>>(
+      NEIGHBOURS_SQL,
+      [...itemIds],
+      k,
+    );
+    const result = new Map<string, Neighbour[]>(itemIds.map((id) => [id, []]));
+    for (const row of rows) result.get(row.anchor)?.push({ itemId: row.other, weight: row.weight });
+    return result;
+  }
+
+  /** Top available items of a window, optionally within one category. */
+  async popular(
+    window: PopularityWindow,
+    category: string | null,
+    k: number,
+  ): Promise<Array<{ itemId: string; score: number }>> {
+    const column = POPULARITY_COLUMN[window];
+    const rows = await this.db.$queryRawUnsafe<Array<{ item_id: string; score: number }>>(
+      `SELECT f.item_id, f.${column} AS score
+       FROM item_features f JOIN items i ON i.id = f.item_id
+       WHERE i.available AND f.pop_all > 0 AND f.${column} IS NOT NULL
+         AND ($1::text IS NULL OR i.categories @> ARRAY[$1::text])
+       ORDER BY f.${column} DESC, f.item_id
+       LIMIT $2`,
+      category,
+      k,
+    );
+    return rows.map((r) => ({ itemId: r.item_id, score: Number(r.score) }));
+  }
+
+  private async categoriesOf(tx: Tx, itemIds: string[]): Promise<Map<string, string[]>> {
+    const rows = await tx.$queryRawUnsafe<Array<{ id: string; categories: string[] }>>(
+      'SELECT id, categories FROM items WHERE id = ANY($1::text[])',
+      itemIds,
+    );
+    return new Map(rows.map((r) => [r.id, r.categories]));
+  }
+}
+
+type Tx = Pick<Db, '$queryRawUnsafe' | '$executeRawUnsafe'>;
+
+async function readUsers(db: Tx, ids: readonly string[]): Promise<Map<string, UserFeatures>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.$queryRawUnsafe<UserRow[]>(USER_RECORDS_SQL, [...ids]);
+  return new Map(rows.map((row) => [row.user_id, toUserFeatures(row)]));
+}
+
+async function readItems(db: Tx, ids: readonly string[]): Promise<Map<string, ItemFeatures>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.$queryRawUnsafe<ItemRow[]>(ITEM_RECORDS_SQL, [...ids]);
+  return new Map(rows.map((row) => [row.item_id, toItemFeatures(row)]));
+}
+
+const LOCK_USERS_SQL = `
+SELECT count(pg_advisory_xact_lock(k)) FROM (
+  SELECT DISTINCT hashtextextended(u, 7) AS k FROM unnest($1::text[]) AS u ORDER BY k) s`;
+
+const INSERT_EVENTS_SQL = `
+INSERT INTO events (event_id, user_id, item_id, type, value, weight, occurred_at, context, stream_seq)
+SELECT e.event_id, e.user_id, e.item_id, e.type, e.value, e.weight,
+       to_timestamp(e.at_ms / 1000.0), e.context::jsonb, e.seq
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::float8[],
+            $7::float8[], $8::text[], $9::int8[])
+     AS e(event_id, user_id, item_id, type, value, weight, at_ms, context, seq)
+ORDER BY e.event_id
+ON CONFLICT (event_id) DO NOTHING
+RETURNING event_id`;
+
+function eventColumns(events: readonly StoredEvent[]): unknown[] {
+  return [
+    events.map((e) => e.eventId),
+    events.map((e) => e.userId),
+    events.map((e) => e.itemId),
+    events.map((e) => e.type),
+    events.map((e) => e.value),
+    events.map((e) => e.weight),
+    events.map((e) => e.occurredAt),
+    events.map((e) => (e.context === null ? null : JSON.stringify(e.context))),
+    events.map((e) => (e.streamSeq === null ? null : BigInt(e.streamSeq))),
+  ];
+}
+
+async function applyDeltas(tx: Tx, deltas: BatchDeltas): Promise<void> {
+  const { users, items, userItems, userCategories } = deltas;
+  await tx.$executeRawUnsafe(
+    UPSERT_USER_FEATURES_SQL,
+    users.map((d) => d.userId),
+    users.map((d) => d.events),
+    users.map((d) => d.positives),
+    users.map((d) => d.negatives),
+    users.map((d) => d.firstAt),
+    users.map((d) => d.lastAt),
+  );
+  await tx.$executeRawUnsafe(
+    UPSERT_USER_ITEMS_SQL,
+    userItems.map((d) => d.userId),
+    userItems.map((d) => d.itemId),
+    userItems.map((d) => d.events),
+    userItems.map((d) => d.weightSum),
+    userItems.map((d) => d.logPos),
+    userItems.map((d) => d.logNeg),
+    userItems.map((d) => d.rating),
+    userItems.map((d) => d.ratingAt),
+    userItems.map((d) => d.lastAt),
+    userItems.map((d) => d.lastType),
+    userItems.map((d) => d.lastKey),
+  );
+  if (userCategories.length > 0) {
+    await tx.$executeRawUnsafe(
+      UPSERT_USER_CATEGORIES_SQL,
+      userCategories.map((d) => d.userId),
+      userCategories.map((d) => d.category),
+      userCategories.map((d) => d.events),
+      userCategories.map((d) => d.logPos),
+      userCategories.map((d) => d.logNeg),
+    );
+  }
+  await tx.$executeRawUnsafe(
+    UPSERT_ITEM_FEATURES_SQL,
+    items.map((d) => d.itemId),
+    items.map((d) => d.events),
+    items.map((d) => d.positives),
+    items.map((d) => d.negatives),
+    items.map((d) => d.ratingSum),
+    items.map((d) => d.ratingCount),
+    items.map((d) => d.popAll),
+    items.map((d) => d.logDay),
+    items.map((d) => d.logWeek),
+    items.map((d) => d.logMonth),
+    items.map((d) => d.lastAt),
+  );
+}
+
+const UPSERT_USER_FEATURES_SQL = `
+INSERT INTO user_features AS f (user_id, events, positives, negatives, first_at, last_at)
+SELECT d.user_id, d.events, d.positives, d.negatives,
+       to_timestamp(d.first_ms / 1000.0), to_timestamp(d.last_ms / 1000.0)
+FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::float8[], $6::float8[])
+     AS d(user_id, events, positives, negatives, first_ms, last_ms)
+ON CONFLICT (user_id) DO UPDATE SET
+  events = f.events + EXCLUDED.events,
+  positives = f.positives + EXCLUDED.positives,
+  negatives = f.negatives + EXCLUDED.negatives,
+  first_at = LEAST(f.first_at, EXCLUDED.first_at),
+  last_at = GREATEST(f.last_at, EXCLUDED.last_at),
+  version = f.version + 1`;
+
+const UPSERT_USER_ITEMS_SQL = `
+INSERT INTO user_items AS ui (user_id, item_id, events, weight_sum, log_pos, log_neg,
+                              rating, rating_at, last_at, last_type, last_key)
+SELECT d.user_id, d.item_id, d.events, d.weight_sum, d.log_pos, d.log_neg, d.rating,
+       to_timestamp(d.rating_ms / 1000.0), to_timestamp(d.last_ms / 1000.0), d.last_type, d.last_key
+FROM unnest($1::text[], $2::text[], $3::int[], $4::float8[], $5::float8[], $6::float8[],
+            $7::float8[], $8::float8[], $9::float8[], $10::text[], $11::text[])
+     AS d(user_id, item_id, events, weight_sum, log_pos, log_neg, rating, rating_ms, last_ms,
+          last_type, last_key)
+ON CONFLICT (user_id, item_id) DO UPDATE SET
+  events = ui.events + EXCLUDED.events,
+  weight_sum = ui.weight_sum + EXCLUDED.weight_sum,
+  log_pos = recflow_logaddexp(ui.log_pos, EXCLUDED.log_pos),
+  log_neg = recflow_logaddexp(ui.log_neg, EXCLUDED.log_neg),
+  rating = CASE WHEN EXCLUDED.rating_at IS NULL THEN ui.rating
+                WHEN ui.rating_at IS NULL OR EXCLUDED.rating_at > ui.rating_at
+                  OR (EXCLUDED.rating_at = ui.rating_at AND EXCLUDED.rating > ui.rating)
+                THEN EXCLUDED.rating ELSE ui.rating END,
+  rating_at = GREATEST(ui.rating_at, EXCLUDED.rating_at),
+  last_at = GREATEST(ui.last_at, EXCLUDED.last_at),
+  last_type = CASE WHEN EXCLUDED.last_key > ui.last_key THEN EXCLUDED.last_type ELSE ui.last_type END,
+  last_key = GREATEST(ui.last_key, EXCLUDED.last_key)`;
+
+const UPSERT_USER_CATEGORIES_SQL = `
+INSERT INTO user_categories AS c (user_id, category, events, log_pos, log_neg)
+SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::float8[], $5::float8[])
+ON CONFLICT (user_id, category) DO UPDATE SET
+  events = c.events + EXCLUDED.events,
+  log_pos = recflow_logaddexp(c.log_pos, EXCLUDED.log_pos),
+  log_neg = recflow_logaddexp(c.log_neg, EXCLUDED.log_neg)`;
+
+const UPSERT_ITEM_FEATURES_SQL = `
+INSERT INTO item_features AS f (item_id, events, positives, negatives, rating_sum, rating_count,
+                                pop_all, log_day, log_week, log_month, last_at)
+SELECT d.item_id, d.events, d.positives, d.negatives, d.rating_sum, d.rating_count, d.pop_all,
+       d.log_day, d.log_week, d.log_month, to_timestamp(d.last_ms / 1000.0)
+FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::float8[], $6::int[], $7::float8[],
+            $8::float8[], $9::float8[], $10::float8[], $11::float8[])
+     AS d(item_id, events, positives, negatives, rating_sum, rating_count, pop_all,
+          log_day, log_week, log_month, last_ms)
+ON CONFLICT (item_id) DO UPDATE SET
+  events = f.events + EXCLUDED.events,
+  positives = f.positives + EXCLUDED.positives,
+  negatives = f.negatives + EXCLUDED.negatives,
+  rating_sum = f.rating_sum + EXCLUDED.rating_sum,
+  rating_count = f.rating_count + EXCLUDED.rating_count,
+  pop_all = f.pop_all + EXCLUDED.pop_all,
+  log_day = recflow_logaddexp(f.log_day, EXCLUDED.log_day),
+  log_week = recflow_logaddexp(f.log_week, EXCLUDED.log_week),
+  log_month = recflow_logaddexp(f.log_month, EXCLUDED.log_month),
+  last_at = GREATEST(f.last_at, EXCLUDED.last_at),
+  version = f.version + 1`;
+
+/**
+ * Each new positive event pairs with every other positive event of the same
+ * user within the window, in event time. A pair of two new events counts
+ * once (from the one with the larger id); a pair with an older event counts
+ * when the newer one arrives. So every pair counts exactly once, in any
+ * arrival order, provided one user's batches never run concurrently (the
+ * advisory lock).
+ */
+async function addCovisitation(
+  tx: Tx,
+  events: readonly StoredEvent[],
+  windowMs: number,
+): Promise<ItemPairWeight[]> {
+  const positive = events.filter((e) => e.weight > 0);
+  if (positive.length === 0 || windowMs <= 0) return [];
+  const rows = await tx.$queryRawUnsafe<Array<{ item_a: string; item_b: string; weight: number }>>(
+    COVISITATION_SQL,
+    positive.map((e) => e.eventId),
+    positive.map((e) => e.userId),
+    positive.map((e) => e.itemId),
+    positive.map((e) => e.occurredAt),
+    events.map((e) => e.eventId),
+    windowMs,
+  );
+  return rows.map((r) => ({ itemA: r.item_a, itemB: r.item_b, weight: Number(r.weight) }));
+}
+
+const COVISITATION_SQL = `
+WITH fresh AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[])
+           AS n(event_id, user_id, item_id, at_ms)
+), pairs AS (
+  SELECT LEAST(n.item_id, e.item_id) AS a, GREATEST(n.item_id, e.item_id) AS b, count(*)::int AS c
+  FROM fresh n
+  JOIN events e ON e.user_id = n.user_id
+   AND e.occurred_at BETWEEN to_timestamp((n.at_ms - $6) / 1000.0)
+                         AND to_timestamp((n.at_ms + $6) / 1000.0)
+   AND e.weight > 0
+   AND e.item_id <> n.item_id
+  WHERE NOT (e.event_id = ANY($5::text[]) AND e.event_id >= n.event_id)
+  GROUP BY 1, 2
+)
+INSERT INTO item_pairs AS p (item_a, item_b, weight, events)
+SELECT a, b, c, c FROM pairs ORDER BY a, b
+ON CONFLICT (item_a, item_b) DO UPDATE SET
+  weight = p.weight + EXCLUDED.weight,
+  events = p.events + EXCLUDED.events
+RETURNING item_a, item_b, weight`;
+
+const NEIGHBOURS_SQL = `
+SELECT k.id AS anchor, n.other, n.weight
+FROM unnest($1::text[]) AS k(id)
+CROSS JOIN LATERAL (
+  SELECT other, weight FROM (
+    (SELECT item_b AS other, weight FROM item_pairs WHERE item_a = k.id
+     ORDER BY weight DESC LIMIT $2)
+    UNION ALL
+    (SELECT item_a AS other, weight FROM item_pairs WHERE item_b = k.id
+     ORDER BY weight DESC LIMIT $2)
+  ) both_sides ORDER BY weight DESC, other LIMIT $2
+) n`;
+
+function unique(values: readonly string[]): string[] {
+  return [...new Set(values)].sort();
+}
