@@ -157,7 +157,7 @@ function parseBlendWeights(raw: string): BlendWeights {
       throw new Error(`names unknown source "${name}" (known: ${CANDIDATE_SOURCES.join(', ')})`);
     }
     const weight = Number(value);
-    if (value === undefined || !Number.isFinite(weight) || weight < 0) {
+    if (value === undefined || value === '' || !Number.isFinite(weight) || weight < 0) {
       throw new Error(`weight for ${name} must be a number >= 0`);
     }
     weights[name] = weight;

@@ -58,7 +58,7 @@ export const DEFAULT_EVENT_LIMITS: EventLimits = {
 };
 
 const EARLIEST_EVENT_MS = Date.UTC(1970, 0, 1);
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
 const TYPE_SET: ReadonlySet<string> = new Set(EVENT_TYPES);
 const UTF8 = new TextEncoder();
 

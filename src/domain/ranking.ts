@@ -110,6 +110,7 @@ export function blend(
   weights: BlendWeights,
 ): RankedItem[] {
   const byItem = new Map<string, RankedItem>();
+  const largestShare = new Map<Contribution, number>();
   for (const list of lists) {
     const ordered = [...list].sort(byScoreThenId);
     const seen = new Set<string>();
@@ -126,7 +127,7 @@ export function blend(
         contributions: [],
       };
       entry.score += share;
-      mergeContribution(entry.contributions, candidate, share);
+      mergeContribution(entry.contributions, candidate, share, largestShare);
       byItem.set(candidate.itemId, entry);
     }
   }
@@ -135,14 +136,27 @@ export function blend(
   return ranked.sort((a, b) => b.score - a.score || compareIds(a.itemId, b.itemId));
 }
 
-/** Two lists from one source (two anchors, say) add up; the larger keeps its reason. */
-function mergeContribution(into: Contribution[], candidate: Candidate, share: number): void {
+/**
+ * Two lists from one source (two anchors, say) add up; the largest single
+ * share keeps its reason. `largestShare` remembers that share per contribution.
+ */
+function mergeContribution(
+  into: Contribution[],
+  candidate: Candidate,
+  share: number,
+  largestShare: Map<Contribution, number>,
+): void {
   const existing = into.find((c) => c.source === candidate.source);
   if (!existing) {
-    into.push({ source: candidate.source, share, because: candidate.because });
+    const created = { source: candidate.source, share, because: candidate.because };
+    into.push(created);
+    largestShare.set(created, share);
     return;
   }
-  if (share > existing.share) existing.because = candidate.because;
+  if (share > (largestShare.get(existing) ?? 0)) {
+    existing.because = candidate.because;
+    largestShare.set(existing, share);
+  }
   existing.share += share;
 }
 

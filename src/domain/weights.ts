@@ -50,7 +50,7 @@ export function parseEventWeights(text: string): EventWeights {
   const weights: Record<string, number> = { ...DEFAULT_EVENT_WEIGHTS };
   for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
     const [name, raw] = part.split('=').map((p) => p.trim());
-    if (!(name in DEFAULT_EVENT_WEIGHTS)) {
+    if (!Object.hasOwn(DEFAULT_EVENT_WEIGHTS, name)) {
       throw new Error(`unknown event type "${name}" (RATE is derived from the rating)`);
     }
     const weight = Number(raw);

@@ -57,7 +57,10 @@ export class FeatureRepository {
    * with the same events: nothing is applied twice, and the fresh records
    * are returned either way so the caller can refresh the hot copy.
    */
-  async applyBatch(events: readonly StoredEvent[], covisitWindowMs: number): Promise<AppliedBatch> {
+  async applyBatch(batch: readonly StoredEvent[], covisitWindowMs: number): Promise<AppliedBatch> {
+    // A redelivery can put one event in a batch twice; the first copy counts.
+    const ids = new Set<string>();
+    const events = batch.filter((e) => !ids.has(e.eventId) && ids.add(e.eventId));
     const userIds = unique(events.map((e) => e.userId));
     const itemIds = unique(events.map((e) => e.itemId));
 

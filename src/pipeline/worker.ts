@@ -1,0 +1,301 @@
+/**
+ * The stream pipeline: a durable pull consumer that applies events to the
+ * features exactly once.
+ *
+ * For each batch it (1) decodes and re-validates the messages, sending bad
+ * ones to the dead-letter stream; (2) applies the rest in one PostgreSQL
+ * transaction that also records their ids; (3) refreshes the Redis hot copy
+ * with the values read back; (4) publishes a "features changed" notice per
+ * affected user; and only then (5) acks. A crash anywhere before the ack
+ * redelivers the batch, and step 2 recognises the events already applied.
+ *
+ * Several workers can share the durable consumer; JetStream hands each
+ * message to one of them.
+ */
+import {
+  AckPolicy,
+  type Consumer,
+  type ConsumerMessages,
+  DeliverPolicy,
+  type JsMsg,
+  jetstream,
+  jetstreamManager,
+} from '@nats-io/jetstream';
+import { headers, nanos, type NatsConnection } from '@nats-io/transport-node';
+import type { Config } from '../config/config';
+import { validateEvent } from '../domain/events';
+import { eventWeight } from '../domain/weights';
+import { decodeEvent } from '../ingestion/codec';
+import { streamNames } from '../messaging/connection';
+import { Subjects } from '../messaging/subjects';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+import type { AppliedBatch, FeatureRepository, StoredEvent } from '../storage/postgres/feature-repository';
+import type { HotCopyWriter } from './hot-copy';
+import { backoffMs, isTransient, sleep } from './retry';
+
+/** The worker's lifecycle, read by /ready and the metrics. */
+export type WorkerState = 'starting' | 'running' | 'retrying' | 'draining' | 'stopped';
+
+export interface WorkerHealth {
+  state: WorkerState;
+  lastBatchAt: number | null;
+  processed: number;
+  deadLettered: number;
+  pendingHotCopy: number;
+}
+
+/** In-process tries of a whole batch before its messages are handled one by one. */
+const BATCH_ATTEMPTS = 3;
+
+export interface WorkerDeps {
+  nc: NatsConnection;
+  config: Config;
+  repository: FeatureRepository;
+  hotCopy: HotCopyWriter;
+  log: Logger;
+  metrics: Metrics;
+  /** Test-only fault injection, see README "Testing". Ignored in production. */
+  failpoint?: string;
+}
+
+export class Worker {
+  private state: WorkerState = 'starting';
+  private messages?: ConsumerMessages;
+  private loop?: Promise<void>;
+  private lastBatchAt: number | null = null;
+  private processed = 0;
+  private deadLettered = 0;
+  private readonly subjects: Subjects;
+  private readonly queue: JsMsg[] = [];
+  private wake?: () => void;
+  private space?: () => void;
+  private flushTimer?: NodeJS.Timeout;
+
+  constructor(private readonly deps: WorkerDeps) {
+    this.subjects = new Subjects(deps.config.nats.subjectPrefix);
+  }
+
+  health(): WorkerHealth {
+    return {
+      state: this.state,
+      lastBatchAt: this.lastBatchAt,
+      processed: this.processed,
+      deadLettered: this.deadLettered,
+      pendingHotCopy: this.deps.hotCopy.pending,
+    };
+  }
+
+  /** Creates the durable consumer if needed and starts consuming. */
+  async start(): Promise<void> {
+    const consumer = await this.bindConsumer();
+    const { batchSize } = this.deps.config.pipeline;
+    this.messages = await consumer.consume({ max_messages: batchSize * 2, expires: 10_000 });
+    this.state = 'running';
+    this.flushTimer = setInterval(() => void this.deps.hotCopy.flush(), 2000).unref();
+    this.loop = Promise.all([this.pump(this.messages), this.process()]).then(() => undefined);
+    this.deps.log.info({ consumer: this.deps.config.nats.consumer }, 'worker consuming');
+  }
+
+  /**
+   * Stops pulling, finishes the batch in hand, hands back what was fetched
+   * but not started (nak, so another worker takes it at once), and returns.
+   */
+  async drain(): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'draining') return this.loop;
+    this.state = 'draining';
+    clearInterval(this.flushTimer);
+    await this.messages?.close().catch(() => undefined);
+    this.wake?.();
+    await this.loop;
+    for (const m of this.queue.splice(0)) m.nak();
+    await this.deps.hotCopy.flush();
+    this.state = 'stopped';
+  }
+
+  private async bindConsumer(): Promise<Consumer> {
+    const { nc, config } = this.deps;
+    const stream = streamNames(config.nats).events;
+    const jsm = await jetstreamManager(nc);
+    const settings = {
+      ack_policy: AckPolicy.Explicit,
+      max_deliver: config.pipeline.maxDeliver,
+      ack_wait: nanos(config.pipeline.ackWaitMs),
+      max_ack_pending: Math.max(1000, config.pipeline.batchSize * 4),
+    };
+    try {
+      await jsm.consumers.info(stream, config.nats.consumer);
+      await jsm.consumers.update(stream, config.nats.consumer, settings);
+    } catch {
+      await jsm.consumers.add(stream, {
+        ...settings,
+        durable_name: config.nats.consumer,
+        deliver_policy: DeliverPolicy.All,
+        filter_subject: this.subjects.events,
+      });
+    }
+    return jetstream(nc).consumers.get(stream, config.nats.consumer);
+  }
+
+  /** Moves fetched messages into the local queue, holding back when it is full. */
+  private async pump(messages: ConsumerMessages): Promise<void> {
+    const high = this.deps.config.pipeline.batchSize * 2;
+    for await (const m of messages) {
+      this.queue.push(m);
+      this.wake?.();
+      if (this.queue.length >= high) await new Promise<void>((r) => (this.space = r));
+    }
+    this.wake?.();
+  }
+
+  /** Takes whatever is queued, up to a batch, whenever anything is. */
+  private async process(): Promise<void> {
+    const { batchSize } = this.deps.config.pipeline;
+    while (this.state !== 'draining' || this.queue.length > 0) {
+      if (this.queue.length === 0) {
+        if (this.state === 'draining') break;
+        await new Promise<void>((r) => (this.wake = r));
+        continue;
+      }
+      if (this.state === 'draining') break;
+      const batch = this.queue.splice(0, batchSize);
+      this.space?.();
+      await this.handleBatch(batch);
+    }
+  }
+
+  private async handleBatch(batch: JsMsg[]): Promise<void> {
+    const stop = this.deps.metrics.batchLatency.startTimer();
+    const { valid, invalid } = this.decode(batch);
+    for (const { msg, reason } of invalid) await this.deadLetter(msg, reason);
+
+    if (valid.length > 0) {
+      const applied = await this.applyWithRetry(valid.map((v) => v.event));
+      if (applied) {
+        await this.afterCommit(applied, valid.map((v) => v.event));
+        for (const { msg } of valid) msg.ack();
+        this.count(applied.applied.length, valid.length - applied.applied.length);
+      } else {
+        await this.handleOneByOne(valid);
+      }
+    }
+    this.lastBatchAt = Date.now();
+    stop();
+  }
+
+  private decode(batch: JsMsg[]): {
+    valid: Array<{ msg: JsMsg; event: StoredEvent }>;
+    invalid: Array<{ msg: JsMsg; reason: string }>;
+  } {
+    const { config } = this.deps;
+    const valid: Array<{ msg: JsMsg; event: StoredEvent }> = [];
+    const invalid: Array<{ msg: JsMsg; reason: string }> = [];
+    for (const msg of batch) {
+      try {
+        const raw = decodeEvent(msg.data) as Parameters<typeof validateEvent>[0];
+        const interaction = validateEvent(raw, Date.now(), config.events.limits, 'event');
+        const weight = eventWeight(interaction, config.events.weights, config.events.limits.ratingMax);
+        valid.push({ msg, event: { ...interaction, weight, streamSeq: msg.seq } });
+      } catch (error) {
+        invalid.push({ msg, reason: `invalid event: ${(error as Error).message}` });
+      }
+    }
+    return { valid, invalid };
+  }
+
+  /** Applies a batch, retrying transient failures; undefined when it keeps failing. */
+  private async applyWithRetry(events: StoredEvent[]): Promise<AppliedBatch | undefined> {
+    for (let attempt = 1; attempt <= BATCH_ATTEMPTS; attempt += 1) {
+      try {
+        const applied = await this.deps.repository.applyBatch(
+          events,
+          this.deps.config.pipeline.covisitWindowMs,
+        );
+        if (this.state === 'retrying') this.state = 'running';
+        return applied;
+      } catch (error) {
+        const transient = isTransient(error);
+        this.deps.log.warn({ err: error, attempt, size: events.length, transient }, 'batch failed');
+        if (!transient || attempt === BATCH_ATTEMPTS) break;
+        this.state = this.state === 'draining' ? 'draining' : 'retrying';
+        await sleep(backoffMs(attempt, 200));
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * After a batch kept failing: each message on its own, so one poison event
+   * cannot hold back the others. A message that fails is handed back with a
+   * growing delay, and dead-lettered on its last allowed delivery.
+   */
+  private async handleOneByOne(valid: Array<{ msg: JsMsg; event: StoredEvent }>): Promise<void> {
+    const { maxDeliver } = this.deps.config.pipeline;
+    for (const { msg, event } of valid) {
+      try {
+        const applied = await this.deps.repository.applyBatch(
+          [event],
+          this.deps.config.pipeline.covisitWindowMs,
+        );
+        await this.afterCommit(applied, [event]);
+        msg.ack();
+        this.count(applied.applied.length, 1 - applied.applied.length);
+      } catch (error) {
+        const deliveries = msg.info.deliveryCount;
+        if (deliveries >= maxDeliver) {
+          await this.deadLetter(msg, `failed ${deliveries} times: ${(error as Error).message}`);
+        } else {
+          msg.nak(backoffMs(deliveries, 1000, 60_000));
+        }
+      }
+    }
+  }
+
+  private async afterCommit(applied: AppliedBatch, events: StoredEvent[]): Promise<void> {
+    if (this.deps.failpoint === 'crash-after-commit') {
+      // Simulates a worker that dies between commit and ack.
+      process.kill(process.pid, 'SIGKILL');
+    }
+    await this.deps.hotCopy.write(applied);
+    const fresh = new Set(applied.applied);
+    const changed = new Set(events.filter((e) => fresh.has(e.eventId)).map((e) => e.userId));
+    for (const user of applied.users) {
+      if (!changed.has(user.userId)) continue;
+      const notice = JSON.stringify({ userId: user.userId, version: user.version });
+      try {
+        this.deps.nc.publish(this.subjects.userFeatures(user.userId), notice);
+      } catch (error) {
+        // Subscribers miss one push; the features themselves are committed.
+        this.deps.log.warn({ err: error }, 'features-changed notice not sent');
+      }
+    }
+  }
+
+  /** Moves a message to the dead-letter stream with its reason, then terminates it. */
+  private async deadLetter(msg: JsMsg, reason: string): Promise<void> {
+    const h = headers();
+    h.set('Recflow-Reason', reason.slice(0, 1000));
+    h.set('Recflow-Stream-Seq', String(msg.seq));
+    h.set('Recflow-Deliveries', String(msg.info.deliveryCount));
+    try {
+      await jetstream(this.deps.nc).publish(this.subjects.deadLetters, msg.data, {
+        headers: h,
+        msgID: `dlq-${msg.info.stream}-${msg.seq}`,
+      });
+      msg.term(reason.slice(0, 200));
+      this.deadLettered += 1;
+      this.deps.metrics.eventsProcessed.inc({ result: 'dead_letter' });
+      this.deps.log.warn({ seq: msg.seq, reason }, 'event dead-lettered');
+    } catch (error) {
+      // Never drop it: let JetStream redeliver and try again.
+      this.deps.log.error({ err: error, seq: msg.seq }, 'dead-letter publish failed');
+      msg.nak(5000);
+    }
+  }
+
+  private count(applied: number, duplicates: number): void {
+    this.processed += applied + duplicates;
+    if (applied > 0) this.deps.metrics.eventsProcessed.inc({ result: 'applied' }, applied);
+    if (duplicates > 0) this.deps.metrics.eventsProcessed.inc({ result: 'duplicate' }, duplicates);
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * Redis, the hot copy of the features.
+ *
+ * Layout, under the configured prefix:
+ *   u:<user>            user features, "<version>|<json>"
+ *   i:<item>            item record (catalogue and features), same encoding
+ *   pop:<WINDOW>[:c:<category>]   sorted set of item -> popularity score
+ *   nb:<item>           sorted set of co-visited item -> pair weight
+ *
+ * Every write is idempotent: records are replaced only by a higher version
+ * (a Lua check), and sorted-set scores only grow (ZADD GT). So a late or
+ * repeated write after a crash can never move the hot copy backwards.
+ *
+ * A sorted set that was filled from PostgreSQL carries the member FILLED
+ * with score +inf. A set without it may hold only what the pipeline wrote
+ * since Redis last restarted, so readers treat it as a miss and refill it.
+ */
+import type { ItemFeatures, PopularityWindow, UserFeatures } from '../../domain/features';
+import { POPULARITY_WINDOWS, popularityScore } from '../../domain/features';
+import type { ItemPairWeight } from '../postgres/feature-repository';
+import type { RedisClient } from './client';
+
+/** Marks a sorted set as complete; ids can never contain control characters. */
+export const FILLED = '\u0000';
+
+const RECORD_TTL_SECONDS = 7 * 86_400;
+
+const SET_IF_NEWER = `
+local current = redis.call('GET', KEYS[1])
+if current then
+  local version = tonumber(string.match(current, '^(%d+)|'))
+  if version and version >= tonumber(ARGV[1]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+return 1`;
+
+export interface ScoredId {
+  itemId: string;
+  score: number;
+}
+
+/** What a sorted-set read found: its entries, or a miss that needs a refill. */
+export type ZsetRead = { filled: true; entries: ScoredId[] } | { filled: false };
+
+import type { Result } from 'ioredis';
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    recflowSetIfNewer(key: string, version: number, value: string, ttl: number): Result<number, Context>;
+  }
+}
+
+export class HotStore {
+  constructor(
+    private readonly redis: RedisClient,
+    readonly prefix: string,
+  ) {
+    redis.defineCommand('recflowSetIfNewer', { numberOfKeys: 1, lua: SET_IF_NEWER });
+  }
+
+  userKey(userId: string): string {
+    return `${this.prefix}u:${userId}`;
+  }
+
+  itemKey(itemId: string): string {
+    return `${this.prefix}i:${itemId}`;
+  }
+
+  popularityKey(window: PopularityWindow, category: string | null = null): string {
+    return category === null ? `${this.prefix}pop:${window}` : `${this.prefix}pop:${window}:c:${category}`;
+  }
+
+  neighboursKey(itemId: string): string {
+    return `${this.prefix}nb:${itemId}`;
+  }
+
+  // ---- reads: one round trip each ----
+
+  async getUsers(ids: readonly string[]): Promise<Array<UserFeatures | undefined>> {
+    if (ids.length === 0) return [];
+    const values = await this.redis.mget(...ids.map((id) => this.userKey(id)));
+    return values.map((v) => decode<UserFeatures>(v));
+  }
+
+  async getItems(ids: readonly string[]): Promise<Array<ItemFeatures | undefined>> {
+    if (ids.length === 0) return [];
+    const values = await this.redis.mget(...ids.map((id) => this.itemKey(id)));
+    return values.map((v) => decode<ItemFeatures>(v));
+  }
+
+  /** The top `count` entries of each sorted set, in one pipelined round trip. */
+  async getTop(keys: readonly string[], count: number): Promise<ZsetRead[]> {
+    if (keys.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const key of keys) pipeline.zrange(key, 0, count, 'REV', 'WITHSCORES');
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.map(([error, reply]) => {
+      if (error) throw error;
+      return parseTop(reply as string[]);
+    });
+  }
+
+  // ---- writes: pipelined, idempotent ----
+
+  async writeRecords(users: readonly UserFeatures[], items: readonly ItemFeatures[]): Promise<void> {
+    if (users.length === 0 && items.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const user of users) {
+      pipeline.recflowSetIfNewer(this.userKey(user.userId), user.version, encode(user), RECORD_TTL_SECONDS);
+    }
+    for (const item of items) {
+      pipeline.recflowSetIfNewer(this.itemKey(item.itemId), item.version, encode(item), RECORD_TTL_SECONDS);
+      this.queuePopularity(pipeline, item);
+    }
+    await execOrThrow(pipeline);
+  }
+
+  /** Writes pair weights to both items' neighbour sets and trims them to `keep`. */
+  async writeNeighbours(pairs: readonly ItemPairWeight[], keep: number): Promise<void> {
+    if (pairs.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    const touched = new Set<string>();
+    for (const pair of pairs) {
+      pipeline.zadd(this.neighboursKey(pair.itemA), 'GT', pair.weight, pair.itemB);
+      pipeline.zadd(this.neighboursKey(pair.itemB), 'GT', pair.weight, pair.itemA);
+      touched.add(pair.itemA);
+      touched.add(pair.itemB);
+    }
+    // Keep the sentinel (+inf) and the `keep` heaviest neighbours.
+    for (const itemId of touched) pipeline.zremrangebyrank(this.neighboursKey(itemId), 0, -(keep + 2));
+    await execOrThrow(pipeline);
+  }
+
+  /** Replaces a missing or incomplete sorted set's top with PostgreSQL's answer. */
+  async fillTop(key: string, entries: readonly ScoredId[]): Promise<void> {
+    const pipeline = this.redis.pipeline();
+    const args: Array<string | number> = ['+inf', FILLED];
+    for (const entry of entries) args.push(entry.score, entry.itemId);
+    pipeline.zadd(key, 'GT', ...args);
+    await execOrThrow(pipeline);
+  }
+
+  /** Drops an item from every popularity set it is in (it became unavailable). */
+  async forgetPopularity(items: readonly ItemFeatures[]): Promise<void> {
+    const pipeline = this.redis.pipeline();
+    for (const item of items) {
+      for (const window of POPULARITY_WINDOWS) {
+        pipeline.zrem(this.popularityKey(window), item.itemId);
+        for (const c of item.categories) pipeline.zrem(this.popularityKey(window, c), item.itemId);
+      }
+    }
+    await execOrThrow(pipeline);
+  }
+
+  private queuePopularity(pipeline: ReturnType<RedisClient['pipeline']>, item: ItemFeatures): void {
+    if (!item.available) return;
+    for (const window of POPULARITY_WINDOWS) {
+      const score = popularityScore(item, window);
+      if (score === null) continue;
+      pipeline.zadd(this.popularityKey(window), 'GT', score, item.itemId);
+      for (const c of item.categories) pipeline.zadd(this.popularityKey(window, c), 'GT', score, item.itemId);
+    }
+  }
+}
+
+export function encode(record: { version: number }): string {
+  return `${record.version}|${JSON.stringify(record)}`;
+}
+
+export function decode<T>(value: string | null): T | undefined {
+  if (value === null) return undefined;
+  const bar = value.indexOf('|');
+  return bar < 0 ? undefined : (JSON.parse(value.slice(bar + 1)) as T);
+}
+
+function parseTop(flat: string[]): ZsetRead {
+  if (flat.length === 0 || flat[0] !== FILLED) return { filled: false };
+  const entries: ScoredId[] = [];
+  for (let i = 2; i < flat.length; i += 2) entries.push({ itemId: flat[i], score: Number(flat[i + 1]) });
+  return { filled: true, entries };
+}
+
+async function execOrThrow(pipeline: ReturnType<RedisClient['pipeline']>): Promise<void> {
+  const replies = (await pipeline.exec()) ?? [];
+  const failed = replies.find(([error]) => error);
+  if (failed) throw failed[0];
+}
