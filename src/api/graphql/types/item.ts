@@ -1,0 +1,76 @@
+import { GraphQLJSONObject } from 'graphql-scalars';
+import { Field, Float, GraphQLISODateTime, ID, Int, ObjectType } from 'type-graphql';
+import { HALF_LIFE_MS, decayedValue } from '../../../domain/decay';
+import type { ItemFeatures } from '../../../domain/features';
+
+@ObjectType({ description: 'Counters and popularity of an item.' })
+export class ItemStats {
+  @Field(() => Int)
+  events!: number;
+
+  @Field(() => Int, { description: 'Events with positive weight (interest).' })
+  positives!: number;
+
+  @Field(() => Int, { description: 'Events with negative weight (dislikes, skips, low ratings).' })
+  negatives!: number;
+
+  @Field(() => Int)
+  ratingCount!: number;
+
+  @Field(() => Float, { nullable: true })
+  averageRating!: number | null;
+
+  @Field(() => Float, { description: 'Undecayed sum of positive weights.' })
+  popularity!: number;
+
+  @Field(() => Float, { description: 'Positive weight decayed with a one-day half-life, as of now.' })
+  trendingScore!: number;
+
+  @Field(() => GraphQLISODateTime, { nullable: true })
+  lastEventAt!: Date | null;
+}
+
+@ObjectType({ description: 'A catalogue item with its features.' })
+export class Item {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String)
+  title!: string;
+
+  @Field(() => [String])
+  categories!: string[];
+
+  @Field(() => GraphQLJSONObject)
+  attributes!: Record<string, unknown>;
+
+  @Field(() => Boolean, { description: 'False for unavailable items and for items the catalogue does not know.' })
+  available!: boolean;
+
+  @Field(() => Boolean, { description: 'False when events name the item but the catalogue has no entry.' })
+  inCatalogue!: boolean;
+
+  @Field(() => ItemStats)
+  stats!: ItemStats;
+}
+
+export function toItem(record: ItemFeatures, now = Date.now()): Item {
+  return {
+    id: record.itemId,
+    title: record.title,
+    categories: record.categories,
+    attributes: record.attributes,
+    available: record.available,
+    inCatalogue: record.known,
+    stats: {
+      events: record.events,
+      positives: record.positives,
+      negatives: record.negatives,
+      ratingCount: record.ratingCount,
+      averageRating: record.ratingCount > 0 ? record.ratingSum / record.ratingCount : null,
+      popularity: record.popAll,
+      trendingScore: decayedValue(record.logDay, now, HALF_LIFE_MS.day),
+      lastEventAt: record.lastAt === null ? null : new Date(record.lastAt),
+    },
+  };
+}

@@ -1,0 +1,78 @@
+import { GraphQLJSONObject } from 'graphql-scalars';
+import { Field, Float, GraphQLISODateTime, ID, Int, ObjectType } from 'type-graphql';
+import type { EventType } from '../../../domain/events';
+import { EventTypeEnum } from './enums';
+import { Item } from './item';
+
+@ObjectType({ description: 'How much the user leans towards a category.' })
+export class CategoryAffinity {
+  @Field(() => String)
+  category!: string;
+
+  @Field(() => Float, {
+    description:
+      'Recency-weighted net interest (30-day half-life) as of the user\'s last event; ' +
+      'negative means aversion. Comparable within one user.',
+  })
+  affinity!: number;
+
+  @Field(() => Int)
+  events!: number;
+}
+
+@ObjectType({ description: 'One of the user\'s latest interactions.' })
+export class RecentInteraction {
+  @Field(() => ID)
+  itemId!: string;
+
+  @Field(() => Item, { nullable: true, description: 'Resolved in one batch for all interactions.' })
+  item?: Item | null;
+
+  @Field(() => EventTypeEnum)
+  type!: EventType;
+
+  @Field(() => Number, { nullable: true })
+  value!: number | null;
+
+  @Field(() => GraphQLISODateTime)
+  occurredAt!: Date;
+}
+
+@ObjectType({ description: 'Features the pipeline keeps for a user.' })
+export class UserFeatureSet {
+  @Field(() => Int)
+  events!: number;
+
+  @Field(() => Int)
+  positives!: number;
+
+  @Field(() => Int)
+  negatives!: number;
+
+  @Field(() => GraphQLISODateTime)
+  firstEventAt!: Date;
+
+  @Field(() => GraphQLISODateTime)
+  lastEventAt!: Date;
+
+  @Field(() => [CategoryAffinity], { description: 'Strongest first.' })
+  categoryAffinities!: CategoryAffinity[];
+
+  @Field(() => [RecentInteraction], { description: 'Newest first, up to 20.' })
+  recentInteractions!: RecentInteraction[];
+
+  @Field(() => Int, { description: 'Items with net positive interest.' })
+  likedItemCount!: number;
+}
+
+@ObjectType({ description: 'A user: profile and features.' })
+export class User {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => GraphQLJSONObject, { description: 'From upsertUsers; empty when none was given.' })
+  attributes!: Record<string, unknown>;
+
+  @Field(() => UserFeatureSet, { nullable: true, description: 'Null until the user\'s first event is processed.' })
+  features!: UserFeatureSet | null;
+}

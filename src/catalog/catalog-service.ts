@@ -1,0 +1,29 @@
+/**
+ * Catalogue use cases: validate, store durably, then refresh the hot copy
+ * so availability changes reach recommendations at once.
+ */
+import type { HotCopyWriter } from '../pipeline/hot-copy';
+import type { CatalogRepository, UpsertCounts } from '../storage/postgres/catalog-repository';
+import type { FeatureRepository } from '../storage/postgres/feature-repository';
+import { type ItemUpsert, type UserUpsert, validateItems, validateUsers } from './validation';
+
+export class CatalogService {
+  constructor(
+    private readonly catalog: CatalogRepository,
+    private readonly features: FeatureRepository,
+    private readonly hotCopy: HotCopyWriter,
+  ) {}
+
+  async upsertItems(inputs: readonly ItemUpsert[]): Promise<UpsertCounts> {
+    const items = validateItems(inputs);
+    const counts = await this.catalog.upsertItems(items);
+    const records = await this.features.loadItems(items.map((i) => i.id));
+    // A failed write stays queued and is retried; readers check availability per item.
+    await this.hotCopy.write({ users: [], items: [...records.values()], pairs: [] });
+    return counts;
+  }
+
+  upsertUsers(inputs: readonly UserUpsert[]): Promise<UpsertCounts> {
+    return this.catalog.upsertUsers(validateUsers(inputs));
+  }
+}

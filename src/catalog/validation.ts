@@ -1,0 +1,96 @@
+/**
+ * Validation of catalogue input: items and user profiles.
+ */
+import { ErrorCode, InvalidInputError, RecflowError } from '../domain/errors';
+import { DEFAULT_EVENT_LIMITS, validateId } from '../domain/events';
+
+export interface ItemUpsert {
+  id: string;
+  title?: string | null;
+  categories?: string[] | null;
+  attributes?: Record<string, unknown> | null;
+  available?: boolean | null;
+}
+
+export interface UserUpsert {
+  id: string;
+  attributes?: Record<string, unknown> | null;
+}
+
+export const CATALOGUE_LIMITS = {
+  maxBatch: 1000,
+  maxTitle: 500,
+  maxCategories: 50,
+  maxCategoryLength: 100,
+  maxAttributesBytes: 16 * 1024,
+};
+
+const UTF8 = new TextEncoder();
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+
+export function validateItems(inputs: readonly ItemUpsert[], field = 'inputs'): ItemUpsert[] {
+  checkBatch(inputs, field);
+  return inputs.map((input, i) => {
+    const at = `${field}[${i}]`;
+    const id = validateId(input.id, `${at}.id`, DEFAULT_EVENT_LIMITS);
+    if (input.title != null && input.title.length > CATALOGUE_LIMITS.maxTitle) {
+      throw new InvalidInputError(`${at}.title`, `${at}.title is longer than ${CATALOGUE_LIMITS.maxTitle} characters`);
+    }
+    const categories = input.categories == null ? input.categories : validateCategories(input.categories, `${at}.categories`);
+    const attributes = validateAttributes(input.attributes, `${at}.attributes`);
+    return { id, title: input.title, categories, attributes, available: input.available };
+  });
+}
+
+export function validateUsers(inputs: readonly UserUpsert[], field = 'inputs'): UserUpsert[] {
+  checkBatch(inputs, field);
+  return inputs.map((input, i) => ({
+    id: validateId(input.id, `${field}[${i}].id`, DEFAULT_EVENT_LIMITS),
+    attributes: validateAttributes(input.attributes, `${field}[${i}].attributes`),
+  }));
+}
+
+function checkBatch(inputs: readonly { id: string }[], field: string): void {
+  if (inputs.length > CATALOGUE_LIMITS.maxBatch) {
+    throw new RecflowError(
+      ErrorCode.BATCH_TOO_LARGE,
+      `${field} holds ${inputs.length} entries; the maximum is ${CATALOGUE_LIMITS.maxBatch}`,
+      { field, max: CATALOGUE_LIMITS.maxBatch },
+    );
+  }
+  const seen = new Set<string>();
+  inputs.forEach((input, i) => {
+    if (seen.has(input.id)) throw new InvalidInputError(`${field}[${i}].id`, `${field}[${i}].id repeats id "${input.id}"`);
+    seen.add(input.id);
+  });
+}
+
+function validateCategories(categories: string[], field: string): string[] {
+  if (categories.length > CATALOGUE_LIMITS.maxCategories) {
+    throw new InvalidInputError(field, `${field} holds more than ${CATALOGUE_LIMITS.maxCategories} categories`);
+  }
+  for (const c of categories) {
+    if (c.length === 0 || c.length > CATALOGUE_LIMITS.maxCategoryLength || CONTROL_CHARS.test(c)) {
+      throw new InvalidInputError(
+        field,
+        `${field} entries must be 1-${CATALOGUE_LIMITS.maxCategoryLength} characters without control characters`,
+      );
+    }
+  }
+  return [...new Set(categories)];
+}
+
+function validateAttributes(
+  attributes: Record<string, unknown> | null | undefined,
+  field: string,
+): Record<string, unknown> | null | undefined {
+  if (attributes == null) return attributes;
+  if (typeof attributes !== 'object' || Array.isArray(attributes)) {
+    throw new InvalidInputError(field, `${field} must be a JSON object`);
+  }
+  const bytes = UTF8.encode(JSON.stringify(attributes)).length;
+  if (bytes > CATALOGUE_LIMITS.maxAttributesBytes) {
+    throw new InvalidInputError(field, `${field} is ${bytes} bytes; the limit is ${CATALOGUE_LIMITS.maxAttributesBytes}`);
+  }
+  return attributes;
+}

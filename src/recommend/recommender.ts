@@ -1,0 +1,302 @@
+/**
+ * The recommendation use cases: personalised lists, similar items and
+ * popular items. Gathers candidates from the sources, loads what ranking
+ * needs through the per-request loaders, and lets the domain rank.
+ *
+ * A source that fails is skipped and the list says so (strategy
+ * POPULARITY_FALLBACK when nothing personal was left); only when even
+ * popularity cannot be read does the call fail, with SERVICE_UNAVAILABLE.
+ */
+import { affinityAt } from '../domain/affinity';
+import { ErrorCode, RecflowError } from '../domain/errors';
+import type { ItemFeatures, PopularityWindow, UserFeatures } from '../domain/features';
+import {
+  type BlendWeights,
+  type Candidate,
+  type CandidateSource,
+  type RankedItem,
+  explain,
+  rankCandidates,
+} from '../domain/ranking';
+import type { Logger } from '../observability/logger';
+import { type FeatureLoaders, popularKey } from '../storage/feature-store';
+
+export type Strategy = 'PERSONALIZED' | 'COLD_START' | 'POPULARITY_FALLBACK';
+
+export interface RecommendationFilter {
+  includeCategories?: readonly string[] | null;
+  excludeCategories?: readonly string[] | null;
+  excludeItemIds?: readonly string[] | null;
+  /** Also return items the user already interacted with. Default false. */
+  includeSeen?: boolean | null;
+  /** At most this many items per category. */
+  maxPerCategory?: number | null;
+}
+
+export interface RecommendedItem {
+  item: ItemFeatures;
+  score: number;
+  reasons: string[];
+  sources: CandidateSource[];
+}
+
+export interface RecommendationList {
+  userId: string;
+  strategy: Strategy;
+  computedAt: Date;
+  items: RecommendedItem[];
+  /** Sources that failed and were skipped. */
+  degradedSources: CandidateSource[];
+}
+
+/** Anchors for co-visitation: the user's latest liked items. */
+const ANCHORS = 10;
+/** Categories whose popular items the user gets as candidates. */
+const TOP_CATEGORIES = 3;
+
+export class Recommender {
+  constructor(
+    private readonly weights: BlendWeights,
+    private readonly log: Logger,
+  ) {}
+
+  async recommend(
+    loaders: FeatureLoaders,
+    userId: string,
+    limit: number,
+    filter: RecommendationFilter = {},
+  ): Promise<RecommendationList> {
+    const computedAt = new Date();
+    const degraded: CandidateSource[] = [];
+    const user = (await this.optional('user', degraded, () => loaders.users.load(userId))) ?? null;
+
+    // 1. Gather each source's candidates concurrently (one round trip per kind).
+    const sources = await Promise.all([
+      user ? this.covisitation(loaders, user, degraded) : [],
+      user ? this.categoryFavourites(loaders, user, degraded) : [],
+      this.popularList(loaders, 'trending', 'DAY', null, degraded),
+      this.popularList(loaders, 'popular', 'ALL_TIME', null, degraded),
+      ...(filter.includeCategories ?? []).map((c) =>
+        this.popularList(loaders, 'popular', 'ALL_TIME', c, degraded),
+      ),
+    ]);
+    if (degraded.includes('popular') && sources.every((s) => s.length === 0)) {
+      throw degradedError(degraded);
+    }
+
+    // 2. Load every candidate and anchor item in one batch.
+    const ids = new Set<string>();
+    for (const list of sources) for (const c of list) {
+      ids.add(c.itemId);
+      if (c.because?.itemId) ids.add(c.because.itemId);
+    }
+    const items = await this.loadItems(loaders, [...ids]);
+
+    // 3. Rank with the business rules.
+    const exclude = new Set<string>(filter.excludeItemIds ?? []);
+    if (user) {
+      for (const id of user.disliked) exclude.add(id);
+      if (!filter.includeSeen) for (const id of user.liked) exclude.add(id);
+    }
+    const ranked = rankCandidates(
+      sources,
+      this.weights,
+      {
+        limit,
+        exclude,
+        includeCategories: filter.includeCategories ?? undefined,
+        excludeCategories: filter.excludeCategories ?? undefined,
+        maxPerCategory: filter.maxPerCategory ?? null,
+      },
+      (id) => items.get(id),
+    );
+
+    return {
+      userId,
+      computedAt,
+      strategy: strategyOf(user, sources[0].length + sources[1].length, degraded),
+      items: this.present(ranked, items),
+      degradedSources: degraded,
+    };
+  }
+
+  /** Items often liked together with `itemId`, topped up with its category's popular items. */
+  async similar(loaders: FeatureLoaders, itemId: string, limit: number): Promise<RecommendedItem[]> {
+    const degraded: CandidateSource[] = [];
+    const anchor = await loaders.items.load(itemId);
+    if (!anchor) return [];
+    const neighbours = await this.optional('covisitation', degraded, () => loaders.neighbours.load(itemId));
+    const covisited: Candidate[] = (neighbours ?? []).map((n) => ({
+      itemId: n.itemId,
+      source: 'covisitation',
+      score: n.score,
+      because: { itemId },
+    }));
+    const category = anchor.categories[0] ?? null;
+    const fallback = await this.popularList(loaders, 'popular', 'ALL_TIME', category, degraded);
+    const items = await this.loadItems(loaders, [...covisited, ...fallback].map((c) => c.itemId).concat(itemId));
+    const ranked = rankCandidates(
+      [covisited, fallback],
+      { ...this.weights, covisitation: 1, popular: 0.05 },
+      { limit, exclude: new Set([itemId]) },
+      (id) => items.get(id),
+    );
+    return this.present(ranked, items);
+  }
+
+  async popular(
+    loaders: FeatureLoaders,
+    window: PopularityWindow,
+    category: string | null,
+    limit: number,
+  ): Promise<RecommendedItem[]> {
+    const source: CandidateSource = window === 'DAY' ? 'trending' : 'popular';
+    const list = (await loaders.popular.load(popularKey(window, category))).map(
+      (e): Candidate => ({ itemId: e.itemId, source, score: e.score, because: category ? { category } : undefined }),
+    );
+    const items = await this.loadItems(loaders, list.map((c) => c.itemId));
+    const ranked = rankCandidates([list], { ...this.weights, [source]: 1 }, { limit, exclude: new Set() }, (id) =>
+      items.get(id),
+    );
+    return this.present(ranked, items);
+  }
+
+  private async covisitation(
+    loaders: FeatureLoaders,
+    user: UserFeatures,
+    degraded: CandidateSource[],
+  ): Promise<Candidate[]> {
+    const liked = new Set(user.liked);
+    const anchors = [...new Set(user.recent.filter((r) => liked.has(r.itemId)).map((r) => r.itemId))].slice(0, ANCHORS);
+    if (anchors.length === 0) return [];
+    const lists = await this.optional('covisitation', degraded, () => loaders.neighbours.loadMany(anchors));
+    if (!lists) return [];
+    const candidates: Candidate[] = [];
+    lists.forEach((list, i) => {
+      if (list instanceof Error) return;
+      // Later anchors are older interactions and count a little less.
+      const recency = 1 / (1 + i * 0.1);
+      for (const n of list) {
+        candidates.push({ itemId: n.itemId, source: 'covisitation', score: n.score * recency, because: { itemId: anchors[i] } });
+      }
+    });
+    return sumBySource(candidates);
+  }
+
+  private async categoryFavourites(
+    loaders: FeatureLoaders,
+    user: UserFeatures,
+    degraded: CandidateSource[],
+  ): Promise<Candidate[]> {
+    const favourites = user.categories
+      .filter((c) => affinityAt(c, user.lastAt) > 0)
+      .slice(0, TOP_CATEGORIES)
+      .map((c) => c.category);
+    if (favourites.length === 0) return [];
+    const lists = await this.optional('category', degraded, () =>
+      loaders.popular.loadMany(favourites.map((c) => popularKey('MONTH', c))),
+    );
+    if (!lists) return [];
+    const candidates: Candidate[] = [];
+    lists.forEach((list, i) => {
+      if (list instanceof Error) return;
+      const preference = 1 / (1 + i);
+      list.forEach((entry, rank) =>
+        candidates.push({
+          itemId: entry.itemId,
+          source: 'category',
+          score: preference / (1 + rank),
+          because: { category: favourites[i] },
+        }),
+      );
+    });
+    return candidates;
+  }
+
+  private async popularList(
+    loaders: FeatureLoaders,
+    source: 'trending' | 'popular',
+    window: PopularityWindow,
+    category: string | null,
+    degraded: CandidateSource[],
+  ): Promise<Candidate[]> {
+    const list = await this.optional(source, degraded, () => loaders.popular.load(popularKey(window, category)));
+    return (list ?? []).map((e) => ({
+      itemId: e.itemId,
+      source,
+      score: e.score,
+      because: category ? { category } : undefined,
+    }));
+  }
+
+  private async loadItems(loaders: FeatureLoaders, ids: string[]): Promise<Map<string, ItemFeatures>> {
+    const loaded = await loaders.items.loadMany(ids);
+    const items = new Map<string, ItemFeatures>();
+    loaded.forEach((item, i) => {
+      if (item instanceof Error) throw item;
+      if (item) items.set(ids[i], item);
+    });
+    return items;
+  }
+
+  private present(ranked: RankedItem[], items: Map<string, ItemFeatures>): RecommendedItem[] {
+    const titleOf = (id: string) => items.get(id)?.title || undefined;
+    return ranked.map((r) => ({
+      item: items.get(r.itemId) as ItemFeatures,
+      score: r.score,
+      reasons: [...new Set(r.contributions.map((c) => explain(c, titleOf)))],
+      sources: r.contributions.map((c) => c.source),
+    }));
+  }
+
+  /** Runs one source; on failure records it as degraded and yields undefined. */
+  private async optional<T>(
+    source: CandidateSource | 'user',
+    degraded: CandidateSource[],
+    load: () => Promise<T>,
+  ): Promise<T | undefined> {
+    try {
+      return await load();
+    } catch (error) {
+      const name: CandidateSource = source === 'user' ? 'covisitation' : source;
+      if (!degraded.includes(name)) degraded.push(name);
+      this.log.warn({ err: error, source }, 'candidate source failed; degrading');
+      return undefined;
+    }
+  }
+}
+
+/**
+ * PERSONALIZED when the user's own sources produced candidates; COLD_START
+ * for a user with no usable history; POPULARITY_FALLBACK when personal
+ * sources (or the user's features) could not be read.
+ */
+function strategyOf(
+  user: UserFeatures | null,
+  personalCandidates: number,
+  degraded: readonly CandidateSource[],
+): Strategy {
+  if (degraded.includes('covisitation') || degraded.includes('category')) return 'POPULARITY_FALLBACK';
+  if (user === null || personalCandidates === 0) return 'COLD_START';
+  return 'PERSONALIZED';
+}
+
+/** One source's candidates for the same item add up (several anchors agree). */
+function sumBySource(candidates: Candidate[]): Candidate[] {
+  const byItem = new Map<string, Candidate>();
+  for (const c of candidates) {
+    const existing = byItem.get(c.itemId);
+    if (!existing) byItem.set(c.itemId, { ...c });
+    else {
+      if (c.score > existing.score) existing.because = c.because;
+      existing.score += c.score;
+    }
+  }
+  return [...byItem.values()];
+}
+
+function degradedError(degraded: CandidateSource[]): Error {
+  return new RecflowError(ErrorCode.SERVICE_UNAVAILABLE, 'no candidate source is available; retry later', {
+    degraded,
+  });
+}

@@ -1,0 +1,182 @@
+/**
+ * Feature loading for request handlers: Redis first, PostgreSQL for the
+ * misses, refilling Redis with what PostgreSQL returned.
+ *
+ * `loaders()` makes a fresh set of DataLoaders. Make one set per request and
+ * per subscription push, never shared across users: a loader caches what it
+ * loaded, and a cache kept across events would serve stale features.
+ *
+ * Costs, per batch of keys: one Redis round trip per entity kind (MGET, or
+ * one pipeline of ZRANGEs), and at most one PostgreSQL query for the misses
+ * of that kind. When Redis fails, its circuit opens and every read goes
+ * straight to PostgreSQL until a trial call succeeds.
+ */
+import DataLoader from 'dataloader';
+import { ErrorCode, RecflowError } from '../domain/errors';
+import type { ItemFeatures, PopularityWindow, UserFeatures } from '../domain/features';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+import { CircuitBreaker } from '../resilience/circuit-breaker';
+import type { FeatureRepository } from './postgres/feature-repository';
+import type { HotStore, ScoredId, ZsetRead } from './redis/hot-store';
+
+export interface FeatureLoaders {
+  users: DataLoader<string, UserFeatures | null>;
+  items: DataLoader<string, ItemFeatures | null>;
+  /** Co-visitation neighbours of an item, heaviest first. */
+  neighbours: DataLoader<string, ScoredId[]>;
+  /** Popular items of a window and optional category; see popularKey(). */
+  popular: DataLoader<string, ScoredId[]>;
+}
+
+/** How many entries a candidate list holds. */
+export const POPULAR_DEPTH = 500;
+
+export function popularKey(window: PopularityWindow, category: string | null): string {
+  return category === null ? window : `${window}\u0000${category}`;
+}
+
+function parsePopularKey(key: string): { window: PopularityWindow; category: string | null } {
+  const [window, category] = key.split('\u0000');
+  return { window: window as PopularityWindow, category: category ?? null };
+}
+
+export class FeatureStore {
+  readonly redisCircuit: CircuitBreaker;
+
+  constructor(
+    private readonly hot: HotStore,
+    private readonly repository: FeatureRepository,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+    private readonly neighbourDepth = 50,
+  ) {
+    this.redisCircuit = new CircuitBreaker({
+      name: 'redis',
+      failureThreshold: 2,
+      openMs: 1000,
+      onStateChange: (state) => {
+        metrics.circuitState.set({ dependency: 'redis' }, state === 'open' ? 1 : 0);
+        log.warn({ dependency: 'redis', state }, 'circuit state changed');
+      },
+    });
+  }
+
+  loaders(): FeatureLoaders {
+    return {
+      users: new DataLoader((ids) => this.loadUsers(ids)),
+      items: new DataLoader((ids) => this.loadItems(ids)),
+      neighbours: new DataLoader((ids) => this.loadNeighbours(ids)),
+      popular: new DataLoader((keys) => this.loadPopular(keys)),
+    };
+  }
+
+  private async loadUsers(ids: readonly string[]): Promise<Array<UserFeatures | null>> {
+    return this.loadRecords('user', ids, {
+      fromRedis: (keys) => this.hot.getUsers(keys),
+      fromPostgres: (keys) => this.repository.loadUsers(keys),
+      refill: (found) => this.hot.writeRecords(found, []),
+    });
+  }
+
+  private async loadItems(ids: readonly string[]): Promise<Array<ItemFeatures | null>> {
+    return this.loadRecords('item', ids, {
+      fromRedis: (keys) => this.hot.getItems(keys),
+      fromPostgres: (keys) => this.repository.loadItems(keys),
+      refill: (found) => this.hot.writeRecords([], found),
+    });
+  }
+
+  /** The shared shape of user and item loading. */
+  private async loadRecords<T>(
+    kind: 'user' | 'item',
+    ids: readonly string[],
+    io: {
+      fromRedis: (ids: readonly string[]) => Promise<Array<T | undefined>>;
+      fromPostgres: (ids: readonly string[]) => Promise<Map<string, T>>;
+      refill: (found: T[]) => Promise<void>;
+    },
+  ): Promise<Array<T | null>> {
+    const cached = await this.tryRedis(kind, () => io.fromRedis(ids));
+    const result: Array<T | null> = cached ? cached.map((v) => v ?? null) : ids.map(() => null);
+    const misses = ids.filter((_, i) => result[i] === null);
+    if (misses.length === 0) return result;
+
+    const found = await this.fromPostgres(kind, () => io.fromPostgres(misses));
+    ids.forEach((id, i) => {
+      if (result[i] === null) result[i] = found.get(id) ?? null;
+    });
+    if (cached && found.size > 0) this.refillLater(kind, () => io.refill([...found.values()]));
+    return result;
+  }
+
+  private async loadNeighbours(ids: readonly string[]): Promise<ScoredId[][]> {
+    const keys = ids.map((id) => this.hot.neighboursKey(id));
+    const reads = await this.tryRedis('neighbours', () => this.hot.getTop(keys, this.neighbourDepth));
+    const result = ids.map((_, i) => (reads?.[i]?.filled ? reads[i].entries : null));
+    const misses = ids.filter((_, i) => result[i] === null);
+    if (misses.length === 0) return result as ScoredId[][];
+
+    const found = await this.fromPostgres('neighbours', () =>
+      this.repository.neighbours(misses, this.neighbourDepth),
+    );
+    const entries = (id: string) => (found.get(id) ?? []).map((n) => ({ itemId: n.itemId, score: n.weight }));
+    if (reads) {
+      for (const id of misses) this.refillLater('neighbours', () => this.hot.fillTop(this.hot.neighboursKey(id), entries(id)));
+    }
+    return ids.map((id, i) => result[i] ?? entries(id));
+  }
+
+  private async loadPopular(keys: readonly string[]): Promise<ScoredId[][]> {
+    const specs = keys.map(parsePopularKey);
+    const redisKeys = specs.map((s) => this.hot.popularityKey(s.window, s.category));
+    const reads: ZsetRead[] | undefined = await this.tryRedis('popular', () =>
+      this.hot.getTop(redisKeys, POPULAR_DEPTH),
+    );
+    return Promise.all(
+      specs.map(async (spec, i) => {
+        const read = reads?.[i];
+        if (read?.filled) return read.entries;
+        // Rare: a cold or restarted Redis. One query per missing list.
+        const top = await this.fromPostgres('popular', () =>
+          this.repository.popular(spec.window, spec.category, POPULAR_DEPTH),
+        );
+        if (reads) this.refillLater('popular', () => this.hot.fillTop(redisKeys[i], top));
+        return top;
+      }),
+    );
+  }
+
+  /** Runs a Redis read through the circuit; undefined means "use PostgreSQL". */
+  private async tryRedis<T>(kind: string, read: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await this.redisCircuit.run(() => {
+        this.metrics.storeRoundTrips.inc({ store: 'redis', kind });
+        return read();
+      });
+    } catch (error) {
+      this.metrics.storeFallbacks.inc({ kind });
+      this.log.debug({ err: error, kind }, 'redis read failed; reading PostgreSQL');
+      return undefined;
+    }
+  }
+
+  private async fromPostgres<T>(kind: string, read: () => Promise<T>): Promise<T> {
+    this.metrics.storeRoundTrips.inc({ store: 'postgres', kind });
+    try {
+      return await read();
+    } catch (error) {
+      throw new RecflowError(
+        ErrorCode.SERVICE_UNAVAILABLE,
+        'feature storage is unavailable; retry later',
+        { kind },
+        { cause: error },
+      );
+    }
+  }
+
+  /** Refills Redis without making the reader wait; failures only cost a later miss. */
+  private refillLater(kind: string, write: () => Promise<void>): void {
+    write().catch((error) => this.log.debug({ err: error, kind }, 'redis refill failed'));
+  }
+}
