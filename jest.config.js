@@ -21,8 +21,6 @@ const common = {
   transform,
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'json'],
-  // The generated Prisma client imports its siblings with a .js suffix.
-  moduleNameMapper: { '^(\.{1,2}/.*)\.js$': '$1' },
 };
 
 module.exports = {

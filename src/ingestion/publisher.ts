@@ -26,6 +26,8 @@ export class EventPublisher {
   constructor(
     private readonly nc: NatsConnection,
     subjectPrefix: string,
+    /** False while the client reconnects: fail at once instead of buffering. */
+    private readonly connected: () => boolean = () => true,
     private readonly timeoutMs = 5000,
   ) {
     this.js = jetstream(nc, { timeout: timeoutMs });
@@ -34,8 +36,8 @@ export class EventPublisher {
 
   /** Publishes all events concurrently; the message id is the event id. */
   async publish(events: readonly Interaction[]): Promise<PublishedEvent[]> {
-    if (this.nc.isClosed() || this.nc.isDraining()) {
-      throw unavailable(new Error('NATS connection is closed'));
+    if (this.nc.isClosed() || this.nc.isDraining() || !this.connected()) {
+      throw unavailable(new Error('NATS connection is not connected'));
     }
     try {
       const acks = await Promise.all(

@@ -80,3 +80,22 @@ export async function deleteStreams(nc: NatsConnection, config: Config['nats']):
     await jsm.streams.delete(name).catch(() => false);
   }
 }
+
+/** Follows the connection's status; `connected` is false while reconnecting. */
+export class ConnectionWatch {
+  connected = true;
+
+  constructor(
+    nc: NatsConnection,
+    onChange: (status: string) => void = () => undefined,
+  ) {
+    void (async () => {
+      for await (const status of nc.status()) {
+        if (status.type === 'disconnect') this.connected = false;
+        if (status.type === 'reconnect') this.connected = true;
+        if (['disconnect', 'reconnect', 'error'].includes(status.type)) onChange(status.type);
+      }
+      this.connected = false;
+    })();
+  }
+}

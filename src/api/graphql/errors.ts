@@ -1,0 +1,49 @@
+/**
+ * Turning errors into what clients see. RecflowErrors keep their code and
+ * message; GraphQL's own request errors (parse, validation, bad variables)
+ * keep theirs; everything else is masked as INTERNAL_SERVER_ERROR with the
+ * correlation id, and logged whole.
+ */
+import { unwrapResolverError } from '@apollo/server/errors';
+import type { GraphQLFormattedError } from 'graphql';
+import { ErrorCode, RecflowError } from '../../domain/errors';
+import type { Logger } from '../../observability/logger';
+import { currentRequestId } from '../http/request-scope';
+
+/** Codes that graphql-js and Apollo attach to caller mistakes. */
+const REQUEST_ERROR_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+]);
+
+export function errorFormatter(log: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    const requestId = currentRequestId();
+    if (original instanceof RecflowError) {
+      if (original.retryable) log.warn({ err: original, requestId, code: original.code }, original.message);
+      return {
+        message: original.message,
+        locations: formatted.locations,
+        path: formatted.path,
+        extensions: { ...original.details, code: original.code, retryable: original.retryable, requestId },
+      };
+    }
+    const code = formatted.extensions?.code;
+    if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code)) {
+      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
+    }
+    log.error({ err: original, requestId, path: formatted.path }, 'unexpected error');
+    return {
+      message: 'Internal server error',
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR, requestId },
+    };
+  };
+}

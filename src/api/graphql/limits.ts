@@ -1,0 +1,17 @@
+import { InvalidInputError } from '../../domain/errors';
+
+/** Checks a `limit` argument against 1..max. */
+export function checkLimit(limit: number, max: number, field = 'limit'): number {
+  if (!Number.isInteger(limit) || limit < 1 || limit > max) {
+    throw new InvalidInputError(field, `${field} must be a whole number from 1 to ${max}`);
+  }
+  return limit;
+}
+
+/** Checks an id argument the same way event ids are checked. */
+export function checkId(id: string, field: string): string {
+  if (id.length === 0 || id.length > 128 || /[\u0000-\u001f\u007f-\u009f]/.test(id)) {
+    throw new InvalidInputError(field, `${field} must be 1-128 characters without control characters`);
+  }
+  return id;
+}

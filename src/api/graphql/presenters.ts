@@ -1,0 +1,49 @@
+/**
+ * Domain results to GraphQL objects.
+ */
+import { affinityAt } from '../../domain/affinity';
+import type { UserFeatures } from '../../domain/features';
+import type { RecommendationList as DomainList, RecommendedItem } from '../../recommend/recommender';
+import { toItem } from './types/item';
+import type { Recommendation, RecommendationList, ScoredItem } from './types/recommendation';
+import type { UserFeatureSet } from './types/user';
+
+export function presentList(list: DomainList): RecommendationList {
+  return {
+    userId: list.userId,
+    strategy: list.strategy,
+    computedAt: list.computedAt,
+    items: list.items.map(presentRecommendation),
+    degradedSources: list.degradedSources,
+  };
+}
+
+export function presentRecommendation(r: RecommendedItem): Recommendation {
+  return { item: toItem(r.item), score: r.score, reasons: r.reasons, sources: r.sources };
+}
+
+export function presentScored(r: RecommendedItem): ScoredItem {
+  return { item: toItem(r.item), score: r.score, reasons: r.reasons };
+}
+
+export function presentFeatures(f: UserFeatures): UserFeatureSet {
+  return {
+    events: f.events,
+    positives: f.positives,
+    negatives: f.negatives,
+    firstEventAt: new Date(f.firstAt),
+    lastEventAt: new Date(f.lastAt),
+    categoryAffinities: f.categories.map((c) => ({
+      category: c.category,
+      affinity: affinityAt(c, f.lastAt),
+      events: c.events,
+    })),
+    recentInteractions: f.recent.map((r) => ({
+      itemId: r.itemId,
+      type: r.type,
+      value: r.value,
+      occurredAt: new Date(r.at),
+    })),
+    likedItemCount: f.liked.length,
+  };
+}

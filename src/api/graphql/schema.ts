@@ -1,0 +1,49 @@
+/**
+ * Builds the executable schema from the resolver classes. The same schema
+ * is printed to schema/schema.graphql (`npm run schema`), which is committed
+ * and checked by a test.
+ */
+import 'reflect-metadata';
+import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
+import { type PubSub, buildSchema } from 'type-graphql';
+import { CatalogResolver } from './resolvers/catalog-resolver';
+import { ItemResolver, RecentInteractionResolver, UserResolver } from './resolvers/entity-resolver';
+import { EventResolver } from './resolvers/event-resolver';
+import { RecommendationResolver } from './resolvers/recommendation-resolver';
+
+const RESOLVERS = [
+  EventResolver,
+  CatalogResolver,
+  RecommendationResolver,
+  UserResolver,
+  ItemResolver,
+  RecentInteractionResolver,
+] as const;
+
+/**
+ * type-graphql insists on a PubSub when a schema has subscriptions, though
+ * ours never use topics: each brings its own `subscribe` fed by NATS
+ * (src/api/subscriptions). Using a topic by mistake fails loudly.
+ */
+const NO_TOPIC_PUBSUB: PubSub = {
+  publish() {
+    throw new Error('recflow subscriptions do not use type-graphql topics');
+  },
+  subscribe() {
+    throw new Error('recflow subscriptions do not use type-graphql topics');
+  },
+};
+
+let built: Promise<GraphQLSchema> | undefined;
+
+/** The schema; built once per process (type-graphql's metadata is global). */
+export function recflowSchema(): Promise<GraphQLSchema> {
+  built ??= buildSchema({ resolvers: RESOLVERS, validate: false, pubSub: NO_TOPIC_PUBSUB });
+  return built;
+}
+
+export async function printRecflowSchema(): Promise<string> {
+  const header =
+    '# recflow GraphQL schema. Generated from src/api/graphql by `npm run schema`; do not edit.\n\n';
+  return header + printSchema(lexicographicSortSchema(await recflowSchema())) + '\n';
+}

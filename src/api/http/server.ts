@@ -1,0 +1,234 @@
+/**
+ * The gateway's HTTP surface, on one port:
+ *
+ *   POST/GET <path>   GraphQL over HTTP (Apollo Server); GET from a browser
+ *                     serves Apollo Sandbox outside production
+ *   WS <path>         GraphQL subscriptions (graphql-ws protocol)
+ *   GET /health       liveness
+ *   GET /ready        readiness: dependencies and consumer
+ *   GET /metrics      Prometheus
+ *
+ * Shutdown runs in a fixed order (see `drain`): stop accepting, finish
+ * in-flight requests, then (after the caller drained the consumer) close
+ * the WebSockets with code 1001.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { expressMiddleware } from '@as-integrations/express5';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { GraphQLSchema } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import type { Config } from '../../config/config';
+import { ErrorCode } from '../../domain/errors';
+import type { Logger } from '../../observability/logger';
+import type { Metrics } from '../../observability/metrics';
+import { type RequestContext, type Services, createContext } from '../graphql/context';
+import { errorFormatter } from '../graphql/errors';
+import { ApiKeys } from './auth';
+import { RateLimiter } from './rate-limit';
+import { requestIdFrom, requestScope } from './request-scope';
+
+export interface Readiness {
+  ready: boolean;
+  checks: Record<string, boolean | string>;
+}
+
+export interface HttpDeps {
+  config: Config;
+  schema: GraphQLSchema;
+  services: Services;
+  log: Logger;
+  metrics: Metrics;
+  readiness: () => Promise<Readiness>;
+}
+
+export class HttpGateway {
+  private readonly app = express();
+  private readonly server: Server;
+  private readonly wss: WebSocketServer;
+  private readonly apollo: ApolloServer<RequestContext>;
+  private closeSubscriptions?: () => Promise<void>;
+  private draining = false;
+  private inFlight = 0;
+  private idle?: () => void;
+
+  constructor(private readonly deps: HttpDeps) {
+    this.server = createServer(this.app);
+    this.wss = new WebSocketServer({ server: this.server, path: deps.config.http.path });
+    this.apollo = new ApolloServer<RequestContext>({
+      schema: deps.schema,
+      introspection: deps.config.env !== 'production',
+      includeStacktraceInErrorResponses: false,
+      formatError: errorFormatter(deps.log),
+      plugins: [
+        deps.config.env === 'production'
+          ? ApolloServerPluginLandingPageDisabled()
+          : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
+        metricsPlugin(deps.metrics),
+      ],
+    });
+    this.routes(this.app);
+  }
+
+  get url(): string {
+    const address = this.server.address() as AddressInfo;
+    return `http://${this.deps.config.http.host}:${address.port}${this.deps.config.http.path}`;
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  async start(): Promise<void> {
+    await this.apollo.start();
+    this.mountGraphQL();
+    this.closeSubscriptions = this.mountWebSockets();
+    const { host, port } = this.deps.config.http;
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => resolve());
+    });
+  }
+
+  /** Steps 1 and 2 of shutdown: refuse new work, wait for in-flight requests. */
+  async drain(timeoutMs: number): Promise<void> {
+    this.draining = true;
+    this.server.close();
+    this.server.closeIdleConnections();
+    if (this.inFlight > 0) {
+      await Promise.race([
+        new Promise<void>((resolve) => (this.idle = resolve)),
+        new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref()),
+      ]);
+    }
+  }
+
+  /** Step 4: close every WebSocket (code 1001, going away), then the server. */
+  async close(): Promise<void> {
+    this.deps.services.streams.closeAll();
+    await this.closeSubscriptions?.();
+    for (const socket of this.wss.clients) socket.terminate();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await this.apollo.stop();
+    this.server.closeAllConnections();
+  }
+
+  private routes(app: express.Express): void {
+    app.disable('x-powered-by');
+    app.use((req, res, next) => {
+      const requestId = requestIdFrom(req.headers['x-request-id']);
+      res.setHeader('x-request-id', requestId);
+      requestScope.run({ requestId }, next);
+    });
+    app.get('/health', (_req, res) => {
+      res.json({ status: 'ok', draining: this.draining });
+    });
+    app.get('/ready', async (_req, res) => {
+      const readiness = this.draining ? { ready: false, checks: { draining: true } } : await this.deps.readiness();
+      res.status(readiness.ready ? 200 : 503).json(readiness);
+    });
+    app.get('/metrics', async (_req, res) => {
+      res.setHeader('content-type', this.deps.metrics.registry.contentType);
+      res.send(await this.deps.metrics.registry.metrics());
+    });
+  }
+
+  private mountGraphQL(): void {
+    const { config, services, log } = this.deps;
+    const keys = new ApiKeys(config.http.apiKeys);
+    const limiter = new RateLimiter(config.http.rateLimitPerSecond, config.http.rateLimitBurst);
+    const path = config.http.path;
+
+    this.app.use(
+      path,
+      (req: Request, res: Response, next: NextFunction) => {
+        if (this.draining) return sendError(res, 503, ErrorCode.SERVICE_UNAVAILABLE, 'the server is shutting down');
+        if (req.method === 'GET' && req.accepts(['text/html', 'application/json']) === 'text/html') return next();
+        const key = (req.headers.authorization ?? req.headers['x-api-key']) as string | undefined;
+        if (!keys.allows(key)) return sendError(res, 401, ErrorCode.UNAUTHENTICATED, 'a valid API key is required');
+        const wait = limiter.take(key ?? req.socket.remoteAddress ?? 'unknown');
+        if (wait > 0) {
+          res.setHeader('retry-after', Math.ceil(wait / 1000));
+          return sendError(res, 429, ErrorCode.RATE_LIMITED, 'too many requests', { retryAfterMs: wait });
+        }
+        this.track(res);
+        next();
+      },
+      express.json({ limit: config.http.maxBodyBytes }),
+      expressMiddleware(this.apollo, {
+        context: async ({ req }) => createContext(services, String(req.res?.getHeader('x-request-id')), log),
+      }),
+    );
+    this.app.use((error: Error & { type?: string; status?: number }, _req: Request, res: Response, next: NextFunction) => {
+      if (res.headersSent) return next(error);
+      if (error.type === 'entity.parse.failed') {
+        return sendError(res, 400, ErrorCode.BAD_REQUEST, 'the request body is not valid JSON');
+      }
+      if (error.type === 'entity.too.large') {
+        return sendError(res, 413, ErrorCode.BAD_REQUEST, `the request body exceeds ${config.http.maxBodyBytes} bytes`);
+      }
+      log.error({ err: error }, 'unhandled HTTP error');
+      return sendError(res, error.status ?? 500, ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error');
+    });
+  }
+
+  private mountWebSockets(): () => Promise<void> {
+    const { config, services, log, schema } = this.deps;
+    const keys = new ApiKeys(config.http.apiKeys);
+    const format = errorFormatter(log);
+    const cleanup = useServer<Record<string, unknown> | undefined>(
+      {
+        schema,
+        onConnect: (ctx) => {
+          if (this.draining) return false;
+          const params = ctx.connectionParams ?? {};
+          const key = (params.authorization ?? params.apiKey) as string | undefined;
+          return keys.allows(key);
+        },
+        context: () => createContext(services, requestIdFrom(undefined), log),
+        onNext: (_ctx, _id, _payload, _args, result) => {
+          if ('errors' in result && result.errors) {
+            return { ...result, errors: result.errors.map((e) => format(e.toJSON(), e)) };
+          }
+          return result;
+        },
+        onError: (_ctx, _id, _payload, errors) => errors.map((e) => format(e.toJSON(), e)) as never,
+      },
+      this.wss,
+    );
+    return async () => {
+      await cleanup.dispose();
+    };
+  }
+
+  private track(res: Response): void {
+    this.inFlight += 1;
+    res.once('close', () => {
+      this.inFlight -= 1;
+      if (this.inFlight === 0) this.idle?.();
+    });
+  }
+}
+
+function sendError(res: Response, status: number, code: string, message: string, extra: object = {}): void {
+  res.status(status).json({ errors: [{ message, extensions: { code, ...extra } }] });
+}
+
+function metricsPlugin(metrics: Metrics): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart() {
+      const started = process.hrtime.bigint();
+      return {
+        async willSendResponse({ operation, errors }) {
+          const name = operation?.operation ?? 'unknown';
+          metrics.httpRequests.inc({ operation: name, outcome: errors?.length ? 'error' : 'ok' });
+          metrics.httpLatency.observe({ operation: name }, Number(process.hrtime.bigint() - started) / 1e9);
+        },
+      };
+    },
+  };
+}

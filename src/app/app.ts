@@ -1,0 +1,205 @@
+/**
+ * Composition root: builds recflow's parts for a role and runs its
+ * lifecycle (starting → ready → draining → stopped).
+ *
+ *   gateway  GraphQL over HTTP and WebSocket; stateless, scale out freely
+ *   worker   the stream pipeline; run several as competing consumers
+ *   all      both, for local use
+ */
+import { HttpGateway, type Readiness } from '../api/http/server';
+import type { Services } from '../api/graphql/context';
+import { recflowSchema } from '../api/graphql/schema';
+import { RecommendationStreams } from '../api/subscriptions/recommendation-streams';
+import { CatalogService } from '../catalog/catalog-service';
+import type { Config } from '../config/config';
+import { IngestService } from '../ingestion/ingest-service';
+import { EventPublisher } from '../ingestion/publisher';
+import { ConnectionWatch, connectNats, ensureStreams, type NatsConnection } from '../messaging/connection';
+import { FeatureChangeHub } from '../messaging/feature-changes';
+import { createLogger, type Logger, safeUrl } from '../observability/logger';
+import { Metrics } from '../observability/metrics';
+import { HotCopyWriter } from '../pipeline/hot-copy';
+import { Worker } from '../pipeline/worker';
+import { Recommender } from '../recommend/recommender';
+import { FeatureStore } from '../storage/feature-store';
+import { CatalogRepository } from '../storage/postgres/catalog-repository';
+import { createDb, type Db, pingDb } from '../storage/postgres/client';
+import { FeatureRepository } from '../storage/postgres/feature-repository';
+import { ensureDatabase, migrate } from '../storage/postgres/migrate';
+import { createRedis, pingRedis, type RedisClient } from '../storage/redis/client';
+import { HotStore } from '../storage/redis/hot-store';
+
+export type Role = 'gateway' | 'worker' | 'all';
+export const ROLES: readonly Role[] = ['gateway', 'worker', 'all'];
+
+export type Lifecycle = 'starting' | 'ready' | 'draining' | 'stopped';
+
+export interface AppOptions {
+  config: Config;
+  role: Role;
+  log?: Logger;
+  /** Test-only fault injection for the worker (see README, Testing). */
+  failpoint?: string;
+}
+
+/** The parts every role shares: connections and stores. */
+export interface Core {
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  db: Db;
+  redis: RedisClient;
+  nc: NatsConnection;
+  natsWatch: ConnectionWatch;
+  features: FeatureRepository;
+  catalog: CatalogRepository;
+  hot: HotStore;
+  hotCopy: HotCopyWriter;
+  ingest: IngestService;
+}
+
+export class RecflowApp {
+  state: Lifecycle = 'starting';
+  gateway?: HttpGateway;
+  worker?: Worker;
+
+  private constructor(
+    readonly core: Core,
+    readonly role: Role,
+    private readonly extra: { hub?: FeatureChangeHub },
+  ) {}
+
+  /** Connects, migrates, and starts the parts of the role. */
+  static async start(options: AppOptions): Promise<RecflowApp> {
+    const core = await openCore(options.config, options.log, `recflow-${options.role}`);
+    const { config, log } = core;
+    const app = new RecflowApp(core, options.role, {});
+
+    if (options.role !== 'gateway') {
+      app.worker = new Worker({
+        nc: core.nc,
+        config,
+        repository: core.features,
+        hotCopy: core.hotCopy,
+        log: log.child({ component: 'worker' }),
+        metrics: core.metrics,
+        failpoint: config.env === 'production' ? undefined : options.failpoint,
+      });
+      await app.worker.start();
+    }
+    if (options.role !== 'worker') {
+      const hub = new FeatureChangeHub(core.nc, config.nats.subjectPrefix, log);
+      app.extra.hub = hub;
+      app.gateway = new HttpGateway({
+        config,
+        schema: await recflowSchema(),
+        services: buildServices(core, hub),
+        log: log.child({ component: 'gateway' }),
+        metrics: core.metrics,
+        readiness: () => app.readiness(),
+      });
+      await app.gateway.start();
+      log.info({ endpoint: app.gateway.url }, 'gateway listening');
+    }
+    app.state = 'ready';
+    return app;
+  }
+
+  /** PostgreSQL, Redis and NATS reachable, and (for workers) the consumer running. */
+  async readiness(): Promise<Readiness> {
+    const [postgres, redis] = await Promise.all([pingDb(this.core.db), pingRedis(this.core.redis)]);
+    const nats = !this.core.nc.isClosed() && this.core.natsWatch.connected;
+    const checks: Record<string, boolean | string> = { postgres, redis, nats };
+    if (this.worker) checks.consumer = this.worker.health().state;
+    const consumerOk = !this.worker || ['running', 'retrying'].includes(this.worker.health().state);
+    return { ready: this.state === 'ready' && postgres && redis && nats && consumerOk, checks };
+  }
+
+  /**
+   * Graceful shutdown, in order: stop accepting new work and finish in-flight
+   * requests; drain the consumer; close WebSockets; close connections.
+   */
+  async stop(): Promise<void> {
+    if (this.state === 'draining' || this.state === 'stopped') return;
+    this.state = 'draining';
+    const timeout = this.core.config.http.shutdownTimeoutMs;
+    await this.gateway?.drain(timeout);
+    await this.worker?.drain();
+    await this.gateway?.close();
+    this.extra.hub?.close();
+    await closeCore(this.core);
+    this.state = 'stopped';
+    this.core.log.info('stopped');
+  }
+}
+
+function buildServices(core: Core, hub: FeatureChangeHub): Services {
+  const { config, log, metrics } = core;
+  const store = new FeatureStore(core.hot, core.features, metrics, log, config.pipeline.neighbours);
+  const recommender = new Recommender(config.recommend.blendWeights, log);
+  return {
+    ingest: core.ingest,
+    catalog: new CatalogService(core.catalog, core.features, core.hotCopy),
+    catalogRepository: core.catalog,
+    features: store,
+    recommender,
+    streams: new RecommendationStreams(
+      hub,
+      store,
+      recommender,
+      config.recommend.subscriptionDebounceMs,
+      metrics,
+      log.child({ component: 'subscriptions' }),
+    ),
+    maxLimit: config.recommend.maxLimit,
+  };
+}
+
+/** Opens every connection; used by `serve` and by the CLI's import commands. */
+export async function openCore(config: Config, givenLog?: Logger, name = 'recflow'): Promise<Core> {
+  const log = givenLog ?? createLogger(config.logLevel);
+  const metrics = new Metrics();
+
+  await ensureDatabase(config.postgres.url).catch((error) => {
+    throw new Error(`PostgreSQL at ${safeUrl(config.postgres.url)} is unreachable: ${error.message}`, { cause: error });
+  });
+  const migration = await migrate(config.postgres.url);
+  if (migration.applied.length > 0) log.info({ applied: migration.applied }, 'database migrated');
+  const db = createDb(config.postgres.url, config.postgres.poolSize);
+
+  const redis = createRedis(config.redis.url, config.redis.commandTimeoutMs);
+  redis.on('error', (error) => log.debug({ err: error }, 'redis connection error'));
+  // Redis is the hot copy, not the truth: start even when it is down.
+  await redis.connect().catch((error) => log.warn({ err: error }, 'redis unreachable at start; reading PostgreSQL'));
+
+  const nc = await connectNats(config.nats.url, name).catch((error) => {
+    throw new Error(`NATS at ${safeUrl(config.nats.url)} is unreachable: ${error.message}`, { cause: error });
+  });
+  await ensureStreams(nc, config.nats);
+  const natsWatch = new ConnectionWatch(nc, (status) => log.warn({ nats: status }, 'nats connection status'));
+
+  const features = new FeatureRepository(db);
+  const hot = new HotStore(redis, config.redis.prefix);
+  const publisher = new EventPublisher(nc, config.nats.subjectPrefix, () => natsWatch.connected);
+  return {
+    config,
+    log,
+    metrics,
+    db,
+    redis,
+    nc,
+    natsWatch,
+    features,
+    catalog: new CatalogRepository(db),
+    hot,
+    hotCopy: new HotCopyWriter(hot, config.pipeline.neighbours, log.child({ component: 'hot-copy' })),
+    ingest: new IngestService(publisher, config.events.limits, config.events.maxBatch),
+  };
+}
+
+export async function closeCore(core: Core): Promise<void> {
+  await core.nc.drain().catch(() => undefined);
+  core.redis.disconnect();
+  await core.db.$disconnect();
+}
+

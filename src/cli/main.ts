@@ -1,0 +1,244 @@
+#!/usr/bin/env node
+/**
+ * The `recflow` command.
+ *
+ *   recflow serve [--role gateway|worker|all]
+ *   recflow import movielens <dir> [--wait]
+ *   recflow generate [--users N] [--items N] [--events N] [--categories N] [--seed N] [--days N] [--wait]
+ *   recflow demo [--data <dir>]
+ *   recflow migrate
+ *   recflow schema [--check]
+ *
+ * Configuration comes from the environment (see README); a bad value stops
+ * the command with a message naming the variable, and exit code 2.
+ */
+import 'reflect-metadata';
+import { parseArgs } from 'node:util';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { RecflowApp, ROLES, type Role, openCore, closeCore, type Core } from '../app/app';
+import { CatalogService } from '../catalog/catalog-service';
+import { type Config, loadConfig } from '../config/config';
+import { ConfigError } from '../config/env';
+import { readMovieLens } from '../importers/movielens';
+import { type Dataset, type ImportSinks, type ImportSummary, importDataset } from '../importers/sinks';
+import { syntheticDataset } from '../importers/synthetic';
+import { createLogger } from '../observability/logger';
+import { migrate, ensureDatabase } from '../storage/postgres/migrate';
+import { writeSchema } from './print-schema';
+import { ProgressBar } from './progress';
+import { waitForPipeline } from './wait';
+
+const USAGE = `usage:
+  recflow serve [--role gateway|worker|all]
+  recflow import movielens <dir> [--wait]
+  recflow generate [--users N] [--items N] [--events N] [--categories N] [--seed N] [--days N] [--wait]
+  recflow demo [--data <dir>]
+  recflow migrate
+  recflow schema [--check]`;
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      return serve(rest);
+    case 'import':
+      return importCommand(rest);
+    case 'generate':
+      return generate(rest);
+    case 'demo':
+      return demo(rest);
+    case 'migrate':
+      return migrateCommand();
+    case 'schema':
+      return writeSchema(parseArgs({ args: rest, options: { check: { type: 'boolean' } } }).values.check ?? false);
+    case undefined:
+    case 'help':
+    case '--help':
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+async function serve(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { role: { type: 'string', default: 'all' } } });
+  const role = values.role as Role;
+  if (!ROLES.includes(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
+  const app = await RecflowApp.start({
+    config: loadConfig(),
+    role,
+    failpoint: process.env.RECFLOW_FAILPOINT,
+  });
+  await untilSignal(app);
+  return 0;
+}
+
+async function importCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { wait: { type: 'boolean' } },
+  });
+  const [format, dir] = positionals;
+  if (format !== 'movielens' || !dir) throw new UsageError('usage: recflow import movielens <dir> [--wait]');
+  return withCore(async (core) => {
+    const dataset = await readMovieLens(path.resolve(dir), core.config.events.maxBatch);
+    await runImport(core, dataset, values.wait ?? false);
+  });
+}
+
+async function generate(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      users: { type: 'string' },
+      items: { type: 'string' },
+      events: { type: 'string' },
+      categories: { type: 'string' },
+      seed: { type: 'string' },
+      days: { type: 'string' },
+      wait: { type: 'boolean' },
+    },
+  });
+  const num = (name: keyof typeof values, min: number) => {
+    const raw = values[name];
+    if (raw === undefined || typeof raw === 'boolean') return undefined;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be a whole number >= ${min}`);
+    return n;
+  };
+  return withCore(async (core) => {
+    const dataset = syntheticDataset({
+      users: num('users', 1),
+      items: num('items', 1),
+      events: num('events', 0),
+      categories: num('categories', 1),
+      seed: num('seed', 0),
+      days: num('days', 1),
+      batchSize: core.config.events.maxBatch,
+    });
+    await runImport(core, dataset, values.wait ?? false);
+  });
+}
+
+/** The main job: serve everything, load data, and say how to try it. */
+async function demo(args: string[]): Promise<number> {
+  const defaultData = path.resolve(process.cwd(), '..', 'shared', 'datasets', 'ml-100k');
+  const { values } = parseArgs({ args, options: { data: { type: 'string', default: defaultData } } });
+  const config = loadConfig();
+  const app = await RecflowApp.start({ config, role: 'all' });
+  const dir = path.resolve(values.data as string);
+  let sample = 'user-1';
+  if (existsSync(path.join(dir, 'u.data'))) {
+    process.stderr.write(`importing MovieLens 100K from ${dir}\n`);
+    await runImport(app.core, await readMovieLens(dir, config.events.maxBatch), true);
+    sample = '1';
+  } else {
+    process.stderr.write(`no MovieLens data at ${dir}; generating a synthetic catalogue instead\n`);
+    await runImport(app.core, syntheticDataset({ batchSize: config.events.maxBatch }), true);
+  }
+  const url = app.gateway?.url ?? '';
+  process.stdout.write(`
+recflow is running. Open Apollo Sandbox at ${url}
+
+Try this query:
+
+  query {
+    recommendations(userId: "${sample}", limit: 5) {
+      strategy
+      computedAt
+      items { score reasons item { id title categories } }
+    }
+  }
+
+or from a shell:
+
+  curl -s ${url} -H 'content-type: application/json' \\
+    -d '{"query":"{ recommendations(userId: \\"${sample}\\", limit: 5) { strategy items { score reasons item { title } } } }"}'
+
+Press Ctrl-C to stop.
+`);
+  await untilSignal(app);
+  return 0;
+}
+
+async function migrateCommand(): Promise<number> {
+  const config = loadConfig();
+  await ensureDatabase(config.postgres.url);
+  const result = await migrate(config.postgres.url);
+  process.stdout.write(`applied ${result.applied.length} migration(s), ${result.alreadyApplied} already applied\n`);
+  return 0;
+}
+
+async function runImport(core: Core, dataset: Dataset, wait: boolean): Promise<ImportSummary> {
+  const catalog = new CatalogService(core.catalog, core.features, core.hotCopy);
+  const sinks: ImportSinks = {
+    upsertItems: (items) => catalog.upsertItems(items),
+    upsertUsers: (users) => catalog.upsertUsers(users),
+    recordEvents: (events) => core.ingest.record(events),
+  };
+  const started = Date.now();
+  const summary = await importDataset(dataset, sinks, new ProgressBar(), core.config.events.maxBatch);
+  process.stderr.write(
+    `items: ${summary.items.created} created, ${summary.items.updated} updated; ` +
+      `users: ${summary.users.created} created, ${summary.users.updated} updated; ` +
+      `events: ${summary.events.accepted} accepted, ${summary.events.duplicate} duplicate ` +
+      `(${((Date.now() - started) / 1000).toFixed(1)} s)\n`,
+  );
+  if (wait) {
+    process.stderr.write('waiting for the pipeline to apply every event...\n');
+    await waitForPipeline(core.nc, core.config, 30 * 60_000);
+    process.stderr.write(`pipeline caught up (${((Date.now() - started) / 1000).toFixed(1)} s in all)\n`);
+  }
+  return summary;
+}
+
+async function withCore(run: (core: Core) => Promise<void>): Promise<number> {
+  const config: Config = loadConfig();
+  const core = await openCore(config, createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel));
+  try {
+    await run(core);
+    return 0;
+  } finally {
+    await closeCore(core);
+  }
+}
+
+/** Runs until SIGTERM or SIGINT, then shuts down gracefully; a second signal forces exit. */
+function untilSignal(app: RecflowApp): Promise<void> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) {
+        app.core.log.warn({ signal }, 'second signal; exiting now');
+        process.exit(1);
+      }
+      stopping = true;
+      app.core.log.info({ signal }, 'shutting down');
+      app.stop().then(resolve, (error) => {
+        app.core.log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      });
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof ConfigError || error instanceof UsageError) {
+      process.stderr.write(`recflow: ${error.message}\n${error instanceof UsageError ? `${USAGE}\n` : ''}`);
+      process.exit(2);
+    }
+    const log = createLogger('error');
+    log.fatal({ err: error }, 'recflow failed');
+    process.stderr.write(`recflow: ${(error as Error).message}\n`);
+    process.exit(1);
+  },
+);
