@@ -1,0 +1,189 @@
+/**
+ * Bad input gets a clear error with a stable code, and nothing from a
+ * rejected request is stored. Also: Sandbox, health, readiness, auth.
+ */
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connectNats, streamNames } from '../../src/messaging/connection';
+import { cleanUp, eventId, gql, startRecflow, type TestRecflow } from '../support/recflow';
+
+let rf: TestRecflow;
+
+beforeAll(async () => {
+  rf = await startRecflow({ env: { RECFLOW_MAX_EVENT_BATCH: '1000' } });
+}, 30_000);
+
+afterAll(async () => {
+  await rf.stop();
+  await cleanUp(rf.env);
+});
+
+const RECORD_EVENT = `mutation($input: EventInput!) { recordEvent(input: $input) { status } }`;
+const RECORD_EVENTS = `mutation($inputs: [EventInput!]!) { recordEvents(inputs: $inputs) { status } }`;
+
+function event(overrides: Record<string, unknown> = {}) {
+  return { eventId: eventId(), userId: 'u1', itemId: 'i1', type: 'VIEW', ...overrides };
+}
+
+async function storedMessages(): Promise<number> {
+  const nc = await connectNats(rf.config.nats.url, 'test');
+  const jsm = await jetstreamManager(nc);
+  const info = await jsm.streams.info(streamNames(rf.config.nats).events);
+  await nc.close();
+  return info.state.messages;
+}
+
+describe('invalid events are rejected with a stable code and store nothing', () => {
+  const cases: Array<[string, Record<string, unknown>, string, string?]> = [
+    ['an unknown event type', { type: 'TELEPORT' }, 'BAD_USER_INPUT'],
+    ['an empty event id', { eventId: '' }, 'BAD_USER_INPUT', 'input.eventId'],
+    ['an over-long user id', { userId: 'x'.repeat(129) }, 'BAD_USER_INPUT', 'input.userId'],
+    ['a value that is not a number', { value: 'lots' }, 'BAD_USER_INPUT'],
+    ['a RATE without a value', { type: 'RATE' }, 'BAD_USER_INPUT', 'input.value'],
+    ['a rating above the scale', { type: 'RATE', value: 11 }, 'BAD_USER_INPUT', 'input.value'],
+    ['a timestamp far in the future', { occurredAt: '2999-01-01T00:00:00Z' }, 'BAD_USER_INPUT', 'input.occurredAt'],
+    ['a timestamp that is not a date', { occurredAt: 'yesterday' }, 'BAD_USER_INPUT'],
+    ['a context that is not an object', { context: [1, 2] }, 'BAD_USER_INPUT'],
+    ['an oversized context', { context: { blob: 'x'.repeat(5000) } }, 'BAD_USER_INPUT', 'input.context'],
+  ];
+
+  test.each(cases.map(([name, overrides, code, field]) => ({ name, overrides, code, field })))(
+    '$name',
+    async ({ overrides, code, field }) => {
+    const before = await storedMessages();
+    const r = await gql(rf.url, RECORD_EVENT, { input: event(overrides) });
+    expect(r.data?.recordEvent ?? null).toBeNull();
+    expect(r.errors?.[0].extensions?.code).toBe(code);
+    if (field) expect(r.errors?.[0].extensions?.field).toBe(field);
+    expect(await storedMessages()).toBe(before);
+    },
+  );
+
+  test('a non-finite value written as a huge JSON number is rejected', async () => {
+    const body = `{"query":${JSON.stringify(RECORD_EVENT)},"variables":{"input":{"eventId":"${eventId()}",` +
+      `"userId":"u","itemId":"i","type":"PURCHASE","value":1e999}}}`;
+    const response = await fetch(rf.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const r = (await response.json()) as { errors: Array<{ extensions: { code: string } }> };
+    expect(r.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+  });
+
+  test('one bad event rejects the whole batch, and names its position', async () => {
+    const before = await storedMessages();
+    const r = await gql(rf.url, RECORD_EVENTS, { inputs: [event(), event({ eventId: '' }), event()] });
+    expect(r.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(r.errors?.[0].extensions?.field).toBe('inputs[1].eventId');
+    expect(await storedMessages()).toBe(before);
+  });
+
+  test('a batch over the maximum is BATCH_TOO_LARGE', async () => {
+    const before = await storedMessages();
+    const inputs = Array.from({ length: 1001 }, () => event());
+    const r = await gql(rf.url, RECORD_EVENTS, { inputs });
+    expect(r.errors?.[0].extensions?.code).toBe('BATCH_TOO_LARGE');
+    expect(r.errors?.[0].extensions?.max).toBe(1000);
+    expect(await storedMessages()).toBe(before);
+  });
+
+  test('a batch of exactly the maximum is accepted', async () => {
+    const inputs = Array.from({ length: 1000 }, () => event());
+    const r = await gql(rf.url, RECORD_EVENTS, { inputs });
+    expect(r.errors).toBeUndefined();
+    expect(r.data.recordEvents).toHaveLength(1000);
+  });
+});
+
+describe('malformed requests', () => {
+  test('malformed JSON gets BAD_REQUEST and no stack trace', async () => {
+    const response = await fetch(rf.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": "{ popularItems { item { id } } }"' });
+    expect(response.status).toBe(400);
+    const text = await response.text();
+    expect(JSON.parse(text).errors[0].extensions.code).toBe('BAD_REQUEST');
+    expect(text).not.toMatch(/at .*\.js:\d+/);
+  });
+
+  test('a query that does not parse gets GRAPHQL_PARSE_FAILED', async () => {
+    const r = await gql(rf.url, '{ recommendations(userId: ');
+    expect(r.errors?.[0].extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
+  });
+
+  test('an unknown field gets GRAPHQL_VALIDATION_FAILED', async () => {
+    const r = await gql(rf.url, '{ recommendations(userId: "u") { nope } }');
+    expect(r.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+
+  test('limits out of range are BAD_USER_INPUT', async () => {
+    for (const limit of [0, -1, 100_000]) {
+      const r = await gql(rf.url, `query($l: Int) { recommendations(userId: "u", limit: $l) { strategy } }`, { l: limit });
+      expect(r.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    }
+  });
+
+  test('catalogue input is validated too', async () => {
+    const r = await gql(rf.url, `mutation($i: [ItemInput!]!) { upsertItems(inputs: $i) { created } }`, {
+      i: [{ id: 'a', categories: [''] }],
+    });
+    expect(r.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    const item = await gql(rf.url, '{ item(id: "a") { id } }');
+    expect(item.data.item).toBeNull();
+  });
+});
+
+describe('operations surface', () => {
+  test('GET of the endpoint from a browser serves Apollo Sandbox', async () => {
+    const response = await fetch(rf.url, { headers: { accept: 'text/html' } });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toMatch(/sandbox/i);
+  });
+
+  test('health, readiness and metrics answer', async () => {
+    const base = rf.url.replace(/\/graphql$/, '');
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+    const ready = await fetch(`${base}/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ ready: true, checks: { postgres: true, redis: true, nats: true, consumer: 'running' } });
+    expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/recflow_events_ingested_total|recflow_graphql_operations_total/);
+  });
+
+  test('responses carry the caller\'s correlation id', async () => {
+    const response = await fetch(rf.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'trace-123' },
+      body: JSON.stringify({ query: '{ popularItems(limit: 1) { score } }' }),
+    });
+    expect(response.headers.get('x-request-id')).toBe('trace-123');
+  });
+});
+
+describe('authentication and rate limits', () => {
+  let locked: TestRecflow;
+  const key = 'k'.repeat(32);
+
+  beforeAll(async () => {
+    locked = await startRecflow({ role: 'gateway', env: { RECFLOW_API_KEYS: key, RECFLOW_RATE_LIMIT: '5', RECFLOW_RATE_LIMIT_BURST: '5' } });
+  }, 30_000);
+
+  afterAll(async () => {
+    await locked.stop();
+    await cleanUp(locked.env);
+  });
+
+  test('requests without a valid key are UNAUTHENTICATED', async () => {
+    const none = await gql(locked.url, '{ popularItems { score } }');
+    expect(none.status).toBe(401);
+    expect(none.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    const wrong = await gql(locked.url, '{ popularItems { score } }', undefined, { authorization: 'Bearer nope' });
+    expect(wrong.status).toBe(401);
+    const right = await gql(locked.url, '{ popularItems { score } }', undefined, { authorization: `Bearer ${key}` });
+    expect(right.status).toBe(200);
+  });
+
+  test('a client over its budget gets RATE_LIMITED with a retry hint', async () => {
+    const answers = [];
+    for (let i = 0; i < 10; i += 1) {
+      answers.push(await gql(locked.url, '{ popularItems { score } }', undefined, { authorization: `Bearer ${key}` }));
+    }
+    const limited = answers.filter((a) => a.status === 429);
+    expect(limited.length).toBeGreaterThan(0);
+    expect(limited[0].errors?.[0].extensions?.code).toBe('RATE_LIMITED');
+    expect(limited[0].errors?.[0].extensions?.retryAfterMs).toBeGreaterThan(0);
+  });
+});
