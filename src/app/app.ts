@@ -6,7 +6,8 @@
  *   worker   the stream pipeline; run several as competing consumers
  *   all      both, for local use
  */
-import { HttpGateway, type Readiness } from '../api/http/server';
+import { ProbeServer, type Readiness } from '../api/http/probes';
+import { HttpGateway } from '../api/http/server';
 import type { Services } from '../api/graphql/context';
 import { recflowSchema } from '../api/graphql/schema';
 import { RecommendationStreams } from '../api/subscriptions/recommendation-streams';
@@ -62,6 +63,8 @@ export class RecflowApp {
   state: Lifecycle = 'starting';
   gateway?: HttpGateway;
   worker?: Worker;
+  /** The worker role's /health, /ready and /metrics. */
+  probes?: ProbeServer;
 
   private constructor(
     readonly core: Core,
@@ -86,6 +89,11 @@ export class RecflowApp {
         failpoint: config.env === 'production' ? undefined : options.failpoint,
       });
       await app.worker.start();
+    }
+    if (options.role === 'worker') {
+      app.probes = new ProbeServer({ metrics: core.metrics, readiness: () => app.readiness() });
+      await app.probes.listen(config.http.port, config.http.host);
+      log.info({ port: app.probes.port }, 'worker probes listening');
     }
     if (options.role !== 'worker') {
       const hub = new FeatureChangeHub(core.nc, config.nats.subjectPrefix, log);
@@ -125,6 +133,7 @@ export class RecflowApp {
     const timeout = this.core.config.http.shutdownTimeoutMs;
     await this.gateway?.drain(timeout);
     await this.worker?.drain();
+    await this.probes?.close();
     await this.gateway?.close();
     this.extra.hub?.close();
     await closeCore(this.core);

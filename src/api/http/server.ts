@@ -29,13 +29,9 @@ import type { Metrics } from '../../observability/metrics';
 import { type RequestContext, type Services, createContext } from '../graphql/context';
 import { errorFormatter } from '../graphql/errors';
 import { ApiKeys } from './auth';
+import { mountProbes, type Readiness } from './probes';
 import { RateLimiter } from './rate-limit';
 import { requestIdFrom, requestScope } from './request-scope';
-
-export interface Readiness {
-  ready: boolean;
-  checks: Record<string, boolean | string>;
-}
 
 export interface HttpDeps {
   config: Config;
@@ -63,6 +59,8 @@ export class HttpGateway {
       schema: deps.schema,
       introspection: deps.config.env !== 'production',
       includeStacktraceInErrorResponses: false,
+      // recflow owns the shutdown order (src/app/app.ts); Apollo must not race it.
+      stopOnTerminationSignals: false,
       formatError: errorFormatter(deps.log),
       plugins: [
         deps.config.env === 'production'
@@ -124,16 +122,10 @@ export class HttpGateway {
       res.setHeader('x-request-id', requestId);
       requestScope.run({ requestId }, next);
     });
-    app.get('/health', (_req, res) => {
-      res.json({ status: 'ok', draining: this.draining });
-    });
-    app.get('/ready', async (_req, res) => {
-      const readiness = this.draining ? { ready: false, checks: { draining: true } } : await this.deps.readiness();
-      res.status(readiness.ready ? 200 : 503).json(readiness);
-    });
-    app.get('/metrics', async (_req, res) => {
-      res.setHeader('content-type', this.deps.metrics.registry.contentType);
-      res.send(await this.deps.metrics.registry.metrics());
+    mountProbes(app, {
+      metrics: this.deps.metrics,
+      readiness: this.deps.readiness,
+      draining: () => this.draining,
     });
   }
 

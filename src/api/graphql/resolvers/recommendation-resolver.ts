@@ -44,8 +44,8 @@ export class RecommendationResolver {
     @Ctx() ctx: RequestContext,
   ): Promise<ScoredItem[]> {
     checkLimit(limit, ctx.services.maxLimit);
-    if (category !== null) checkId(category, 'category');
-    const list = await ctx.services.recommender.popular(ctx.loaders, window, category, limit);
+    if (category != null) checkId(category, 'category');
+    const list = await ctx.services.recommender.popular(ctx.loaders, window, category ?? null, limit);
     return list.map(presentScored);
   }
 
