@@ -105,6 +105,9 @@ export class Worker {
     if (this.state === 'stopped' || this.state === 'draining') return this.loop;
     this.state = 'draining';
     clearInterval(this.flushTimer);
+    // close() resolves only once the pump has read up to its end, so a pump
+    // held back by a full queue must be let go first.
+    this.space?.();
     await this.messages?.close().catch(() => undefined);
     this.wake?.();
     await this.loop;
@@ -143,7 +146,9 @@ export class Worker {
     for await (const m of messages) {
       this.queue.push(m);
       this.wake?.();
-      if (this.queue.length >= high) await new Promise<void>((r) => (this.space = r));
+      if (this.queue.length >= high && this.state !== 'draining') {
+        await new Promise<void>((r) => (this.space = r));
+      }
     }
     this.wake?.();
   }
@@ -282,7 +287,9 @@ export class Worker {
         headers: h,
         msgID: `dlq-${msg.info.stream}-${msg.seq}`,
       });
-      msg.term(reason.slice(0, 200));
+      // No reason text: nats-server 2.9 ignores "+TERM <reason>" and would redeliver.
+      // The reason travels in the Recflow-Reason header.
+      msg.term();
       this.deadLettered += 1;
       this.deps.metrics.eventsProcessed.inc({ result: 'dead_letter' });
       this.deps.log.warn({ seq: msg.seq, reason }, 'event dead-lettered');

@@ -87,27 +87,37 @@ export class FeatureStore {
     });
   }
 
-  /** The shared shape of user and item loading. */
+  /**
+   * The shared shape of user and item loading. Redis answers a record, a
+   * remembered absence (null) or a miss (undefined); only misses go to
+   * PostgreSQL, and what PostgreSQL says, present or absent, is written back.
+   */
   private async loadRecords<T>(
     kind: 'user' | 'item',
     ids: readonly string[],
     io: {
-      fromRedis: (ids: readonly string[]) => Promise<Array<T | undefined>>;
+      fromRedis: (ids: readonly string[]) => Promise<Array<T | null | undefined>>;
       fromPostgres: (ids: readonly string[]) => Promise<Map<string, T>>;
       refill: (found: T[]) => Promise<void>;
     },
   ): Promise<Array<T | null>> {
     const cached = await this.tryRedis(kind, () => io.fromRedis(ids));
-    const result: Array<T | null> = cached ? cached.map((v) => v ?? null) : ids.map(() => null);
-    const misses = ids.filter((_, i) => result[i] === null);
-    if (misses.length === 0) return result;
+    const result: Array<T | null | undefined> = cached ?? ids.map(() => undefined);
+    const misses = ids.filter((_, i) => result[i] === undefined);
+    if (misses.length === 0) return result as Array<T | null>;
 
     const found = await this.fromPostgres(kind, () => io.fromPostgres(misses));
     ids.forEach((id, i) => {
-      if (result[i] === null) result[i] = found.get(id) ?? null;
+      if (result[i] === undefined) result[i] = found.get(id) ?? null;
     });
-    if (cached && found.size > 0) this.refillLater(kind, () => io.refill([...found.values()]));
-    return result;
+    if (cached) {
+      const absent = misses.filter((id) => !found.has(id));
+      this.refillLater(kind, async () => {
+        if (found.size > 0) await io.refill([...found.values()]);
+        await this.hot.writeAbsent(kind, absent);
+      });
+    }
+    return result as Array<T | null>;
   }
 
   private async loadNeighbours(ids: readonly string[]): Promise<ScoredId[][]> {

@@ -1,7 +1,18 @@
-import { eventWeight } from '../../src/domain/weights';
+import { CatalogRepository } from '../../src/storage/postgres/catalog-repository';
 import { createDb, type Db } from '../../src/storage/postgres/client';
-import { FeatureRepository, type StoredEvent } from '../../src/storage/postgres/feature-repository';
+import { FeatureRepository } from '../../src/storage/postgres/feature-repository';
+import {
+  catalogue,
+  differences,
+  expectedPairs,
+  snapshot,
+  storedEvent as event,
+  storedPairs,
+  T0,
+} from '../support/features';
 import { isolatedEnv, type IsolatedEnv } from '../support/services';
+
+const WINDOW = 300_000;
 
 let env: IsolatedEnv;
 let db: Db;
@@ -11,6 +22,7 @@ beforeAll(async () => {
   env = await isolatedEnv();
   db = createDb(env.config.postgres.url, 4);
   repo = new FeatureRepository(db);
+  await new CatalogRepository(db).upsertItems(catalogue(12));
 });
 
 afterAll(async () => {
@@ -18,19 +30,116 @@ afterAll(async () => {
   await env.dropDatabase();
 });
 
-function event(id: string, userId: string, itemId: string, at: number, type: StoredEvent['type'] = 'VIEW', value: number | null = null): StoredEvent {
-  const base = { eventId: id, userId, itemId, type, value, occurredAt: at, context: null, streamSeq: null };
-  return { ...base, weight: eventWeight(base) };
-}
-
 test('applies a batch once and reads the features back', async () => {
   const t = Date.UTC(2024, 0, 1);
   const batch = [event('e1', 'u1', 'i1', t), event('e2', 'u1', 'i2', t + 1000, 'RATE', 5)];
-  const first = await repo.applyBatch(batch, 300_000);
+  const first = await repo.applyBatch(batch, WINDOW);
   expect(first.applied.sort()).toEqual(['e1', 'e2']);
   expect(first.users[0]).toMatchObject({ userId: 'u1', events: 2, positives: 2 });
   expect(first.pairs).toEqual([{ itemA: 'i1', itemB: 'i2', weight: 1 }]);
-  const again = await repo.applyBatch(batch, 300_000);
+  const again = await repo.applyBatch(batch, WINDOW);
   expect(again.applied).toEqual([]);
   expect(again.users[0].events).toBe(2);
+});
+
+describe('exactly-once application', () => {
+  test('applying the same events a second time changes no feature table', async () => {
+    const events = [
+      event('x1', 'ux', 'i00', T0, 'VIEW'),
+      event('x2', 'ux', 'i01', T0 + 1_000, 'PURCHASE', 2),
+      event('x3', 'ux', 'i02', T0 + 2_000, 'RATE', 4),
+      event('x4', 'ux', 'i01', T0 + 3_000, 'DISLIKE'),
+    ];
+    const first = await repo.applyBatch(events, WINDOW);
+    expect(first.applied.sort()).toEqual(['x1', 'x2', 'x3', 'x4']);
+    const before = await snapshot(db);
+
+    const second = await repo.applyBatch([...events].reverse(), WINDOW);
+
+    expect(second.applied).toEqual([]);
+    expect(second.pairs).toEqual([]);
+    expect(differences(before, await snapshot(db))).toEqual([]);
+  });
+
+  test('a batch overlapping an earlier one applies only the events it adds', async () => {
+    const events = [
+      event('y1', 'uy', 'i02', T0, 'CLICK'),
+      event('y2', 'uy', 'i03', T0 + 1_000, 'VIEW'),
+      event('y3', 'uy', 'i02', T0 + 2_000, 'SKIP'),
+      event('y4', 'uz', 'i03', T0 + 3_000, 'PURCHASE'),
+    ];
+    await repo.applyBatch(events.slice(0, 3), WINDOW);
+    const before = await snapshot(db);
+    const row = (s: typeof before, table: string, key: string) =>
+      s[table].find((r) => Object.values(r)[0] === key);
+
+    const overlap = await repo.applyBatch(events.slice(1), WINDOW);
+
+    expect(overlap.applied).toEqual(['y4']);
+    const after = await snapshot(db);
+    expect(row(after, 'user_features', 'uy')).toEqual(row(before, 'user_features', 'uy'));
+    expect(row(after, 'user_features', 'uz')).toMatchObject({ events: 1, positives: 1 });
+    expect(row(after, 'item_features', 'i03')).toMatchObject({
+      events: (row(before, 'item_features', 'i03')?.events as number) + 1,
+    });
+    expect(after.events).toEqual([{ n: (before.events[0].n as number) + 1 }]);
+  });
+
+  test('a batch that holds one event twice counts it once', async () => {
+    const once = event('d1', 'ud', 'i04', T0, 'PURCHASE');
+    const other = event('d2', 'ud', 'i05', T0 + 60_000, 'CLICK');
+
+    const applied = await repo.applyBatch([once, other, once], WINDOW);
+
+    expect(applied.applied.sort()).toEqual(['d1', 'd2']);
+    expect(applied.users).toEqual([
+      expect.objectContaining({ userId: 'ud', events: 2, positives: 2 }),
+    ]);
+    const item = applied.items.find((i) => i.itemId === 'i04');
+    expect(item).toMatchObject({ events: 1, positives: 1, popAll: 8 });
+    expect(applied.pairs).toEqual([{ itemA: 'i04', itemB: 'i05', weight: 1 }]);
+  });
+});
+
+describe('co-visitation', () => {
+  const W = 600_000;
+
+  test('counts each unordered pair of a user\'s positive events in the window once', async () => {
+    // uc: a, b, c positive and close; n negative; far is outside the window
+    // of all but edge, which sits exactly on the window's edge from far.
+    const events = [
+      event('c1', 'uc', 'i06', T0, 'VIEW'),
+      event('c2', 'uc', 'i07', T0 + 60_000, 'CLICK'),
+      event('c3', 'uc', 'i08', T0 + 120_000, 'PURCHASE'),
+      event('c4', 'uc', 'i09', T0 + 180_000, 'DISLIKE'),
+      event('c5', 'uc', 'i06', T0 + 240_000, 'RATE', 5),
+      event('c6', 'uc', 'i10', T0 + 10 * W, 'VIEW'),
+      event('c7', 'uc', 'i11', T0 + 11 * W, 'CLICK'),
+      event('c8', 'uc', 'i09', T0 + 11 * W + 1, 'VIEW'),
+      // Another user's event on the same items at the same time pairs with nothing of uc's.
+      event('c9', 'uo', 'i07', T0 + 60_000, 'CLICK'),
+    ];
+    // Split so that pairs form within a batch and across batches.
+    await repo.applyBatch([events[4], events[0], events[8]], W);
+    await repo.applyBatch([events[2], events[6]], W);
+    await repo.applyBatch([events[1], events[3], events[5], events[7]], W);
+    await repo.applyBatch(events, W);
+
+    const stored = await storedPairs(db);
+    const mine = [...stored].filter(([k]) => /^i(0[6-9]|1[01])\|/.test(k));
+    expect(new Map(mine)).toEqual(
+      new Map(
+        [...expectedPairs(events, W)].map(([k, n]) => [k, { weight: n, events: n }]),
+      ),
+    );
+    // The expectation itself, spelled out: c1-c2, c1-c3, c2-c3, c2-c5, c3-c5,
+    // c6-c7 (exactly W apart) and c7-c8; c1-c5 share an item, c4 is negative.
+    expect(Object.fromEntries(mine.map(([k, v]) => [k, v.events]))).toEqual({
+      'i06|i07': 2,
+      'i06|i08': 2,
+      'i07|i08': 1,
+      'i10|i11': 1,
+      'i09|i11': 1,
+    });
+  });
 });

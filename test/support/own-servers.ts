@@ -61,7 +61,7 @@ async function ownServer(port: number, url: string, launch: () => ChildProcess):
       await waitForPort(port, true);
     },
     async stop() {
-      if (!child || child.exitCode !== null) return;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child?.once('exit', r));
       child.kill('SIGKILL');
       await exited;

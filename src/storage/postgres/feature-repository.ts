@@ -128,7 +128,7 @@ export class FeatureRepository {
        FROM item_features f JOIN items i ON i.id = f.item_id
        WHERE i.available AND f.pop_all > 0 AND f.${column} IS NOT NULL
          AND ($1::text IS NULL OR i.categories @> ARRAY[$1::text])
-       ORDER BY f.${column} DESC, f.item_id
+       ORDER BY f.${column} DESC, f.item_id COLLATE "C"
        LIMIT $2`,
       category,
       k,
@@ -273,8 +273,9 @@ ON CONFLICT (user_id, item_id) DO UPDATE SET
                 THEN EXCLUDED.rating ELSE ui.rating END,
   rating_at = GREATEST(ui.rating_at, EXCLUDED.rating_at),
   last_at = GREATEST(ui.last_at, EXCLUDED.last_at),
-  last_type = CASE WHEN EXCLUDED.last_key > ui.last_key THEN EXCLUDED.last_type ELSE ui.last_type END,
-  last_key = GREATEST(ui.last_key, EXCLUDED.last_key)`;
+  last_type = CASE WHEN EXCLUDED.last_key COLLATE "C" > ui.last_key COLLATE "C"
+                   THEN EXCLUDED.last_type ELSE ui.last_type END,
+  last_key = GREATEST(ui.last_key COLLATE "C", EXCLUDED.last_key COLLATE "C")`;
 
 const UPSERT_USER_CATEGORIES_SQL = `
 INSERT INTO user_categories AS c (user_id, category, events, log_pos, log_neg)
@@ -345,7 +346,7 @@ WITH fresh AS (
                          AND to_timestamp((n.at_ms + $6) / 1000.0)
    AND e.weight > 0
    AND e.item_id <> n.item_id
-  WHERE NOT (e.event_id = ANY($5::text[]) AND e.event_id >= n.event_id)
+  WHERE NOT (e.event_id = ANY($5::text[]) AND e.event_id COLLATE "C" >= n.event_id COLLATE "C")
   GROUP BY 1, 2
 )
 INSERT INTO item_pairs AS p (item_a, item_b, weight, events)
@@ -365,7 +366,7 @@ CROSS JOIN LATERAL (
     UNION ALL
     (SELECT item_a AS other, weight FROM item_pairs WHERE item_b = k.id
      ORDER BY weight DESC LIMIT $2)
-  ) both_sides ORDER BY weight DESC, other LIMIT $2
+  ) both_sides ORDER BY weight DESC, other COLLATE "C" LIMIT $2
 ) n`;
 
 function unique(values: readonly string[]): string[] {

@@ -34,6 +34,11 @@ end
 redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
 return 1`;
 
+/** Keeps the ARGV[1] highest members, plus the sentinel ARGV[2] when the set holds it. */
+const TRIM_TO_TOP = `
+local sentinel = redis.call('ZSCORE', KEYS[1], ARGV[2]) and 1 or 0
+return redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[1]) + sentinel + 1))`;
+
 export interface ScoredId {
   itemId: string;
   score: number;
@@ -47,6 +52,7 @@ import type { Result } from 'ioredis';
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     recflowSetIfNewer(key: string, version: number, value: string, ttl: number): Result<number, Context>;
+    recflowTrimToTop(key: string, keep: number, sentinel: string): Result<number, Context>;
   }
 }
 
@@ -56,6 +62,7 @@ export class HotStore {
     readonly prefix: string,
   ) {
     redis.defineCommand('recflowSetIfNewer', { numberOfKeys: 1, lua: SET_IF_NEWER });
+    redis.defineCommand('recflowTrimToTop', { numberOfKeys: 1, lua: TRIM_TO_TOP });
   }
 
   userKey(userId: string): string {
@@ -76,13 +83,14 @@ export class HotStore {
 
   // ---- reads: one round trip each ----
 
-  async getUsers(ids: readonly string[]): Promise<Array<UserFeatures | undefined>> {
+  /** Per id: the record, null when known to be absent, undefined on a miss. */
+  async getUsers(ids: readonly string[]): Promise<Array<UserFeatures | null | undefined>> {
     if (ids.length === 0) return [];
     const values = await this.redis.mget(...ids.map((id) => this.userKey(id)));
     return values.map((v) => decode<UserFeatures>(v));
   }
 
-  async getItems(ids: readonly string[]): Promise<Array<ItemFeatures | undefined>> {
+  async getItems(ids: readonly string[]): Promise<Array<ItemFeatures | null | undefined>> {
     if (ids.length === 0) return [];
     const values = await this.redis.mget(...ids.map((id) => this.itemKey(id)));
     return values.map((v) => decode<ItemFeatures>(v));
@@ -126,8 +134,10 @@ export class HotStore {
       touched.add(pair.itemA);
       touched.add(pair.itemB);
     }
-    // Keep the sentinel (+inf) and the `keep` heaviest neighbours.
-    for (const itemId of touched) pipeline.zremrangebyrank(this.neighboursKey(itemId), 0, -(keep + 2));
+    // Keep the `keep` heaviest neighbours, and the sentinel (+inf) if the set is filled.
+    for (const itemId of touched) {
+      pipeline.recflowTrimToTop(this.neighboursKey(itemId), keep, FILLED);
+    }
     await execOrThrow(pipeline);
   }
 
@@ -152,6 +162,21 @@ export class HotStore {
     await execOrThrow(pipeline);
   }
 
+  /**
+   * Remembers, briefly, that PostgreSQL has no record for these ids, so that
+   * unknown users (cold start) do not cost a query each time. Version 0 loses
+   * to any real record the pipeline writes later.
+   */
+  async writeAbsent(kind: 'user' | 'item', ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) {
+      const key = kind === 'user' ? this.userKey(id) : this.itemKey(id);
+      pipeline.recflowSetIfNewer(key, 0, ABSENT, ABSENT_TTL_SECONDS);
+    }
+    await execOrThrow(pipeline);
+  }
+
   private queuePopularity(pipeline: ReturnType<RedisClient['pipeline']>, item: ItemFeatures): void {
     if (!item.available) return;
     for (const window of POPULARITY_WINDOWS) {
@@ -163,11 +188,15 @@ export class HotStore {
   }
 }
 
+/** Payload of a remembered absence; see writeAbsent. */
+const ABSENT = '0|null';
+const ABSENT_TTL_SECONDS = 60;
+
 export function encode(record: { version: number }): string {
   return `${record.version}|${JSON.stringify(record)}`;
 }
 
-export function decode<T>(value: string | null): T | undefined {
+export function decode<T>(value: string | null): T | null | undefined {
   if (value === null) return undefined;
   const bar = value.indexOf('|');
   return bar < 0 ? undefined : (JSON.parse(value.slice(bar + 1)) as T);
@@ -177,7 +206,13 @@ function parseTop(flat: string[]): ZsetRead {
   if (flat.length === 0 || flat[0] !== FILLED) return { filled: false };
   const entries: ScoredId[] = [];
   for (let i = 2; i < flat.length; i += 2) entries.push({ itemId: flat[i], score: Number(flat[i + 1]) });
+  // Redis orders equal scores by descending member; PostgreSQL (and ranking) by ascending id.
+  entries.sort((a, b) => b.score - a.score || byId(a.itemId, b.itemId));
   return { filled: true, entries };
+}
+
+function byId(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 async function execOrThrow(pipeline: ReturnType<RedisClient['pipeline']>): Promise<void> {

@@ -1,0 +1,192 @@
+import type { ItemFeatures, UserFeatures } from '../../src/domain/features';
+import { createRedis, type RedisClient } from '../../src/storage/redis/client';
+import { FILLED, HotStore } from '../../src/storage/redis/hot-store';
+import { cleanUp } from '../support/recflow';
+import { isolatedEnv, type IsolatedEnv } from '../support/services';
+
+let env: IsolatedEnv;
+let redis: RedisClient;
+let hot: HotStore;
+
+beforeAll(async () => {
+  env = await isolatedEnv();
+  redis = createRedis(env.config.redis.url, 2000);
+  await redis.connect();
+  hot = new HotStore(redis, env.config.redis.prefix);
+});
+
+afterAll(async () => {
+  redis.disconnect();
+  await cleanUp(env);
+});
+
+function user(userId: string, version: number, events: number): UserFeatures {
+  return {
+    userId,
+    version,
+    events,
+    positives: events,
+    negatives: 0,
+    firstAt: 1,
+    lastAt: 2,
+    categories: [],
+    recent: [],
+    liked: [],
+    disliked: [],
+  };
+}
+
+function item(
+  itemId: string,
+  version: number,
+  popAll: number,
+  logDay: number | null = null,
+): ItemFeatures {
+  return {
+    itemId,
+    version,
+    known: true,
+    title: itemId,
+    categories: ['books'],
+    available: true,
+    attributes: {},
+    events: 1,
+    positives: 1,
+    negatives: 0,
+    ratingSum: 0,
+    ratingCount: 0,
+    popAll,
+    logDay,
+    logWeek: null,
+    logMonth: null,
+    lastAt: null,
+  };
+}
+
+describe('records', () => {
+  test('a write with an older version never replaces a newer record', async () => {
+    await hot.writeRecords([user('u1', 5, 50)], [item('i1', 5, 10)]);
+    await hot.writeRecords([user('u1', 4, 40)], [item('i1', 3, 3)]);
+
+    const [u] = await hot.getUsers(['u1']);
+    const [i] = await hot.getItems(['i1']);
+    expect(u).toMatchObject({ version: 5, events: 50 });
+    expect(i).toMatchObject({ version: 5, popAll: 10 });
+  });
+
+  test('a write with the same version keeps the record already stored', async () => {
+    await hot.writeRecords([user('u2', 7, 70)], []);
+    await hot.writeRecords([user('u2', 7, 71)], []);
+    expect((await hot.getUsers(['u2']))[0]).toMatchObject({ version: 7, events: 70 });
+  });
+
+  test('a write with a newer version replaces the record', async () => {
+    await hot.writeRecords([user('u3', 9, 90)], []);
+    await hot.writeRecords([user('u3', 10, 100)], []);
+    expect((await hot.getUsers(['u3']))[0]).toMatchObject({ version: 10, events: 100 });
+  });
+
+  test('a record that was never written reads as undefined', async () => {
+    expect(await hot.getUsers(['nobody', 'u1'])).toEqual([
+      undefined,
+      expect.objectContaining({ userId: 'u1' }),
+    ]);
+  });
+});
+
+describe('sorted sets', () => {
+  test('a set reports a miss until it is filled, and its entries after', async () => {
+    const key = hot.popularityKey('WEEK', 'films');
+    expect(await hot.getTop([key], 10)).toEqual([{ filled: false }]);
+
+    // Entries written by the pipeline alone do not make the set complete.
+    await redis.zadd(key, 3, 'a');
+    expect(await hot.getTop([key], 10)).toEqual([{ filled: false }]);
+
+    await hot.fillTop(key, [
+      { itemId: 'b', score: 5 },
+      { itemId: 'c', score: 1 },
+    ]);
+    expect(await hot.getTop([key], 10)).toEqual([
+      {
+        filled: true,
+        entries: [
+          { itemId: 'b', score: 5 },
+          { itemId: 'a', score: 3 },
+          { itemId: 'c', score: 1 },
+        ],
+      },
+    ]);
+  });
+
+  test('an empty filled set reads as filled and empty; count limits the entries', async () => {
+    const empty = hot.popularityKey('DAY', 'none');
+    const full = hot.popularityKey('DAY', 'many');
+    await hot.fillTop(empty, []);
+    await hot.fillTop(full, [1, 2, 3, 4, 5].map((n) => ({ itemId: `x${n}`, score: n })));
+
+    const [a, b] = await hot.getTop([empty, full], 2);
+    expect(a).toEqual({ filled: true, entries: [] });
+    expect(b).toEqual({
+      filled: true,
+      entries: [
+        { itemId: 'x5', score: 5 },
+        { itemId: 'x4', score: 4 },
+      ],
+    });
+    expect(await redis.zscore(full, FILLED)).toBe('inf');
+  });
+
+  test('neighbour sets are trimmed to the `keep` heaviest neighbours', async () => {
+    const pairs = [1, 2, 3, 4, 5, 6].map((n) => ({ itemA: 'n0', itemB: `n${n}`, weight: n }));
+    await hot.writeNeighbours(pairs, 3);
+
+    const members = await redis.zrange(hot.neighboursKey('n0'), 0, -1, 'REV');
+    expect(members).toEqual(['n6', 'n5', 'n4']);
+    // The other side of each pair records it too.
+    expect(await redis.zrange(hot.neighboursKey('n6'), 0, -1, 'WITHSCORES')).toEqual(['n0', '6']);
+  });
+
+  test('a filled neighbour set keeps its sentinel and the `keep` heaviest', async () => {
+    const key = hot.neighboursKey('m0');
+    await hot.fillTop(key, [{ itemId: 'm1', score: 1 }]);
+    const pairs = [2, 3, 4, 5].map((n) => ({ itemA: 'm0', itemB: `m${n}`, weight: n }));
+
+    await hot.writeNeighbours(pairs, 2);
+
+    expect(await hot.getTop([key], 10)).toEqual([
+      {
+        filled: true,
+        entries: [
+          { itemId: 'm5', score: 5 },
+          { itemId: 'm4', score: 4 },
+        ],
+      },
+    ]);
+  });
+
+  test('a neighbour weight never goes down', async () => {
+    await hot.writeNeighbours([{ itemA: 'k0', itemB: 'k1', weight: 7 }], 10);
+    await hot.writeNeighbours([{ itemA: 'k0', itemB: 'k1', weight: 2 }], 10);
+    expect(await redis.zscore(hot.neighboursKey('k0'), 'k1')).toBe('7');
+  });
+
+  test('popularity writes only raise scores', async () => {
+    await hot.writeRecords([], [item('p1', 1, 10, 4.5)]);
+    await hot.writeRecords([], [item('p1', 2, 20, 6)]);
+    // A late write with lower scores (and an older version) lowers nothing.
+    await hot.writeRecords([], [item('p1', 1, 10, 4.5)]);
+
+    expect(await redis.zscore(hot.popularityKey('ALL_TIME'), 'p1')).toBe('20');
+    expect(await redis.zscore(hot.popularityKey('DAY'), 'p1')).toBe('6');
+    expect(await redis.zscore(hot.popularityKey('DAY', 'books'), 'p1')).toBe('6');
+    // Windows without a score are not written.
+    expect(await redis.zscore(hot.popularityKey('WEEK'), 'p1')).toBeNull();
+  });
+
+  test('an unavailable item is not added to popularity sets', async () => {
+    await hot.writeRecords([], [{ ...item('q1', 1, 10, 1), available: false }]);
+    expect(await redis.zscore(hot.popularityKey('ALL_TIME'), 'q1')).toBeNull();
+    expect(await hot.getItems(['q1'])).toEqual([expect.objectContaining({ available: false })]);
+  });
+});
