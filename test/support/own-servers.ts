@@ -57,6 +57,7 @@ async function ownServer(port: number, url: string, launch: () => ChildProcess):
     port,
     url,
     async start() {
+      if (child && child.exitCode === null && child.signalCode === null) return;
       child = launch();
       await waitForPort(port, true);
     },
