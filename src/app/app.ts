@@ -187,7 +187,9 @@ export async function openCore(config: Config, givenLog?: Logger, name = 'recflo
   await ensureStreams(nc, config.nats);
   const natsWatch = new ConnectionWatch(nc, (status) => log.warn({ nats: status }, 'nats connection status'));
 
-  const features = new FeatureRepository(db);
+  const features = new FeatureRepository(db, (step, seconds) =>
+    metrics.pipelineSteps.observe({ step }, seconds),
+  );
   const hot = new HotStore(redis, config.redis.prefix);
   const publisher = new EventPublisher(nc, config.nats.subjectPrefix, () => natsWatch.connected);
   return {

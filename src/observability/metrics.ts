@@ -46,6 +46,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly pipelineSteps = new Histogram({
+    name: 'recflow_pipeline_step_seconds',
+    help: 'Time of each step of applying a batch in PostgreSQL',
+    labelNames: ['step'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
   readonly storeRoundTrips = new Counter({
     name: 'recflow_store_round_trips_total',
     help: 'Round trips to Redis and PostgreSQL made by feature loading, by store and kind',

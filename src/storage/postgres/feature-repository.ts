@@ -48,8 +48,14 @@ const POPULARITY_COLUMN: Record<PopularityWindow, string> = {
   ALL_TIME: 'pop_all',
 };
 
+/** Receives how long each step of applyBatch took, for metrics and profiling. */
+export type StepObserver = (step: string, seconds: number) => void;
+
 export class FeatureRepository {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly observe: StepObserver = () => undefined,
+  ) {}
 
   /**
    * Records the events as processed and applies the effects of those that
@@ -66,12 +72,11 @@ export class FeatureRepository {
 
     return this.db.$transaction(async (tx) => {
       // 1. Serialise per user, so co-visitation sees every earlier event of the user.
-      await tx.$queryRawUnsafe(LOCK_USERS_SQL, userIds);
+      await this.step('lock', () => tx.$queryRawUnsafe(LOCK_USERS_SQL, userIds));
 
       // 2. Record the events; only the newly inserted ones apply effects.
-      const inserted = await tx.$queryRawUnsafe<Array<{ event_id: string }>>(
-        INSERT_EVENTS_SQL,
-        ...eventColumns(events),
+      const inserted = await this.step('record', () =>
+        tx.$queryRawUnsafe<Array<{ event_id: string }>>(INSERT_EVENTS_SQL, ...eventColumns(events)),
       );
       const fresh = new Set(inserted.map((r) => r.event_id));
       const newEvents = events.filter((e) => fresh.has(e.eventId));
@@ -79,17 +84,19 @@ export class FeatureRepository {
       let pairs: ItemPairWeight[] = [];
       if (newEvents.length > 0) {
         // 3. Fold the new events into deltas and add them, one statement per table.
-        const categories = await this.categoriesOf(tx, unique(newEvents.map((e) => e.itemId)));
+        const categories = await this.step('categories', () =>
+          this.categoriesOf(tx, unique(newEvents.map((e) => e.itemId))),
+        );
         const deltas = aggregateBatch(newEvents, (id) => categories.get(id) ?? []);
-        await applyDeltas(tx, deltas);
+        await applyDeltas(tx, deltas, (step, run) => this.step(step, run));
 
         // 4. Co-visitation against the user's other events, in event time.
-        pairs = await addCovisitation(tx, newEvents, covisitWindowMs);
+        pairs = await this.step('covisitation', () => addCovisitation(tx, newEvents, covisitWindowMs));
       }
 
       // 5. Read back what the hot copy must now hold.
-      const users = await readUsers(tx, userIds);
-      const items = await readItems(tx, itemIds);
+      const users = await this.step('read_users', () => readUsers(tx, userIds));
+      const items = await this.step('read_items', () => readItems(tx, itemIds));
       return { applied: [...fresh], users: [...users.values()], items: [...items.values()], pairs };
     });
   }
@@ -134,6 +141,15 @@ export class FeatureRepository {
       k,
     );
     return rows.map((r) => ({ itemId: r.item_id, score: Number(r.score) }));
+  }
+
+  private async step<T>(name: string, run: () => Promise<T>): Promise<T> {
+    const started = process.hrtime.bigint();
+    try {
+      return await run();
+    } finally {
+      this.observe(name, Number(process.hrtime.bigint() - started) / 1e9);
+    }
   }
 
   private async categoriesOf(tx: Tx, itemIds: string[]): Promise<Map<string, string[]>> {
@@ -188,19 +204,22 @@ function eventColumns(events: readonly StoredEvent[]): unknown[] {
   ];
 }
 
-async function applyDeltas(tx: Tx, deltas: BatchDeltas): Promise<void> {
+type Timed = <T>(step: string, run: () => Promise<T>) => Promise<T>;
+
+async function applyDeltas(tx: Tx, deltas: BatchDeltas, timed: Timed): Promise<void> {
   const { users, items, userItems, userCategories } = deltas;
-  await tx.$executeRawUnsafe(
-    UPSERT_USER_FEATURES_SQL,
+  const run = (step: string, sql: string, columns: unknown[]) =>
+    timed(step, () => tx.$executeRawUnsafe(sql, ...columns));
+
+  await run('user_features', UPSERT_USER_FEATURES_SQL, [
     users.map((d) => d.userId),
     users.map((d) => d.events),
     users.map((d) => d.positives),
     users.map((d) => d.negatives),
     users.map((d) => d.firstAt),
     users.map((d) => d.lastAt),
-  );
-  await tx.$executeRawUnsafe(
-    UPSERT_USER_ITEMS_SQL,
+  ]);
+  await run('user_items', UPSERT_USER_ITEMS_SQL, [
     userItems.map((d) => d.userId),
     userItems.map((d) => d.itemId),
     userItems.map((d) => d.events),
@@ -212,19 +231,17 @@ async function applyDeltas(tx: Tx, deltas: BatchDeltas): Promise<void> {
     userItems.map((d) => d.lastAt),
     userItems.map((d) => d.lastType),
     userItems.map((d) => d.lastKey),
-  );
+  ]);
   if (userCategories.length > 0) {
-    await tx.$executeRawUnsafe(
-      UPSERT_USER_CATEGORIES_SQL,
+    await run('user_categories', UPSERT_USER_CATEGORIES_SQL, [
       userCategories.map((d) => d.userId),
       userCategories.map((d) => d.category),
       userCategories.map((d) => d.events),
       userCategories.map((d) => d.logPos),
       userCategories.map((d) => d.logNeg),
-    );
+    ]);
   }
-  await tx.$executeRawUnsafe(
-    UPSERT_ITEM_FEATURES_SQL,
+  await run('item_features', UPSERT_ITEM_FEATURES_SQL, [
     items.map((d) => d.itemId),
     items.map((d) => d.events),
     items.map((d) => d.positives),
@@ -236,7 +253,7 @@ async function applyDeltas(tx: Tx, deltas: BatchDeltas): Promise<void> {
     items.map((d) => d.logWeek),
     items.map((d) => d.logMonth),
     items.map((d) => d.lastAt),
-  );
+  ]);
 }
 
 const UPSERT_USER_FEATURES_SQL = `
