@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
 npm run typecheck --silent
+npm run format:check --silent
 
 # The typed client must be what the committed schema and operations produce.
 npm run codegen --silent

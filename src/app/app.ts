@@ -15,7 +15,12 @@ import { CatalogService } from '../catalog/catalog-service';
 import type { Config } from '../config/config';
 import { IngestService } from '../ingestion/ingest-service';
 import { EventPublisher } from '../ingestion/publisher';
-import { ConnectionWatch, connectNats, ensureStreams, type NatsConnection } from '../messaging/connection';
+import {
+  ConnectionWatch,
+  connectNats,
+  ensureStreams,
+  type NatsConnection,
+} from '../messaging/connection';
 import { FeatureChangeHub } from '../messaging/feature-changes';
 import { createLogger, type Logger, safeUrl } from '../observability/logger';
 import { Metrics } from '../observability/metrics';
@@ -170,7 +175,10 @@ export async function openCore(config: Config, givenLog?: Logger, name = 'recflo
   const metrics = new Metrics();
 
   await ensureDatabase(config.postgres.url).catch((error) => {
-    throw new Error(`PostgreSQL at ${safeUrl(config.postgres.url)} is unreachable: ${error.message}`, { cause: error });
+    throw new Error(
+      `PostgreSQL at ${safeUrl(config.postgres.url)} is unreachable: ${error.message}`,
+      { cause: error },
+    );
   });
   const migration = await migrate(config.postgres.url);
   if (migration.applied.length > 0) log.info({ applied: migration.applied }, 'database migrated');
@@ -179,13 +187,19 @@ export async function openCore(config: Config, givenLog?: Logger, name = 'recflo
   const redis = createRedis(config.redis.url, config.redis.commandTimeoutMs);
   redis.on('error', (error) => log.debug({ err: error }, 'redis connection error'));
   // Redis is the hot copy, not the truth: start even when it is down.
-  await redis.connect().catch((error) => log.warn({ err: error }, 'redis unreachable at start; reading PostgreSQL'));
+  await redis
+    .connect()
+    .catch((error) => log.warn({ err: error }, 'redis unreachable at start; reading PostgreSQL'));
 
   const nc = await connectNats(config.nats.url, name).catch((error) => {
-    throw new Error(`NATS at ${safeUrl(config.nats.url)} is unreachable: ${error.message}`, { cause: error });
+    throw new Error(`NATS at ${safeUrl(config.nats.url)} is unreachable: ${error.message}`, {
+      cause: error,
+    });
   });
   await ensureStreams(nc, config.nats);
-  const natsWatch = new ConnectionWatch(nc, (status) => log.warn({ nats: status }, 'nats connection status'));
+  const natsWatch = new ConnectionWatch(nc, (status) =>
+    log.warn({ nats: status }, 'nats connection status'),
+  );
 
   const features = new FeatureRepository(db, (step, seconds) =>
     metrics.pipelineSteps.observe({ step }, seconds),
@@ -203,7 +217,11 @@ export async function openCore(config: Config, givenLog?: Logger, name = 'recflo
     features,
     catalog: new CatalogRepository(db),
     hot,
-    hotCopy: new HotCopyWriter(hot, config.pipeline.neighbours, log.child({ component: 'hot-copy' })),
+    hotCopy: new HotCopyWriter(
+      hot,
+      config.pipeline.neighbours,
+      log.child({ component: 'hot-copy' }),
+    ),
     ingest: new IngestService(publisher, config.events.limits, config.events.maxBatch),
   };
 }
@@ -213,4 +231,3 @@ export async function closeCore(core: Core): Promise<void> {
   core.redis.disconnect();
   await core.db.$disconnect();
 }
-

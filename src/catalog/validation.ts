@@ -34,9 +34,15 @@ export function validateItems(inputs: readonly ItemUpsert[], field = 'inputs'): 
     const at = `${field}[${i}]`;
     const id = validateId(input.id, `${at}.id`, DEFAULT_EVENT_LIMITS);
     if (input.title != null && input.title.length > CATALOGUE_LIMITS.maxTitle) {
-      throw new InvalidInputError(`${at}.title`, `${at}.title is longer than ${CATALOGUE_LIMITS.maxTitle} characters`);
+      throw new InvalidInputError(
+        `${at}.title`,
+        `${at}.title is longer than ${CATALOGUE_LIMITS.maxTitle} characters`,
+      );
     }
-    const categories = input.categories == null ? input.categories : validateCategories(input.categories, `${at}.categories`);
+    const categories =
+      input.categories == null
+        ? input.categories
+        : validateCategories(input.categories, `${at}.categories`);
     const attributes = validateAttributes(input.attributes, `${at}.attributes`);
     return { id, title: input.title, categories, attributes, available: input.available };
   });
@@ -60,14 +66,21 @@ function checkBatch(inputs: readonly { id: string }[], field: string): void {
   }
   const seen = new Set<string>();
   inputs.forEach((input, i) => {
-    if (seen.has(input.id)) throw new InvalidInputError(`${field}[${i}].id`, `${field}[${i}].id repeats id "${input.id}"`);
+    if (seen.has(input.id))
+      throw new InvalidInputError(
+        `${field}[${i}].id`,
+        `${field}[${i}].id repeats id "${input.id}"`,
+      );
     seen.add(input.id);
   });
 }
 
 function validateCategories(categories: string[], field: string): string[] {
   if (categories.length > CATALOGUE_LIMITS.maxCategories) {
-    throw new InvalidInputError(field, `${field} holds more than ${CATALOGUE_LIMITS.maxCategories} categories`);
+    throw new InvalidInputError(
+      field,
+      `${field} holds more than ${CATALOGUE_LIMITS.maxCategories} categories`,
+    );
   }
   for (const c of categories) {
     if (c.length === 0 || c.length > CATALOGUE_LIMITS.maxCategoryLength || CONTROL_CHARS.test(c)) {
@@ -90,7 +103,10 @@ function validateAttributes(
   }
   const bytes = UTF8.encode(JSON.stringify(attributes)).length;
   if (bytes > CATALOGUE_LIMITS.maxAttributesBytes) {
-    throw new InvalidInputError(field, `${field} is ${bytes} bytes; the limit is ${CATALOGUE_LIMITS.maxAttributesBytes}`);
+    throw new InvalidInputError(
+      field,
+      `${field} is ${bytes} bytes; the limit is ${CATALOGUE_LIMITS.maxAttributesBytes}`,
+    );
   }
   return attributes;
 }

@@ -21,7 +21,12 @@ import { CatalogService } from '../catalog/catalog-service';
 import { type Config, loadConfig } from '../config/config';
 import { ConfigError } from '../config/env';
 import { readMovieLens } from '../importers/movielens';
-import { type Dataset, type ImportSinks, type ImportSummary, importDataset } from '../importers/sinks';
+import {
+  type Dataset,
+  type ImportSinks,
+  type ImportSummary,
+  importDataset,
+} from '../importers/sinks';
 import { syntheticDataset } from '../importers/synthetic';
 import { createLogger } from '../observability/logger';
 import { migrate, ensureDatabase } from '../storage/postgres/migrate';
@@ -53,7 +58,9 @@ async function main(argv: string[]): Promise<number> {
     case 'migrate':
       return migrateCommand();
     case 'schema':
-      return writeSchema(parseArgs({ args: rest, options: { check: { type: 'boolean' } } }).values.check ?? false);
+      return writeSchema(
+        parseArgs({ args: rest, options: { check: { type: 'boolean' } } }).values.check ?? false,
+      );
     case undefined:
     case 'help':
     case '--help':
@@ -84,7 +91,8 @@ async function importCommand(args: string[]): Promise<number> {
     options: { wait: { type: 'boolean' } },
   });
   const [format, dir] = positionals;
-  if (format !== 'movielens' || !dir) throw new UsageError('usage: recflow import movielens <dir> [--wait]');
+  if (format !== 'movielens' || !dir)
+    throw new UsageError('usage: recflow import movielens <dir> [--wait]');
   return withCore(async (core) => {
     const dataset = await readMovieLens(path.resolve(dir), core.config.events.maxBatch);
     await runImport(core, dataset, values.wait ?? false);
@@ -108,7 +116,8 @@ async function generate(args: string[]): Promise<number> {
     const raw = values[name];
     if (raw === undefined || typeof raw === 'boolean') return undefined;
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be a whole number >= ${min}`);
+    if (!Number.isInteger(n) || n < min)
+      throw new UsageError(`--${name} must be a whole number >= ${min}`);
     return n;
   };
   return withCore(async (core) => {
@@ -128,7 +137,10 @@ async function generate(args: string[]): Promise<number> {
 /** The main job: serve everything, load data, and say how to try it. */
 async function demo(args: string[]): Promise<number> {
   const defaultData = path.resolve(process.cwd(), '..', 'shared', 'datasets', 'ml-100k');
-  const { values } = parseArgs({ args, options: { data: { type: 'string', default: defaultData } } });
+  const { values } = parseArgs({
+    args,
+    options: { data: { type: 'string', default: defaultData } },
+  });
   const config = loadConfig();
   const app = await RecflowApp.start({ config, role: 'all' });
   const dir = path.resolve(values.data as string);
@@ -170,7 +182,9 @@ async function migrateCommand(): Promise<number> {
   const config = loadConfig();
   await ensureDatabase(config.postgres.url);
   const result = await migrate(config.postgres.url);
-  process.stdout.write(`applied ${result.applied.length} migration(s), ${result.alreadyApplied} already applied\n`);
+  process.stdout.write(
+    `applied ${result.applied.length} migration(s), ${result.alreadyApplied} already applied\n`,
+  );
   return 0;
 }
 
@@ -182,7 +196,12 @@ async function runImport(core: Core, dataset: Dataset, wait: boolean): Promise<I
     recordEvents: (events) => core.ingest.record(events),
   };
   const started = Date.now();
-  const summary = await importDataset(dataset, sinks, new ProgressBar(), core.config.events.maxBatch);
+  const summary = await importDataset(
+    dataset,
+    sinks,
+    new ProgressBar(),
+    core.config.events.maxBatch,
+  );
   process.stderr.write(
     `items: ${summary.items.created} created, ${summary.items.updated} updated; ` +
       `users: ${summary.users.created} created, ${summary.users.updated} updated; ` +
@@ -192,14 +211,19 @@ async function runImport(core: Core, dataset: Dataset, wait: boolean): Promise<I
   if (wait) {
     process.stderr.write('waiting for the pipeline to apply every event...\n');
     await waitForPipeline(core.nc, core.config, 30 * 60_000);
-    process.stderr.write(`pipeline caught up (${((Date.now() - started) / 1000).toFixed(1)} s in all)\n`);
+    process.stderr.write(
+      `pipeline caught up (${((Date.now() - started) / 1000).toFixed(1)} s in all)\n`,
+    );
   }
   return summary;
 }
 
 async function withCore(run: (core: Core) => Promise<void>): Promise<number> {
   const config: Config = loadConfig();
-  const core = await openCore(config, createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel));
+  const core = await openCore(
+    config,
+    createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel),
+  );
   try {
     await run(core);
     return 0;
@@ -233,7 +257,9 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     if (error instanceof ConfigError || error instanceof UsageError) {
-      process.stderr.write(`recflow: ${error.message}\n${error instanceof UsageError ? `${USAGE}\n` : ''}`);
+      process.stderr.write(
+        `recflow: ${error.message}\n${error instanceof UsageError ? `${USAGE}\n` : ''}`,
+      );
       process.exit(2);
     }
     const log = createLogger('error');

@@ -102,7 +102,12 @@ export function loadConfig(env: Env = process.env): Config {
       stream: read.token('RECFLOW_STREAM', 'RECFLOW_EVENTS'),
       subjectPrefix: read.token('RECFLOW_SUBJECT_PREFIX', 'recflow'),
       consumer: read.token('RECFLOW_CONSUMER', 'recflow-worker'),
-      streamMaxAgeMs: read.duration('RECFLOW_STREAM_MAX_AGE', 7 * 86_400_000, 60_000, 3650 * 86_400_000),
+      streamMaxAgeMs: read.duration(
+        'RECFLOW_STREAM_MAX_AGE',
+        7 * 86_400_000,
+        60_000,
+        3650 * 86_400_000,
+      ),
       streamMaxBytes: read.int('RECFLOW_STREAM_MAX_BYTES', 1024 ** 3, 1024 ** 2, 2 ** 50),
       duplicateWindowMs: read.duration('RECFLOW_DUPLICATE_WINDOW', 120_000, 1000, 7 * 86_400_000),
     },
@@ -143,7 +148,10 @@ function parsePath(raw: string): string {
 }
 
 function parseKeys(raw: string): string[] {
-  const keys = raw.split(',').map((k) => k.trim()).filter(Boolean);
+  const keys = raw
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
   if (keys.some((k) => k.length < 16)) throw new Error('keys must be at least 16 characters');
   return keys;
 }
@@ -151,7 +159,10 @@ function parseKeys(raw: string): string[] {
 /** Parses `model=1,covisitation=0.8,...`; unnamed sources keep their defaults. */
 function parseBlendWeights(raw: string): BlendWeights {
   const weights: Record<string, number> = { ...DEFAULT_BLEND_WEIGHTS };
-  for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [name, value] = part.split('=').map((p) => p.trim());
     if (!(CANDIDATE_SOURCES as readonly string[]).includes(name)) {
       throw new Error(`names unknown source "${name}" (known: ${CANDIDATE_SOURCES.join(', ')})`);

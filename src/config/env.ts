@@ -33,7 +33,11 @@ export class EnvReader {
     if (raw === undefined) return fallback;
     const value = Number(raw);
     if (!/^-?\d+$/.test(raw.trim()) || value < min || value > max) {
-      return this.fail(name, `must be a whole number from ${min} to ${max}, got "${raw}"`, fallback);
+      return this.fail(
+        name,
+        `must be a whole number from ${min} to ${max}, got "${raw}"`,
+        fallback,
+      );
     }
     return value;
   }
@@ -99,7 +103,11 @@ export class EnvReader {
     const raw = this.string(name, fallback);
     const pattern = new RegExp(`^[A-Za-z0-9_\\-${extra}]{1,64}$`);
     if (!pattern.test(raw)) {
-      return this.fail(name, `must be 1-64 characters of letters, digits, _ or -${extra ? ` or ${extra}` : ''}, got "${raw}"`, fallback);
+      return this.fail(
+        name,
+        `must be 1-64 characters of letters, digits, _ or -${extra ? ` or ${extra}` : ''}, got "${raw}"`,
+        fallback,
+      );
     }
     return raw;
   }

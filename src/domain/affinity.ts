@@ -28,6 +28,7 @@ export function sortCategoriesByAffinity(categories: CategoryAffinity[]): Catego
     return pos - neg;
   };
   return [...categories].sort(
-    (a, b) => value(b) - value(a) || (a.category < b.category ? -1 : a.category > b.category ? 1 : 0),
+    (a, b) =>
+      value(b) - value(a) || (a.category < b.category ? -1 : a.category > b.category ? 1 : 0),
   );
 }

@@ -102,8 +102,10 @@ export function aggregateBatch(
 /** Positive and negative affinity contributions of one event, as logs. */
 function affinityLogs(event: WeightedInteraction): { pos: number | null; neg: number | null } {
   const { weight, occurredAt } = event;
-  if (weight > 0) return { pos: logContribution(weight, occurredAt, HALF_LIFE_MS.affinity), neg: null };
-  if (weight < 0) return { pos: null, neg: logContribution(-weight, occurredAt, HALF_LIFE_MS.affinity) };
+  if (weight > 0)
+    return { pos: logContribution(weight, occurredAt, HALF_LIFE_MS.affinity), neg: null };
+  if (weight < 0)
+    return { pos: null, neg: logContribution(-weight, occurredAt, HALF_LIFE_MS.affinity) };
   return { pos: null, neg: null };
 }
 

@@ -101,10 +101,7 @@ export function validateId(raw: unknown, field: string, limits: EventLimits): st
 
 function validateType(raw: unknown, field: string): EventType {
   if (typeof raw !== 'string' || !TYPE_SET.has(raw)) {
-    throw new InvalidInputError(
-      field,
-      `${field} must be one of ${EVENT_TYPES.join(', ')}`,
-    );
+    throw new InvalidInputError(field, `${field} must be one of ${EVENT_TYPES.join(', ')}`);
   }
   return raw as EventType;
 }
@@ -131,14 +128,10 @@ function validateValue(
   return raw;
 }
 
-function validateTime(
-  raw: unknown,
-  now: number,
-  field: string,
-  limits: EventLimits,
-): number {
+function validateTime(raw: unknown, now: number, field: string, limits: EventLimits): number {
   if (raw === undefined || raw === null) return now;
-  const ms = raw instanceof Date ? raw.getTime() : typeof raw === 'number' ? raw : Date.parse(String(raw));
+  const ms =
+    raw instanceof Date ? raw.getTime() : typeof raw === 'number' ? raw : Date.parse(String(raw));
   if (!Number.isFinite(ms)) {
     throw new InvalidInputError(field, `${field} must be an ISO 8601 date-time`);
   }

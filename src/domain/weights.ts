@@ -48,7 +48,10 @@ export function eventWeight(
 /** Parses `VIEW=1,CLICK=2,...`; unnamed types keep their defaults. */
 export function parseEventWeights(text: string): EventWeights {
   const weights: Record<string, number> = { ...DEFAULT_EVENT_WEIGHTS };
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [name, raw] = part.split('=').map((p) => p.trim());
     if (!Object.hasOwn(DEFAULT_EVENT_WEIGHTS, name)) {
       throw new Error(`unknown event type "${name}" (RATE is derived from the rating)`);

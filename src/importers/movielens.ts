@@ -24,12 +24,17 @@ export interface Rating {
   timestamp: number;
 }
 
-export async function readMovieLens(dir: string, batchSize = 1000): Promise<Dataset & { ratings: Rating[] }> {
+export async function readMovieLens(
+  dir: string,
+  batchSize = 1000,
+): Promise<Dataset & { ratings: Rating[] }> {
   const read = async (name: string, encoding: BufferEncoding = 'utf8') => {
     try {
       return await readFile(path.join(dir, name), encoding);
     } catch (error) {
-      throw new Error(`cannot read ${name} in ${dir}: is this a MovieLens 100K directory? (${(error as Error).message})`);
+      throw new Error(
+        `cannot read ${name} in ${dir}: is this a MovieLens 100K directory? (${(error as Error).message})`,
+      );
     }
   };
   const genres = parseGenres(await read('u.genre'));
@@ -58,7 +63,9 @@ export function parseItems(text: string, genres: string[]): ItemUpsert[] {
   return lines(text).map((line) => {
     const fields = line.split('|');
     const flags = fields.slice(5);
-    const categories = flags.flatMap((flag, i) => (flag === '1' && genres[i] !== 'unknown' ? [genres[i]] : []));
+    const categories = flags.flatMap((flag, i) =>
+      flag === '1' && genres[i] !== 'unknown' ? [genres[i]] : [],
+    );
     return {
       id: fields[0],
       title: fields[1],
@@ -95,7 +102,10 @@ export function toEvent(r: Rating): EventInput {
 }
 
 function lines(text: string): string[] {
-  return text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
 }
 
 function* mapChunks<A, B>(source: Iterable<A[]>, map: (a: A) => B): Iterable<B[]> {

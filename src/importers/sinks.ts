@@ -58,7 +58,8 @@ export async function importDataset(
   progress.phase('events', dataset.eventCount);
   for (const chunk of dataset.events()) {
     const answers = await sinks.recordEvents(chunk);
-    for (const a of answers) summary.events[a.answer === 'ACCEPTED' ? 'accepted' : 'duplicate'] += 1;
+    for (const a of answers)
+      summary.events[a.answer === 'ACCEPTED' ? 'accepted' : 'duplicate'] += 1;
     progress.advance(chunk.length);
   }
   progress.done();

@@ -43,7 +43,18 @@ const TYPE_MIX: Array<[EventType, number]> = [
   ['DISLIKE', 0.005],
 ];
 
-const WORDS = ['Amber', 'Blue', 'Copper', 'Delta', 'Echo', 'Frost', 'Golden', 'Harbor', 'Iris', 'Juniper'];
+const WORDS = [
+  'Amber',
+  'Blue',
+  'Copper',
+  'Delta',
+  'Echo',
+  'Frost',
+  'Golden',
+  'Harbor',
+  'Iris',
+  'Juniper',
+];
 
 export function syntheticDataset(options: Partial<SyntheticOptions> = {}): Dataset {
   const o = { ...DEFAULT_SYNTHETIC, ...options };
@@ -54,7 +65,10 @@ export function syntheticDataset(options: Partial<SyntheticOptions> = {}): Datas
   const itemCategories: number[][] = [];
   const items: ItemUpsert[] = Array.from({ length: o.items }, (_, i) => {
     const main = Math.floor(random() * o.categories);
-    const cats = random() < 0.3 ? [main, (main + 1 + Math.floor(random() * (o.categories - 1))) % o.categories] : [main];
+    const cats =
+      random() < 0.3
+        ? [main, (main + 1 + Math.floor(random() * (o.categories - 1))) % o.categories]
+        : [main];
     itemCategories.push(cats);
     return {
       id: `item-${i + 1}`,
@@ -70,7 +84,9 @@ export function syntheticDataset(options: Partial<SyntheticOptions> = {}): Datas
   }));
 
   // Items of each category in popularity order (item index order is the Zipf rank).
-  const byCategory = categories.map((_, c) => itemCategories.flatMap((cats, i) => (cats.includes(c) ? [i] : [])));
+  const byCategory = categories.map((_, c) =>
+    itemCategories.flatMap((cats, i) => (cats.includes(c) ? [i] : [])),
+  );
   const itemZipf = zipfSampler(o.items, 1.05);
   const userZipf = zipfSampler(o.users, 0.9);
   const catZipf = byCategory.map((list) => zipfSampler(Math.max(1, list.length), 1.05));
@@ -87,14 +103,22 @@ export function syntheticDataset(options: Partial<SyntheticOptions> = {}): Datas
         const u = userZipf(eventRandom);
         const pref = preferences[u][eventRandom() < 0.6 ? 0 : 1];
         const list = byCategory[pref];
-        const i = eventRandom() < 0.75 && list.length > 0 ? list[catZipf[pref](eventRandom)] : itemZipf(eventRandom);
+        const i =
+          eventRandom() < 0.75 && list.length > 0
+            ? list[catZipf[pref](eventRandom)]
+            : itemZipf(eventRandom);
         const type = pickType(eventRandom());
         chunk.push({
           eventId: `gen-${o.seed}-${n}`,
           userId: `user-${u + 1}`,
           itemId: `item-${i + 1}`,
           type,
-          value: type === 'RATE' ? 1 + Math.floor(eventRandom() * 5) : type === 'PURCHASE' ? 1 + Math.floor(eventRandom() * 3) : null,
+          value:
+            type === 'RATE'
+              ? 1 + Math.floor(eventRandom() * 5)
+              : type === 'PURCHASE'
+                ? 1 + Math.floor(eventRandom() * 3)
+                : null,
           occurredAt: new Date(o.now - Math.floor(eventRandom() * o.days * 86_400_000)),
         });
       }

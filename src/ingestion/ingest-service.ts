@@ -3,7 +3,12 @@
  * validate every event, reject the whole call on any bad one, then publish.
  */
 import { ErrorCode, RecflowError } from '../domain/errors';
-import { type EventInput, type EventLimits, type Interaction, validateEvent } from '../domain/events';
+import {
+  type EventInput,
+  type EventLimits,
+  type Interaction,
+  validateEvent,
+} from '../domain/events';
 import type { EventPublisher, PublishedEvent } from './publisher';
 
 export class IngestService {
@@ -25,7 +30,12 @@ export class IngestService {
     }
     const now = this.now();
     const events: Interaction[] = inputs.map((input, i) =>
-      validateEvent(input, now, this.limits, inputs.length === 1 && field === 'input' ? field : `${field}[${i}]`),
+      validateEvent(
+        input,
+        now,
+        this.limits,
+        inputs.length === 1 && field === 'input' ? field : `${field}[${i}]`,
+      ),
     );
     if (events.length === 0) return [];
     return this.publisher.publish(events);

@@ -62,7 +62,10 @@ export async function ensureStreams(nc: NatsConnection, config: Config['nats']):
   });
 }
 
-async function upsertStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }) {
+async function upsertStream(
+  jsm: JetStreamManager,
+  config: Partial<StreamConfig> & { name: string },
+) {
   try {
     await jsm.streams.info(config.name);
   } catch {
@@ -85,10 +88,7 @@ export async function deleteStreams(nc: NatsConnection, config: Config['nats']):
 export class ConnectionWatch {
   connected = true;
 
-  constructor(
-    nc: NatsConnection,
-    onChange: (status: string) => void = () => undefined,
-  ) {
+  constructor(nc: NatsConnection, onChange: (status: string) => void = () => undefined) {
     void (async () => {
       for await (const status of nc.status()) {
         if (status.type === 'disconnect') this.connected = false;

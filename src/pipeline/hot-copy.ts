@@ -75,7 +75,11 @@ export class HotCopyWriter {
   }
 }
 
-function keepNewer<T extends { version: number }>(map: Map<string, T>, key: string, value: T): void {
+function keepNewer<T extends { version: number }>(
+  map: Map<string, T>,
+  key: string,
+  value: T,
+): void {
   const current = map.get(key);
   if (!current || value.version >= current.version) map.set(key, value);
 }

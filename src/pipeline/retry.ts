@@ -32,7 +32,9 @@ export function isTransient(error: unknown): boolean {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && TRANSIENT_CODES.has(code)) return true;
     const message = String((e as { message?: unknown }).message ?? '');
-    if (/deadlock|could not serialize|connection|terminat|timed? ?out|ECONNREFUSED/i.test(message)) {
+    if (
+      /deadlock|could not serialize|connection|terminat|timed? ?out|ECONNREFUSED/i.test(message)
+    ) {
       return true;
     }
     e = (e as { cause?: unknown }).cause;
@@ -41,7 +43,12 @@ export function isTransient(error: unknown): boolean {
 }
 
 /** Exponential backoff with full jitter: attempt 1 waits up to base, then 2x, 4x... */
-export function backoffMs(attempt: number, baseMs = 100, maxMs = 10_000, random = Math.random): number {
+export function backoffMs(
+  attempt: number,
+  baseMs = 100,
+  maxMs = 10_000,
+  random = Math.random,
+): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }

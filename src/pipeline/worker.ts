@@ -30,7 +30,11 @@ import { streamNames } from '../messaging/connection';
 import { Subjects } from '../messaging/subjects';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
-import type { AppliedBatch, FeatureRepository, StoredEvent } from '../storage/postgres/feature-repository';
+import type {
+  AppliedBatch,
+  FeatureRepository,
+  StoredEvent,
+} from '../storage/postgres/feature-repository';
 import type { HotCopyWriter } from './hot-copy';
 import { backoffMs, isTransient, sleep } from './retry';
 
@@ -177,7 +181,10 @@ export class Worker {
     if (valid.length > 0) {
       const applied = await this.applyWithRetry(valid.map((v) => v.event));
       if (applied) {
-        await this.afterCommit(applied, valid.map((v) => v.event));
+        await this.afterCommit(
+          applied,
+          valid.map((v) => v.event),
+        );
         for (const { msg } of valid) msg.ack();
         this.count(applied.applied.length, valid.length - applied.applied.length);
       } else {
@@ -199,7 +206,11 @@ export class Worker {
       try {
         const raw = decodeEvent(msg.data) as Parameters<typeof validateEvent>[0];
         const interaction = validateEvent(raw, Date.now(), config.events.limits, 'event');
-        const weight = eventWeight(interaction, config.events.weights, config.events.limits.ratingMax);
+        const weight = eventWeight(
+          interaction,
+          config.events.weights,
+          config.events.limits.ratingMax,
+        );
         valid.push({ msg, event: { ...interaction, weight, streamSeq: msg.seq } });
       } catch (error) {
         invalid.push({ msg, reason: `invalid event: ${(error as Error).message}` });

@@ -86,10 +86,11 @@ export class Recommender {
 
     // 2. Load every candidate and anchor item in one batch.
     const ids = new Set<string>();
-    for (const list of sources) for (const c of list) {
-      ids.add(c.itemId);
-      if (c.because?.itemId) ids.add(c.because.itemId);
-    }
+    for (const list of sources)
+      for (const c of list) {
+        ids.add(c.itemId);
+        if (c.because?.itemId) ids.add(c.because.itemId);
+      }
     const items = await this.loadItems(loaders, [...ids]);
 
     // 3. Rank with the business rules.
@@ -121,11 +122,17 @@ export class Recommender {
   }
 
   /** Items often liked together with `itemId`, topped up with its category's popular items. */
-  async similar(loaders: FeatureLoaders, itemId: string, limit: number): Promise<RecommendedItem[]> {
+  async similar(
+    loaders: FeatureLoaders,
+    itemId: string,
+    limit: number,
+  ): Promise<RecommendedItem[]> {
     const degraded: CandidateSource[] = [];
     const anchor = await loaders.items.load(itemId);
     if (!anchor) return [];
-    const neighbours = await this.optional('covisitation', degraded, () => loaders.neighbours.load(itemId));
+    const neighbours = await this.optional('covisitation', degraded, () =>
+      loaders.neighbours.load(itemId),
+    );
     const covisited: Candidate[] = (neighbours ?? []).map((n) => ({
       itemId: n.itemId,
       source: 'covisitation',
@@ -134,7 +141,10 @@ export class Recommender {
     }));
     const category = anchor.categories[0] ?? null;
     const fallback = await this.popularList(loaders, 'popular', 'ALL_TIME', category, degraded);
-    const items = await this.loadItems(loaders, [...covisited, ...fallback].map((c) => c.itemId).concat(itemId));
+    const items = await this.loadItems(
+      loaders,
+      [...covisited, ...fallback].map((c) => c.itemId).concat(itemId),
+    );
     const ranked = rankCandidates(
       [covisited, fallback],
       { ...this.weights, covisitation: 1, popular: 0.05 },
@@ -151,12 +161,21 @@ export class Recommender {
     limit: number,
   ): Promise<RecommendedItem[]> {
     const source: CandidateSource = window === 'DAY' ? 'trending' : 'popular';
-    const list = (await loaders.popular.load(popularKey(window, category))).map(
-      (e): Candidate => ({ itemId: e.itemId, source, score: e.score, because: category ? { category } : undefined }),
+    const list = (await loaders.popular.load(popularKey(window, category))).map((e): Candidate => ({
+      itemId: e.itemId,
+      source,
+      score: e.score,
+      because: category ? { category } : undefined,
+    }));
+    const items = await this.loadItems(
+      loaders,
+      list.map((c) => c.itemId),
     );
-    const items = await this.loadItems(loaders, list.map((c) => c.itemId));
-    const ranked = rankCandidates([list], { ...this.weights, [source]: 1 }, { limit, exclude: new Set() }, (id) =>
-      items.get(id),
+    const ranked = rankCandidates(
+      [list],
+      { ...this.weights, [source]: 1 },
+      { limit, exclude: new Set() },
+      (id) => items.get(id),
     );
     return this.present(ranked, items);
   }
@@ -167,9 +186,13 @@ export class Recommender {
     degraded: CandidateSource[],
   ): Promise<Candidate[]> {
     const liked = new Set(user.liked);
-    const anchors = [...new Set(user.recent.filter((r) => liked.has(r.itemId)).map((r) => r.itemId))].slice(0, ANCHORS);
+    const anchors = [
+      ...new Set(user.recent.filter((r) => liked.has(r.itemId)).map((r) => r.itemId)),
+    ].slice(0, ANCHORS);
     if (anchors.length === 0) return [];
-    const lists = await this.optional('covisitation', degraded, () => loaders.neighbours.loadMany(anchors));
+    const lists = await this.optional('covisitation', degraded, () =>
+      loaders.neighbours.loadMany(anchors),
+    );
     if (!lists) return [];
     const candidates: Candidate[] = [];
     lists.forEach((list, i) => {
@@ -177,7 +200,12 @@ export class Recommender {
       // Later anchors are older interactions and count a little less.
       const recency = 1 / (1 + i * 0.1);
       for (const n of list) {
-        candidates.push({ itemId: n.itemId, source: 'covisitation', score: n.score * recency, because: { itemId: anchors[i] } });
+        candidates.push({
+          itemId: n.itemId,
+          source: 'covisitation',
+          score: n.score * recency,
+          because: { itemId: anchors[i] },
+        });
       }
     });
     return sumBySource(candidates);
@@ -220,7 +248,9 @@ export class Recommender {
     category: string | null,
     degraded: CandidateSource[],
   ): Promise<Candidate[]> {
-    const list = await this.optional(source, degraded, () => loaders.popular.load(popularKey(window, category)));
+    const list = await this.optional(source, degraded, () =>
+      loaders.popular.load(popularKey(window, category)),
+    );
     return (list ?? []).map((e) => ({
       itemId: e.itemId,
       source,
@@ -229,7 +259,10 @@ export class Recommender {
     }));
   }
 
-  private async loadItems(loaders: FeatureLoaders, ids: string[]): Promise<Map<string, ItemFeatures>> {
+  private async loadItems(
+    loaders: FeatureLoaders,
+    ids: string[],
+  ): Promise<Map<string, ItemFeatures>> {
     const loaded = await loaders.items.loadMany(ids);
     const items = new Map<string, ItemFeatures>();
     loaded.forEach((item, i) => {
@@ -276,7 +309,8 @@ function strategyOf(
   personalCandidates: number,
   degraded: readonly CandidateSource[],
 ): Strategy {
-  if (degraded.includes('covisitation') || degraded.includes('category')) return 'POPULARITY_FALLBACK';
+  if (degraded.includes('covisitation') || degraded.includes('category'))
+    return 'POPULARITY_FALLBACK';
   if (user === null || personalCandidates === 0) return 'COLD_START';
   return 'PERSONALIZED';
 }
@@ -296,7 +330,11 @@ function sumBySource(candidates: Candidate[]): Candidate[] {
 }
 
 function degradedError(degraded: CandidateSource[]): Error {
-  return new RecflowError(ErrorCode.SERVICE_UNAVAILABLE, 'no candidate source is available; retry later', {
-    degraded,
-  });
+  return new RecflowError(
+    ErrorCode.SERVICE_UNAVAILABLE,
+    'no candidate source is available; retry later',
+    {
+      degraded,
+    },
+  );
 }

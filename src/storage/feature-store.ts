@@ -122,7 +122,9 @@ export class FeatureStore {
 
   private async loadNeighbours(ids: readonly string[]): Promise<ScoredId[][]> {
     const keys = ids.map((id) => this.hot.neighboursKey(id));
-    const reads = await this.tryRedis('neighbours', () => this.hot.getTop(keys, this.neighbourDepth));
+    const reads = await this.tryRedis('neighbours', () =>
+      this.hot.getTop(keys, this.neighbourDepth),
+    );
     const result = ids.map((_, i) => (reads?.[i]?.filled ? reads[i].entries : null));
     const misses = ids.filter((_, i) => result[i] === null);
     if (misses.length === 0) return result as ScoredId[][];
@@ -130,9 +132,13 @@ export class FeatureStore {
     const found = await this.fromPostgres('neighbours', () =>
       this.repository.neighbours(misses, this.neighbourDepth),
     );
-    const entries = (id: string) => (found.get(id) ?? []).map((n) => ({ itemId: n.itemId, score: n.weight }));
+    const entries = (id: string) =>
+      (found.get(id) ?? []).map((n) => ({ itemId: n.itemId, score: n.weight }));
     if (reads) {
-      for (const id of misses) this.refillLater('neighbours', () => this.hot.fillTop(this.hot.neighboursKey(id), entries(id)));
+      for (const id of misses)
+        this.refillLater('neighbours', () =>
+          this.hot.fillTop(this.hot.neighboursKey(id), entries(id)),
+        );
     }
     return ids.map((id, i) => result[i] ?? entries(id));
   }

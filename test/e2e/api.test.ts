@@ -3,7 +3,15 @@
  * free port, driven over HTTP and graphql-ws, on the real services.
  */
 import Redis from 'ioredis';
-import { cleanUp, eventId, eventually, gql, startRecflow, type TestRecflow, wsClient } from '../support/recflow';
+import {
+  cleanUp,
+  eventId,
+  eventually,
+  gql,
+  startRecflow,
+  type TestRecflow,
+  wsClient,
+} from '../support/recflow';
 
 let rf: TestRecflow;
 
@@ -24,7 +32,13 @@ beforeAll(async () => {
   for (const fan of ['f1', 'f2', 'f3']) {
     let t = Date.UTC(2026, 10, 1, 12);
     for (const item of ['sw', 'esb', 'rotj', 'gone']) {
-      events.push({ eventId: eventId(), userId: fan, itemId: item, type: 'LIKE', occurredAt: new Date((t += 60_000)).toISOString() });
+      events.push({
+        eventId: eventId(),
+        userId: fan,
+        itemId: item,
+        type: 'LIKE',
+        occurredAt: new Date((t += 60_000)).toISOString(),
+      });
     }
   }
   events.push({ eventId: eventId(), userId: 'f4', itemId: 'casa', type: 'PURCHASE', value: 2 });
@@ -39,10 +53,16 @@ afterAll(async () => {
 });
 
 async function waitForEvents(userId: string, count: number) {
-  await eventually(async () => {
-    const r = await gql(rf.url, `query($id: ID!) { user(id: $id) { features { events } } }`, { id: userId });
-    return (r.data?.user?.features?.events ?? 0) >= count;
-  }, 15_000, `${count} events for ${userId}`);
+  await eventually(
+    async () => {
+      const r = await gql(rf.url, `query($id: ID!) { user(id: $id) { features { events } } }`, {
+        id: userId,
+      });
+      return (r.data?.user?.features?.events ?? 0) >= count;
+    },
+    15_000,
+    `${count} events for ${userId}`,
+  );
 }
 
 const UPSERT_ITEMS = `mutation($inputs: [ItemInput!]!) { upsertItems(inputs: $inputs) { created updated } }`;
@@ -71,10 +91,19 @@ describe('recording events', () => {
   });
 
   test('a batch answers per event, in input order', async () => {
-    const inputs = ['sw', 'esb', 'alien'].map((itemId) => ({ eventId: eventId(), userId: 'u-batch', itemId, type: 'CLICK' }));
+    const inputs = ['sw', 'esb', 'alien'].map((itemId) => ({
+      eventId: eventId(),
+      userId: 'u-batch',
+      itemId,
+      type: 'CLICK',
+    }));
     const r = await gql(rf.url, RECORD_EVENTS, { inputs });
-    expect(r.data.recordEvents.map((e: { eventId: string }) => e.eventId)).toEqual(inputs.map((i) => i.eventId));
-    expect(r.data.recordEvents.every((e: { status: string }) => e.status === 'ACCEPTED')).toBe(true);
+    expect(r.data.recordEvents.map((e: { eventId: string }) => e.eventId)).toEqual(
+      inputs.map((i) => i.eventId),
+    );
+    expect(r.data.recordEvents.every((e: { status: string }) => e.status === 'ACCEPTED')).toBe(
+      true,
+    );
   });
 });
 
@@ -88,7 +117,9 @@ describe('recommendations', () => {
   });
 
   test('a user who liked Star Wars gets its sequels, explained, and never what they saw', async () => {
-    await gql(rf.url, RECORD_EVENT, { input: { eventId: eventId(), userId: 'luke', itemId: 'sw', type: 'LIKE' } });
+    await gql(rf.url, RECORD_EVENT, {
+      input: { eventId: eventId(), userId: 'luke', itemId: 'sw', type: 'LIKE' },
+    });
     await waitForEvents('luke', 1);
     const r = await gql(rf.url, RECOMMEND, { userId: 'luke', limit: 5 });
     const list = r.data.recommendations;
@@ -109,11 +140,18 @@ describe('recommendations', () => {
   });
 
   test('filters include and exclude categories and exclude item ids', async () => {
-    const onlyDrama = await gql(rf.url, RECOMMEND, { userId: 'luke', filter: { includeCategories: ['Drama'] } });
-    for (const rec of onlyDrama.data.recommendations.items) expect(rec.item.categories).toContain('Drama');
+    const onlyDrama = await gql(rf.url, RECOMMEND, {
+      userId: 'luke',
+      filter: { includeCategories: ['Drama'] },
+    });
+    for (const rec of onlyDrama.data.recommendations.items)
+      expect(rec.item.categories).toContain('Drama');
     expect(onlyDrama.data.recommendations.items.length).toBeGreaterThan(0);
 
-    const noAction = await gql(rf.url, RECOMMEND, { userId: 'luke', filter: { excludeCategories: ['Action'], excludeItemIds: ['alien'] } });
+    const noAction = await gql(rf.url, RECOMMEND, {
+      userId: 'luke',
+      filter: { excludeCategories: ['Action'], excludeItemIds: ['alien'] },
+    });
     for (const rec of noAction.data.recommendations.items) {
       expect(rec.item.categories).not.toContain('Action');
       expect(rec.item.id).not.toBe('alien');
@@ -123,26 +161,44 @@ describe('recommendations', () => {
   test('items become recommendable again when made available', async () => {
     await gql(rf.url, UPSERT_ITEMS, { inputs: [{ id: 'gone', available: true }] });
     const r = await gql(rf.url, RECOMMEND, { userId: 'nobody-3', limit: 10 });
-    expect(r.data.recommendations.items.map((i: { item: { id: string } }) => i.item.id)).toContain('gone');
+    expect(r.data.recommendations.items.map((i: { item: { id: string } }) => i.item.id)).toContain(
+      'gone',
+    );
     await gql(rf.url, UPSERT_ITEMS, { inputs: [{ id: 'gone', available: false }] });
     const after = await gql(rf.url, RECOMMEND, { userId: 'nobody-3', limit: 10 });
-    expect(after.data.recommendations.items.map((i: { item: { id: string } }) => i.item.id)).not.toContain('gone');
+    expect(
+      after.data.recommendations.items.map((i: { item: { id: string } }) => i.item.id),
+    ).not.toContain('gone');
   });
 
   test('similarItems and popularItems answer from the features', async () => {
-    const similar = await gql(rf.url, `{ similarItems(itemId: "sw", limit: 3) { score reasons item { id } } }`);
-    expect(similar.data.similarItems.map((s: { item: { id: string } }) => s.item.id).slice(0, 2).sort()).toEqual(['esb', 'rotj']);
-    const popular = await gql(rf.url, `{ popularItems(limit: 3, window: ALL_TIME, category: "Sci-Fi") { item { id categories } } }`);
+    const similar = await gql(
+      rf.url,
+      `{ similarItems(itemId: "sw", limit: 3) { score reasons item { id } } }`,
+    );
+    expect(
+      similar.data.similarItems
+        .map((s: { item: { id: string } }) => s.item.id)
+        .slice(0, 2)
+        .sort(),
+    ).toEqual(['esb', 'rotj']);
+    const popular = await gql(
+      rf.url,
+      `{ popularItems(limit: 3, window: ALL_TIME, category: "Sci-Fi") { item { id categories } } }`,
+    );
     expect(popular.data.popularItems.length).toBeGreaterThan(0);
     for (const p of popular.data.popularItems) expect(p.item.categories).toContain('Sci-Fi');
   });
 
   test('user and item expose features, with nested items resolved', async () => {
-    const r = await gql(rf.url, `{
+    const r = await gql(
+      rf.url,
+      `{
       user(id: "f1") { id features { events positives categoryAffinities { category affinity }
         recentInteractions { type occurredAt item { id title } } } }
       item(id: "sw") { id title stats { events positives popularity } }
-    }`);
+    }`,
+    );
     expect(r.errors).toBeUndefined();
     expect(r.data.user.features.events).toBe(4);
     expect(r.data.user.features.recentInteractions[0].item.title).toBe('Gone Girl (2014)');
@@ -156,10 +212,18 @@ describe('subscriptions', () => {
     const client = wsClient(rf.wsUrl);
     const lists: Array<{ at: number; ids: string[] }> = [];
     const dispose = client.subscribe(
-      { query: `subscription { recommendationsUpdated(userId: "han", limit: 5) { strategy items { item { id } } } }` },
       {
-        next: (msg: any) => lists.push({ at: performance.now(), ids: msg.data.recommendationsUpdated.items.map((i: any) => i.item.id) }),
-        error: (e) => { throw e; },
+        query: `subscription { recommendationsUpdated(userId: "han", limit: 5) { strategy items { item { id } } } }`,
+      },
+      {
+        next: (msg: any) =>
+          lists.push({
+            at: performance.now(),
+            ids: msg.data.recommendationsUpdated.items.map((i: any) => i.item.id),
+          }),
+        error: (e) => {
+          throw e;
+        },
         complete: () => undefined,
       },
     );
@@ -167,15 +231,23 @@ describe('subscriptions', () => {
     const latencies: number[] = [];
     for (const itemId of ['sw', 'esb']) {
       const before = lists.length;
-      const r = await gql(rf.url, RECORD_EVENT, { input: { eventId: eventId(), userId: 'han', itemId, type: 'LIKE' } });
+      const r = await gql(rf.url, RECORD_EVENT, {
+        input: { eventId: eventId(), userId: 'han', itemId, type: 'LIKE' },
+      });
       const answeredAt = performance.now();
       expect(r.data.recordEvent.status).toBe('ACCEPTED');
-      const pushed = await eventually(async () => lists.length > before && lists[lists.length - 1], 5000, 'a push');
+      const pushed = await eventually(
+        async () => lists.length > before && lists[lists.length - 1],
+        5000,
+        'a push',
+      );
       expect(pushed.ids).not.toContain(itemId);
       latencies.push(pushed.at - answeredAt);
     }
     // Reported, not asserted: speed is measured by the benchmark, never by a test.
-    process.stdout.write(`mutation answer -> subscription push: ${latencies.map((l) => l.toFixed(1)).join(' ms, ')} ms\n`);
+    process.stdout.write(
+      `mutation answer -> subscription push: ${latencies.map((l) => l.toFixed(1)).join(' ms, ')} ms\n`,
+    );
     dispose();
     await client.dispose();
   });
@@ -184,11 +256,18 @@ describe('subscriptions', () => {
     const client = wsClient(rf.wsUrl);
     let pushes = 0;
     const dispose = client.subscribe(
-      { query: `subscription { recommendationsUpdated(userId: "burst", limit: 3) { items { item { id } } } }` },
+      {
+        query: `subscription { recommendationsUpdated(userId: "burst", limit: 3) { items { item { id } } } }`,
+      },
       { next: () => (pushes += 1), error: () => undefined, complete: () => undefined },
     );
     await eventually(async () => pushes >= 1, 5000, 'the initial list');
-    const inputs = Array.from({ length: 50 }, (_, i) => ({ eventId: eventId(), userId: 'burst', itemId: ['sw', 'esb', 'alien'][i % 3], type: 'VIEW' }));
+    const inputs = Array.from({ length: 50 }, (_, i) => ({
+      eventId: eventId(),
+      userId: 'burst',
+      itemId: ['sw', 'esb', 'alien'][i % 3],
+      type: 'VIEW',
+    }));
     await gql(rf.url, RECORD_EVENTS, { inputs });
     await waitForEvents('burst', 50);
     await new Promise((r) => setTimeout(r, 300));
@@ -210,7 +289,8 @@ describe('feature loading cost', () => {
     const commands: string[] = [];
     const feed = await monitor.monitor();
     feed.on('monitor', (_time: string, args: string[]) => {
-      if (args.some((a) => typeof a === 'string' && a.startsWith(rf.config.redis.prefix))) commands.push(args.join(' '));
+      if (args.some((a) => typeof a === 'string' && a.startsWith(rf.config.redis.prefix)))
+        commands.push(args.join(' '));
     });
     const before = await roundTrips();
     const r = await query();
@@ -225,12 +305,22 @@ describe('feature loading cost', () => {
     expect(delta('redis/item')).toBe(1);
     expect(delta('redis/neighbours')).toBe(1);
     expect(delta('redis/popular')).toBe(1);
-    expect(Object.keys(after).filter((k) => k.startsWith('postgres/')).map(delta)).toEqual(
-      Object.keys(after).filter((k) => k.startsWith('postgres/')).map(() => 0),
+    expect(
+      Object.keys(after)
+        .filter((k) => k.startsWith('postgres/'))
+        .map(delta),
+    ).toEqual(
+      Object.keys(after)
+        .filter((k) => k.startsWith('postgres/'))
+        .map(() => 0),
     );
     // What Redis itself saw: one GET-family command for the user, one MGET for all items.
-    const userReads = commands.filter((c) => /^mget /i.test(c) && c.includes(`${rf.config.redis.prefix}u:`));
-    const itemReads = commands.filter((c) => /^mget /i.test(c) && c.includes(`${rf.config.redis.prefix}i:`));
+    const userReads = commands.filter(
+      (c) => /^mget /i.test(c) && c.includes(`${rf.config.redis.prefix}u:`),
+    );
+    const itemReads = commands.filter(
+      (c) => /^mget /i.test(c) && c.includes(`${rf.config.redis.prefix}i:`),
+    );
     expect(userReads).toHaveLength(1);
     expect(itemReads).toHaveLength(1);
     expect(commands.filter((c) => /^(get|hget|hgetall) /i.test(c))).toHaveLength(0);

@@ -55,13 +55,21 @@ async function snapshot(url: string): Promise<string> {
 async function reference(events: Interaction[]): Promise<{ snapshot: string; env: IsolatedEnv }> {
   const env = await isolatedEnv();
   const db = createDb(env.config.postgres.url, 2);
-  const stored: StoredEvent[] = events.map((e) => ({ ...e, weight: eventWeight(e), streamSeq: null }));
+  const stored: StoredEvent[] = events.map((e) => ({
+    ...e,
+    weight: eventWeight(e),
+    streamSeq: null,
+  }));
   await new FeatureRepository(db).applyBatch(stored, env.config.pipeline.covisitWindowMs);
   await db.$disconnect();
   return { snapshot: await snapshot(env.config.postgres.url), env };
 }
 
-async function publishAll(nc: NatsConnection, prefix: string, events: Interaction[]): Promise<void> {
+async function publishAll(
+  nc: NatsConnection,
+  prefix: string,
+  events: Interaction[],
+): Promise<void> {
   const publisher = new EventPublisher(nc, prefix);
   for (let i = 0; i < events.length; i += 250) await publisher.publish(events.slice(i, i + 250));
 }
@@ -86,7 +94,11 @@ describe('a worker that dies', () => {
   };
 
   beforeEach(async () => {
-    env = await isolatedEnv({ RECFLOW_ACK_WAIT: '2s', RECFLOW_WORKER_BATCH: '100', RECFLOW_LOG_LEVEL: 'info' });
+    env = await isolatedEnv({
+      RECFLOW_ACK_WAIT: '2s',
+      RECFLOW_WORKER_BATCH: '100',
+      RECFLOW_LOG_LEVEL: 'info',
+    });
     nc = await connectNats(env.config.nats.url, 'crash-test');
     await ensureStreams(nc, env.config.nats);
   });
@@ -110,7 +122,11 @@ describe('a worker that dies', () => {
 
     // This worker commits its first batch, then dies before acking it.
     const doomed = worker({ RECFLOW_FAILPOINT: 'crash-after-commit' });
-    await eventually(async () => doomed.output().includes('worker consuming') || undefined, 20_000, 'doomed worker');
+    await eventually(
+      async () => doomed.output().includes('worker consuming') || undefined,
+      20_000,
+      'doomed worker',
+    );
     await publishAll(nc, env.config.nats.subjectPrefix, events);
     const end = await exited(doomed);
     expect(end.signal).toBe('SIGKILL');
@@ -134,9 +150,17 @@ describe('a worker that dies', () => {
     refEnv = expected.env;
 
     const first = worker();
-    await eventually(async () => first.output().includes('worker consuming') || undefined, 20_000, 'worker start');
+    await eventually(
+      async () => first.output().includes('worker consuming') || undefined,
+      20_000,
+      'worker start',
+    );
     const publishing = publishAll(nc, env.config.nats.subjectPrefix, events);
-    await eventually(async () => (await countEvents(env.config.postgres.url)) > 200 || undefined, 30_000, 'progress');
+    await eventually(
+      async () => (await countEvents(env.config.postgres.url)) > 200 || undefined,
+      30_000,
+      'progress',
+    );
     first.kill('SIGKILL');
     await exited(first);
     await publishing;

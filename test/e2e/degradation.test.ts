@@ -5,7 +5,17 @@
  * and SIGTERM (graceful shutdown, WebSockets closed with 1001).
  */
 import Redis from 'ioredis';
-import { cleanUp, eventId, eventually, exited, gql, spawnCli, startRecflow, type TestRecflow, wsClient } from '../support/recflow';
+import {
+  cleanUp,
+  eventId,
+  eventually,
+  exited,
+  gql,
+  spawnCli,
+  startRecflow,
+  type TestRecflow,
+  wsClient,
+} from '../support/recflow';
 import { ownNats, ownRedis, type OwnServer } from '../support/own-servers';
 import { isolatedEnv } from '../support/services';
 
@@ -16,20 +26,29 @@ const RECORD = `mutation($i: EventInput!) { recordEvent(input: $i) { status } }`
 const ITEMS = `mutation($i: [ItemInput!]!) { upsertItems(inputs: $i) { created } }`;
 
 async function seed(rf: TestRecflow) {
-  await gql(rf.url, ITEMS, { i: ['a', 'b', 'c', 'd'].map((id) => ({ id, title: `Item ${id}`, categories: ['X'] })) });
+  await gql(rf.url, ITEMS, {
+    i: ['a', 'b', 'c', 'd'].map((id) => ({ id, title: `Item ${id}`, categories: ['X'] })),
+  });
   for (const user of ['p', 'q']) {
     for (const item of ['a', 'b', 'c']) {
-      await gql(rf.url, RECORD, { i: { eventId: eventId(), userId: user, itemId: item, type: 'LIKE' } });
+      await gql(rf.url, RECORD, {
+        i: { eventId: eventId(), userId: user, itemId: item, type: 'LIKE' },
+      });
     }
   }
   await gql(rf.url, RECORD, { i: { eventId: eventId(), userId: 'me', itemId: 'a', type: 'LIKE' } });
-  await eventually(async () => {
-    const r = await gql(rf.url, `{ user(id: "me") { features { events } } }`);
-    return r.data?.user?.features?.events === 1;
-  }, 15_000, 'seed events applied');
+  await eventually(
+    async () => {
+      const r = await gql(rf.url, `{ user(id: "me") { features { events } } }`);
+      return r.data?.user?.features?.events === 1;
+    },
+    15_000,
+    'seed events applied',
+  );
 }
 
-const ids = (r: { data?: any }) => r.data.recommendations.items.map((i: { item: { id: string } }) => i.item.id);
+const ids = (r: { data?: any }) =>
+  r.data.recommendations.items.map((i: { item: { id: string } }) => i.item.id);
 
 describe('with Redis stopped', () => {
   let redis: OwnServer;
@@ -62,18 +81,28 @@ describe('with Redis stopped', () => {
     expect(((await ready.json()) as { checks: { redis: boolean } }).checks.redis).toBe(false);
 
     // The pipeline keeps applying events to PostgreSQL, and reads see them.
-    await gql(rf.url, RECORD, { i: { eventId: eventId(), userId: 'me', itemId: 'b', type: 'LIKE' } });
-    await eventually(async () => {
-      const r = await gql(rf.url, RECOMMEND, { u: 'me' });
-      return r.errors === undefined && !ids(r).includes('b');
-    }, 15_000, 'the new like to exclude b');
+    await gql(rf.url, RECORD, {
+      i: { eventId: eventId(), userId: 'me', itemId: 'b', type: 'LIKE' },
+    });
+    await eventually(
+      async () => {
+        const r = await gql(rf.url, RECOMMEND, { u: 'me' });
+        return r.errors === undefined && !ids(r).includes('b');
+      },
+      15_000,
+      'the new like to exclude b',
+    );
 
     await redis.start();
     const client = new Redis(redis.url);
-    await eventually(async () => {
-      await gql(rf.url, RECOMMEND, { u: 'me' });
-      return (await client.exists(`${rf.config.redis.prefix}u:me`)) === 1;
-    }, 15_000, 'redis to be refilled');
+    await eventually(
+      async () => {
+        await gql(rf.url, RECOMMEND, { u: 'me' });
+        return (await client.exists(`${rf.config.redis.prefix}u:me`)) === 1;
+      },
+      15_000,
+      'redis to be refilled',
+    );
     const cached = await client.get(`${rf.config.redis.prefix}u:me`);
     client.disconnect();
     expect(cached).toContain('"events":2');
@@ -100,20 +129,31 @@ describe('with NATS stopped', () => {
   test('event mutations answer INGESTION_UNAVAILABLE and never claim acceptance; queries keep working', async () => {
     await nats.stop();
     const started = Date.now();
-    const r = await gql(rf.url, RECORD, { i: { eventId: eventId(), userId: 'me', itemId: 'c', type: 'VIEW' } });
+    const r = await gql(rf.url, RECORD, {
+      i: { eventId: eventId(), userId: 'me', itemId: 'c', type: 'VIEW' },
+    });
     expect(Date.now() - started).toBeLessThan(8000);
     expect(r.data?.recordEvent ?? null).toBeNull();
-    expect(r.errors?.[0].extensions).toMatchObject({ code: 'INGESTION_UNAVAILABLE', retryable: true });
+    expect(r.errors?.[0].extensions).toMatchObject({
+      code: 'INGESTION_UNAVAILABLE',
+      retryable: true,
+    });
 
     const query = await gql(rf.url, RECOMMEND, { u: 'me' });
     expect(query.errors).toBeUndefined();
     expect(ids(query).length).toBeGreaterThan(0);
 
     await nats.start();
-    await eventually(async () => {
-      const again = await gql(rf.url, RECORD, { i: { eventId: eventId(), userId: 'me', itemId: 'c', type: 'VIEW' } });
-      return again.data?.recordEvent?.status === 'ACCEPTED';
-    }, 20_000, 'ingestion to recover');
+    await eventually(
+      async () => {
+        const again = await gql(rf.url, RECORD, {
+          i: { eventId: eventId(), userId: 'me', itemId: 'c', type: 'VIEW' },
+        });
+        return again.data?.recordEvent?.status === 'ACCEPTED';
+      },
+      20_000,
+      'ingestion to recover',
+    );
   });
 });
 
@@ -122,7 +162,11 @@ describe('on SIGTERM', () => {
     const env = await isolatedEnv({ RECFLOW_LOG_LEVEL: 'info' });
     const child = spawnCli(['serve', '--role', 'all'], env.env);
     try {
-      const line = await eventually(async () => /"endpoint":"([^"]+)"/.exec(child.output())?.[1], 20_000, 'listening');
+      const line = await eventually(
+        async () => /"endpoint":"([^"]+)"/.exec(child.output())?.[1],
+        20_000,
+        'listening',
+      );
       const url = line;
       const client = wsClient(url.replace(/^http/, 'ws'));
       let closeCode: number | undefined;

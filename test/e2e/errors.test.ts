@@ -40,35 +40,52 @@ describe('invalid events are rejected with a stable code and store nothing', () 
     ['a value that is not a number', { value: 'lots' }, 'BAD_USER_INPUT'],
     ['a RATE without a value', { type: 'RATE' }, 'BAD_USER_INPUT', 'input.value'],
     ['a rating above the scale', { type: 'RATE', value: 11 }, 'BAD_USER_INPUT', 'input.value'],
-    ['a timestamp far in the future', { occurredAt: '2999-01-01T00:00:00Z' }, 'BAD_USER_INPUT', 'input.occurredAt'],
+    [
+      'a timestamp far in the future',
+      { occurredAt: '2999-01-01T00:00:00Z' },
+      'BAD_USER_INPUT',
+      'input.occurredAt',
+    ],
     ['a timestamp that is not a date', { occurredAt: 'yesterday' }, 'BAD_USER_INPUT'],
     ['a context that is not an object', { context: [1, 2] }, 'BAD_USER_INPUT'],
-    ['an oversized context', { context: { blob: 'x'.repeat(5000) } }, 'BAD_USER_INPUT', 'input.context'],
+    [
+      'an oversized context',
+      { context: { blob: 'x'.repeat(5000) } },
+      'BAD_USER_INPUT',
+      'input.context',
+    ],
   ];
 
   test.each(cases.map(([name, overrides, code, field]) => ({ name, overrides, code, field })))(
     '$name',
     async ({ overrides, code, field }) => {
-    const before = await storedMessages();
-    const r = await gql(rf.url, RECORD_EVENT, { input: event(overrides) });
-    expect(r.data?.recordEvent ?? null).toBeNull();
-    expect(r.errors?.[0].extensions?.code).toBe(code);
-    if (field) expect(r.errors?.[0].extensions?.field).toBe(field);
-    expect(await storedMessages()).toBe(before);
+      const before = await storedMessages();
+      const r = await gql(rf.url, RECORD_EVENT, { input: event(overrides) });
+      expect(r.data?.recordEvent ?? null).toBeNull();
+      expect(r.errors?.[0].extensions?.code).toBe(code);
+      if (field) expect(r.errors?.[0].extensions?.field).toBe(field);
+      expect(await storedMessages()).toBe(before);
     },
   );
 
   test('a non-finite value written as a huge JSON number is rejected', async () => {
-    const body = `{"query":${JSON.stringify(RECORD_EVENT)},"variables":{"input":{"eventId":"${eventId()}",` +
+    const body =
+      `{"query":${JSON.stringify(RECORD_EVENT)},"variables":{"input":{"eventId":"${eventId()}",` +
       `"userId":"u","itemId":"i","type":"PURCHASE","value":1e999}}}`;
-    const response = await fetch(rf.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const response = await fetch(rf.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
     const r = (await response.json()) as { errors: Array<{ extensions: { code: string } }> };
     expect(r.errors[0].extensions.code).toBe('BAD_USER_INPUT');
   });
 
   test('one bad event rejects the whole batch, and names its position', async () => {
     const before = await storedMessages();
-    const r = await gql(rf.url, RECORD_EVENTS, { inputs: [event(), event({ eventId: '' }), event()] });
+    const r = await gql(rf.url, RECORD_EVENTS, {
+      inputs: [event(), event({ eventId: '' }), event()],
+    });
     expect(r.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(r.errors?.[0].extensions?.field).toBe('inputs[1].eventId');
     expect(await storedMessages()).toBe(before);
@@ -93,7 +110,11 @@ describe('invalid events are rejected with a stable code and store nothing', () 
 
 describe('malformed requests', () => {
   test('malformed JSON gets BAD_REQUEST and no stack trace', async () => {
-    const response = await fetch(rf.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": "{ popularItems { item { id } } }"' });
+    const response = await fetch(rf.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query": "{ popularItems { item { id } } }"',
+    });
     expect(response.status).toBe(400);
     const text = await response.text();
     expect(JSON.parse(text).errors[0].extensions.code).toBe('BAD_REQUEST');
@@ -112,15 +133,23 @@ describe('malformed requests', () => {
 
   test('limits out of range are BAD_USER_INPUT', async () => {
     for (const limit of [0, -1, 100_000]) {
-      const r = await gql(rf.url, `query($l: Int) { recommendations(userId: "u", limit: $l) { strategy } }`, { l: limit });
+      const r = await gql(
+        rf.url,
+        `query($l: Int) { recommendations(userId: "u", limit: $l) { strategy } }`,
+        { l: limit },
+      );
       expect(r.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     }
   });
 
   test('catalogue input is validated too', async () => {
-    const r = await gql(rf.url, `mutation($i: [ItemInput!]!) { upsertItems(inputs: $i) { created } }`, {
-      i: [{ id: 'a', categories: [''] }],
-    });
+    const r = await gql(
+      rf.url,
+      `mutation($i: [ItemInput!]!) { upsertItems(inputs: $i) { created } }`,
+      {
+        i: [{ id: 'a', categories: [''] }],
+      },
+    );
     expect(r.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     const item = await gql(rf.url, '{ item(id: "a") { id } }');
     expect(item.data.item).toBeNull();
@@ -139,11 +168,16 @@ describe('operations surface', () => {
     expect((await fetch(`${base}/health`)).status).toBe(200);
     const ready = await fetch(`${base}/ready`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ ready: true, checks: { postgres: true, redis: true, nats: true, consumer: 'running' } });
-    expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/recflow_events_ingested_total|recflow_graphql_operations_total/);
+    expect(await ready.json()).toMatchObject({
+      ready: true,
+      checks: { postgres: true, redis: true, nats: true, consumer: 'running' },
+    });
+    expect(await (await fetch(`${base}/metrics`)).text()).toMatch(
+      /recflow_events_ingested_total|recflow_graphql_operations_total/,
+    );
   });
 
-  test('responses carry the caller\'s correlation id', async () => {
+  test("responses carry the caller's correlation id", async () => {
     const response = await fetch(rf.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-request-id': 'trace-123' },
@@ -158,7 +192,10 @@ describe('authentication and rate limits', () => {
   const key = 'k'.repeat(32);
 
   beforeAll(async () => {
-    locked = await startRecflow({ role: 'gateway', env: { RECFLOW_API_KEYS: key, RECFLOW_RATE_LIMIT: '5', RECFLOW_RATE_LIMIT_BURST: '5' } });
+    locked = await startRecflow({
+      role: 'gateway',
+      env: { RECFLOW_API_KEYS: key, RECFLOW_RATE_LIMIT: '5', RECFLOW_RATE_LIMIT_BURST: '5' },
+    });
   }, 30_000);
 
   afterAll(async () => {
@@ -170,16 +207,24 @@ describe('authentication and rate limits', () => {
     const none = await gql(locked.url, '{ popularItems { score } }');
     expect(none.status).toBe(401);
     expect(none.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
-    const wrong = await gql(locked.url, '{ popularItems { score } }', undefined, { authorization: 'Bearer nope' });
+    const wrong = await gql(locked.url, '{ popularItems { score } }', undefined, {
+      authorization: 'Bearer nope',
+    });
     expect(wrong.status).toBe(401);
-    const right = await gql(locked.url, '{ popularItems { score } }', undefined, { authorization: `Bearer ${key}` });
+    const right = await gql(locked.url, '{ popularItems { score } }', undefined, {
+      authorization: `Bearer ${key}`,
+    });
     expect(right.status).toBe(200);
   });
 
   test('a client over its budget gets RATE_LIMITED with a retry hint', async () => {
     const answers = [];
     for (let i = 0; i < 10; i += 1) {
-      answers.push(await gql(locked.url, '{ popularItems { score } }', undefined, { authorization: `Bearer ${key}` }));
+      answers.push(
+        await gql(locked.url, '{ popularItems { score } }', undefined, {
+          authorization: `Bearer ${key}`,
+        }),
+      );
     }
     const limited = answers.filter((a) => a.status === 429);
     expect(limited.length).toBeGreaterThan(0);

@@ -9,12 +9,23 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
-import { ROOT, cleanUp, exited, gql, spawnCli, startRecflow, type TestRecflow } from '../support/recflow';
+import {
+  ROOT,
+  cleanUp,
+  exited,
+  gql,
+  spawnCli,
+  startRecflow,
+  type TestRecflow,
+} from '../support/recflow';
 
-const DATA = process.env.RECFLOW_MOVIELENS_DIR ?? path.resolve(ROOT, '..', 'shared', 'datasets', 'ml-100k');
+const DATA =
+  process.env.RECFLOW_MOVIELENS_DIR ?? path.resolve(ROOT, '..', 'shared', 'datasets', 'ml-100k');
 const present = existsSync(path.join(DATA, 'u.data'));
 if (!present) {
-  process.stdout.write(`skipping MovieLens tests: no MovieLens 100K at ${DATA} (set RECFLOW_MOVIELENS_DIR)\n`);
+  process.stdout.write(
+    `skipping MovieLens tests: no MovieLens 100K at ${DATA} (set RECFLOW_MOVIELENS_DIR)\n`,
+  );
 }
 const describeData = present ? describe : describe.skip;
 
@@ -24,8 +35,16 @@ async function tableDigest(url: string): Promise<Record<string, string>> {
   const client = new Client({ connectionString: url });
   await client.connect();
   const digest: Record<string, string> = {};
-  for (const table of ['events', 'user_features', 'user_items', 'user_categories', 'item_features', 'item_pairs']) {
-    const columns = table === 'events' ? 'event_id, user_id, item_id, type, value, weight, occurred_at' : '*';
+  for (const table of [
+    'events',
+    'user_features',
+    'user_items',
+    'user_categories',
+    'item_features',
+    'item_pairs',
+  ]) {
+    const columns =
+      table === 'events' ? 'event_id, user_id, item_id, type, value, weight, occurred_at' : '*';
     const { rows } = await client.query(
       `SELECT count(*)::int AS n, md5(string_agg(t::text, '|' ORDER BY t::text)) AS h FROM (SELECT ${columns} FROM ${table}) t`,
     );
@@ -50,7 +69,9 @@ describeData('MovieLens 100K', () => {
   beforeAll(async () => {
     // A short duplicate window makes the replay reach the pipeline, so that
     // idempotency is checked where it matters: in PostgreSQL, not in JetStream.
-    rf = await startRecflow({ env: { RECFLOW_DUPLICATE_WINDOW: '1s', RECFLOW_WORKER_BATCH: '1000' } });
+    rf = await startRecflow({
+      env: { RECFLOW_DUPLICATE_WINDOW: '1s', RECFLOW_WORKER_BATCH: '1000' },
+    });
     for (const line of readFileSync(path.join(DATA, 'u.data'), 'utf8').split('\n')) {
       const [user, item] = line.split('\t');
       if (!item) continue;
@@ -74,19 +95,26 @@ describeData('MovieLens 100K', () => {
     expect(firstDigest.user_items.startsWith('100000:')).toBe(true);
   });
 
-  test.each(['1', '42', '186', '500', '943'])('user %s gets ten unseen movies with reasons', async (userId) => {
-    const r = await gql(rf.url, `query($u: ID!) { recommendations(userId: $u, limit: 10) {
-      strategy items { score reasons item { id title categories } } } }`, { u: userId });
-    expect(r.errors).toBeUndefined();
-    const list = r.data.recommendations;
-    expect(list.strategy).toBe('PERSONALIZED');
-    expect(list.items).toHaveLength(10);
-    for (const rec of list.items) {
-      expect(rated.get(userId)?.has(rec.item.id)).toBe(false);
-      expect(rec.item.title).toMatch(/\(\d{4}\)$/);
-      expect(rec.reasons.length).toBeGreaterThan(0);
-    }
-  });
+  test.each(['1', '42', '186', '500', '943'])(
+    'user %s gets ten unseen movies with reasons',
+    async (userId) => {
+      const r = await gql(
+        rf.url,
+        `query($u: ID!) { recommendations(userId: $u, limit: 10) {
+      strategy items { score reasons item { id title categories } } } }`,
+        { u: userId },
+      );
+      expect(r.errors).toBeUndefined();
+      const list = r.data.recommendations;
+      expect(list.strategy).toBe('PERSONALIZED');
+      expect(list.items).toHaveLength(10);
+      for (const rec of list.items) {
+        expect(rated.get(userId)?.has(rec.item.id)).toBe(false);
+        expect(rec.item.title).toMatch(/\(\d{4}\)$/);
+        expect(rec.reasons.length).toBeGreaterThan(0);
+      }
+    },
+  );
 
   test('replaying the import after the duplicate window changes no feature', async () => {
     await new Promise((r) => setTimeout(r, 1500));

@@ -5,10 +5,7 @@
  */
 import { CatalogRepository } from '../../src/storage/postgres/catalog-repository';
 import { createDb, type Db } from '../../src/storage/postgres/client';
-import {
-  FeatureRepository,
-  type StoredEvent,
-} from '../../src/storage/postgres/feature-repository';
+import { FeatureRepository, type StoredEvent } from '../../src/storage/postgres/feature-repository';
 import {
   catalogue,
   differences,
@@ -110,10 +107,7 @@ test('two batches applied at the same time give the same features as in sequence
     const right = round.filter((e) => !left.includes(e));
     const users = new Set(left.map((e) => e.userId));
     if (right.some((e) => users.has(e.userId))) sharedUsers += 1;
-    await Promise.all([
-      store.repo.applyBatch(left, WINDOW),
-      store.repo.applyBatch(right, WINDOW),
-    ]);
+    await Promise.all([store.repo.applyBatch(left, WINDOW), store.repo.applyBatch(right, WINDOW)]);
   }
   expect(sharedUsers).toBeGreaterThanOrEqual(3);
   expect(differences(reference, await snapshot(store.db))).toEqual([]);

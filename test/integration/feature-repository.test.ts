@@ -104,7 +104,7 @@ describe('exactly-once application', () => {
 describe('co-visitation', () => {
   const W = 600_000;
 
-  test('counts each unordered pair of a user\'s positive events in the window once', async () => {
+  test("counts each unordered pair of a user's positive events in the window once", async () => {
     // uc: a, b, c positive and close; n negative; far is outside the window
     // of all but edge, which sits exactly on the window's edge from far.
     const events = [
@@ -128,9 +128,7 @@ describe('co-visitation', () => {
     const stored = await storedPairs(db);
     const mine = [...stored].filter(([k]) => /^i(0[6-9]|1[01])\|/.test(k));
     expect(new Map(mine)).toEqual(
-      new Map(
-        [...expectedPairs(events, W)].map(([k, n]) => [k, { weight: n, events: n }]),
-      ),
+      new Map([...expectedPairs(events, W)].map(([k, n]) => [k, { weight: n, events: n }])),
     );
     // The expectation itself, spelled out: c1-c2, c1-c3, c2-c3, c2-c5, c3-c5,
     // c6-c7 (exactly W apart) and c7-c8; c1-c5 share an item, c4 is negative.

@@ -123,7 +123,10 @@ describe('sorted sets', () => {
     const empty = hot.popularityKey('DAY', 'none');
     const full = hot.popularityKey('DAY', 'many');
     await hot.fillTop(empty, []);
-    await hot.fillTop(full, [1, 2, 3, 4, 5].map((n) => ({ itemId: `x${n}`, score: n })));
+    await hot.fillTop(
+      full,
+      [1, 2, 3, 4, 5].map((n) => ({ itemId: `x${n}`, score: n })),
+    );
 
     const [a, b] = await hot.getTop([empty, full], 2);
     expect(a).toEqual({ filled: true, entries: [] });

@@ -45,7 +45,7 @@ test('every Prisma model can be read from the migrated, empty database', async (
   }
 });
 
-test('every Prisma model reads back rows written by the repositories\' SQL', async () => {
+test("every Prisma model reads back rows written by the repositories' SQL", async () => {
   const catalog = new CatalogRepository(db);
   await catalog.upsertItems([
     { id: 'a', title: 'A', categories: ['books'], attributes: { year: 2001 } },
@@ -77,6 +77,7 @@ test('every Prisma model reads back rows written by the repositories\' SQL', asy
     version: 1n,
   });
   expect(await db.itemPair.findFirst()).toMatchObject({ itemA: 'a', itemB: 'b', weight: 1 });
-  expect(await db.userItem.findUnique({ where: { userId_itemId: { userId: 'u1', itemId: 'a' } } }))
-    .toMatchObject({ events: 1, rating: 4, ratingAt: new Date(T0), lastType: 'RATE' });
+  expect(
+    await db.userItem.findUnique({ where: { userId_itemId: { userId: 'u1', itemId: 'a' } } }),
+  ).toMatchObject({ events: 1, rating: 4, ratingAt: new Date(T0), lastType: 'RATE' });
 });

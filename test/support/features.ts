@@ -31,10 +31,7 @@ export const CATEGORIES = ['books', 'music', 'film', 'games'];
 export function catalogue(count: number): Array<{ id: string; categories: string[] }> {
   return Array.from({ length: count }, (_, n) => ({
     id: `i${String(n).padStart(2, '0')}`,
-    categories:
-      n % 3 === 0
-        ? [CATEGORIES[n % 4], CATEGORIES[(n + 1) % 4]]
-        : [CATEGORIES[n % 4]],
+    categories: n % 3 === 0 ? [CATEGORIES[n % 4], CATEGORIES[(n + 1) % 4]] : [CATEGORIES[n % 4]],
   }));
 }
 
@@ -85,7 +82,7 @@ export function generateEvents(
 /** Splits `events` into consecutive batches of random sizes in [1, max]. */
 export function randomBatches<T>(events: readonly T[], max: number, random: () => number): T[][] {
   const batches: T[][] = [];
-  for (let i = 0; i < events.length; ) {
+  for (let i = 0; i < events.length;) {
     const size = 1 + Math.floor(random() * max);
     batches.push(events.slice(i, i + size));
     i += size;
@@ -173,9 +170,7 @@ export function differences(a: Snapshot, b: Snapshot): string[] {
       for (const column of Object.keys(row)) {
         if (!sameValue(row[column], right[i][column])) {
           const key = JSON.stringify(Object.values(row).slice(0, 2));
-          out.push(
-            `${table}${key}.${column}: ${show(row[column])} vs ${show(right[i][column])}`,
-          );
+          out.push(`${table}${key}.${column}: ${show(row[column])} vs ${show(right[i][column])}`);
         }
       }
     });

@@ -13,7 +13,8 @@ const SERVICES = [
 export default async function globalSetup(): Promise<void> {
   const down: string[] = [];
   for (const service of SERVICES) {
-    if (!(await reachable('127.0.0.1', service.port))) down.push(`${service.name} (127.0.0.1:${service.port})`);
+    if (!(await reachable('127.0.0.1', service.port)))
+      down.push(`${service.name} (127.0.0.1:${service.port})`);
   }
   if (down.length > 0) {
     throw new Error(

@@ -31,9 +31,13 @@ export async function freePort(): Promise<number> {
 export async function ownRedis(): Promise<OwnServer> {
   const port = await freePort();
   return ownServer(port, `redis://127.0.0.1:${port}`, () =>
-    spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    }),
+    spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: 'ignore',
+      },
+    ),
   );
 }
 
@@ -41,7 +45,9 @@ export async function ownNats(): Promise<OwnServer> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'recflow-nats-'));
   const server = await ownServer(port, `nats://127.0.0.1:${port}`, () =>
-    spawn('/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], { stdio: 'ignore' }),
+    spawn('/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], {
+      stdio: 'ignore',
+    }),
   );
   const dispose = server.dispose;
   server.dispose = async () => {
@@ -51,7 +57,11 @@ export async function ownNats(): Promise<OwnServer> {
   return server;
 }
 
-async function ownServer(port: number, url: string, launch: () => ChildProcess): Promise<OwnServer> {
+async function ownServer(
+  port: number,
+  url: string,
+  launch: () => ChildProcess,
+): Promise<OwnServer> {
   let child: ChildProcess | undefined;
   const server: OwnServer = {
     port,

@@ -52,7 +52,13 @@ export async function cleanUp(env: IsolatedEnv): Promise<void> {
   const redis = new Redis(config.redis.url);
   let cursor = '0';
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${config.redis.prefix}*`, 'COUNT', 1000);
+    const [next, keys] = await redis.scan(
+      cursor,
+      'MATCH',
+      `${config.redis.prefix}*`,
+      'COUNT',
+      1000,
+    );
     if (keys.length > 0) await redis.del(...keys);
     cursor = next;
   } while (cursor !== '0');
@@ -83,11 +89,21 @@ export async function gql<T = any>(
 }
 
 export function wsClient(wsUrl: string, connectionParams?: Record<string, unknown>): Client {
-  return createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams, retryAttempts: 0, lazy: true });
+  return createClient({
+    url: wsUrl,
+    webSocketImpl: WebSocket,
+    connectionParams,
+    retryAttempts: 0,
+    lazy: true,
+  });
 }
 
 /** Polls `check` until it returns a value, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 15_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -97,13 +113,17 @@ export async function eventually<T>(check: () => Promise<T | undefined | false>,
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
 /** Runs the built CLI as a child process with the given environment. */
-export function spawnCli(args: string[], env: Record<string, string>): ChildProcess & { output: () => string } {
+export function spawnCli(
+  args: string[],
+  env: Record<string, string>,
+): ChildProcess & { output: () => string } {
   const child = spawn(process.execPath, [CLI, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
@@ -115,7 +135,9 @@ export function spawnCli(args: string[], env: Record<string, string>): ChildProc
   return Object.assign(child, { output: () => output });
 }
 
-export function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+export function exited(
+  child: ChildProcess,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   if (child.exitCode !== null || child.signalCode !== null) {
     return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   }

@@ -39,7 +39,9 @@ export async function isolatedEnv(overrides: Record<string, string> = {}): Promi
     env,
     config,
     async dropDatabase() {
-      const admin = new Client({ connectionString: 'postgresql://postgres@127.0.0.1:5432/postgres' });
+      const admin = new Client({
+        connectionString: 'postgresql://postgres@127.0.0.1:5432/postgres',
+      });
       await admin.connect();
       try {
         await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);

@@ -26,17 +26,28 @@ export function errorFormatter(log: Logger) {
     const original = unwrapResolverError(error);
     const requestId = currentRequestId();
     if (original instanceof RecflowError) {
-      if (original.retryable) log.warn({ err: original, requestId, code: original.code }, original.message);
+      if (original.retryable)
+        log.warn({ err: original, requestId, code: original.code }, original.message);
       return {
         message: original.message,
         locations: formatted.locations,
         path: formatted.path,
-        extensions: { ...original.details, code: original.code, retryable: original.retryable, requestId },
+        extensions: {
+          ...original.details,
+          code: original.code,
+          retryable: original.retryable,
+          requestId,
+        },
       };
     }
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code)) {
-      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
+      return {
+        message: formatted.message,
+        locations: formatted.locations,
+        path: formatted.path,
+        extensions: { code },
+      };
     }
     log.error({ err: original, requestId, path: formatted.path }, 'unexpected error');
     return {

@@ -11,7 +11,10 @@ export function checkLimit(limit: number, max: number, field = 'limit'): number 
 /** Checks an id argument the same way event ids are checked. */
 export function checkId(id: string, field: string): string {
   if (id.length === 0 || id.length > 128 || /[\u0000-\u001f\u007f-\u009f]/.test(id)) {
-    throw new InvalidInputError(field, `${field} must be 1-128 characters without control characters`);
+    throw new InvalidInputError(
+      field,
+      `${field} must be 1-128 characters without control characters`,
+    );
   }
   return id;
 }

@@ -3,7 +3,10 @@
  */
 import { affinityAt } from '../../domain/affinity';
 import type { UserFeatures } from '../../domain/features';
-import type { RecommendationList as DomainList, RecommendedItem } from '../../recommend/recommender';
+import type {
+  RecommendationList as DomainList,
+  RecommendedItem,
+} from '../../recommend/recommender';
 import { toItem } from './types/item';
 import type { Recommendation, RecommendationList, ScoredItem } from './types/recommendation';
 import type { UserFeatureSet } from './types/user';

@@ -24,7 +24,9 @@ export function mountProbes(app: express.Express, deps: ProbeDeps): void {
     res.json({ status: 'ok', draining: deps.draining() });
   });
   app.get('/ready', async (_req, res) => {
-    const readiness = deps.draining() ? { ready: false, checks: { draining: true } } : await deps.readiness();
+    const readiness = deps.draining()
+      ? { ready: false, checks: { draining: true } }
+      : await deps.readiness();
     res.status(readiness.ready ? 200 : 503).json(readiness);
   });
   app.get('/metrics', async (_req, res) => {

@@ -21,7 +21,10 @@ export class RateLimiter {
     if (!this.enabled) return 0;
     const now = this.now();
     const bucket = this.buckets.get(client) ?? { tokens: this.burst, at: now };
-    bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.at) / 1000) * this.perSecond);
+    bucket.tokens = Math.min(
+      this.burst,
+      bucket.tokens + ((now - bucket.at) / 1000) * this.perSecond,
+    );
     bucket.at = now;
     this.buckets.delete(client);
     this.buckets.set(client, bucket);

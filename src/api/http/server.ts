@@ -138,34 +138,57 @@ export class HttpGateway {
     this.app.use(
       path,
       (req: Request, res: Response, next: NextFunction) => {
-        if (this.draining) return sendError(res, 503, ErrorCode.SERVICE_UNAVAILABLE, 'the server is shutting down');
-        if (req.method === 'GET' && req.accepts(['text/html', 'application/json']) === 'text/html') return next();
+        if (this.draining)
+          return sendError(res, 503, ErrorCode.SERVICE_UNAVAILABLE, 'the server is shutting down');
+        if (req.method === 'GET' && req.accepts(['text/html', 'application/json']) === 'text/html')
+          return next();
         const key = (req.headers.authorization ?? req.headers['x-api-key']) as string | undefined;
-        if (!keys.allows(key)) return sendError(res, 401, ErrorCode.UNAUTHENTICATED, 'a valid API key is required');
+        if (!keys.allows(key))
+          return sendError(res, 401, ErrorCode.UNAUTHENTICATED, 'a valid API key is required');
         const wait = limiter.take(key ?? req.socket.remoteAddress ?? 'unknown');
         if (wait > 0) {
           res.setHeader('retry-after', Math.ceil(wait / 1000));
-          return sendError(res, 429, ErrorCode.RATE_LIMITED, 'too many requests', { retryAfterMs: wait });
+          return sendError(res, 429, ErrorCode.RATE_LIMITED, 'too many requests', {
+            retryAfterMs: wait,
+          });
         }
         this.track(res);
         next();
       },
       express.json({ limit: config.http.maxBodyBytes }),
       expressMiddleware(this.apollo, {
-        context: async ({ req }) => createContext(services, String(req.res?.getHeader('x-request-id')), log),
+        context: async ({ req }) =>
+          createContext(services, String(req.res?.getHeader('x-request-id')), log),
       }),
     );
-    this.app.use((error: Error & { type?: string; status?: number }, _req: Request, res: Response, next: NextFunction) => {
-      if (res.headersSent) return next(error);
-      if (error.type === 'entity.parse.failed') {
-        return sendError(res, 400, ErrorCode.BAD_REQUEST, 'the request body is not valid JSON');
-      }
-      if (error.type === 'entity.too.large') {
-        return sendError(res, 413, ErrorCode.BAD_REQUEST, `the request body exceeds ${config.http.maxBodyBytes} bytes`);
-      }
-      log.error({ err: error }, 'unhandled HTTP error');
-      return sendError(res, error.status ?? 500, ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error');
-    });
+    this.app.use(
+      (
+        error: Error & { type?: string; status?: number },
+        _req: Request,
+        res: Response,
+        next: NextFunction,
+      ) => {
+        if (res.headersSent) return next(error);
+        if (error.type === 'entity.parse.failed') {
+          return sendError(res, 400, ErrorCode.BAD_REQUEST, 'the request body is not valid JSON');
+        }
+        if (error.type === 'entity.too.large') {
+          return sendError(
+            res,
+            413,
+            ErrorCode.BAD_REQUEST,
+            `the request body exceeds ${config.http.maxBodyBytes} bytes`,
+          );
+        }
+        log.error({ err: error }, 'unhandled HTTP error');
+        return sendError(
+          res,
+          error.status ?? 500,
+          ErrorCode.INTERNAL_SERVER_ERROR,
+          'Internal server error',
+        );
+      },
+    );
   }
 
   private mountWebSockets(): () => Promise<void> {
@@ -206,7 +229,13 @@ export class HttpGateway {
   }
 }
 
-function sendError(res: Response, status: number, code: string, message: string, extra: object = {}): void {
+function sendError(
+  res: Response,
+  status: number,
+  code: string,
+  message: string,
+  extra: object = {},
+): void {
   res.status(status).json({ errors: [{ message, extensions: { code, ...extra } }] });
 }
 
@@ -218,7 +247,10 @@ function metricsPlugin(metrics: Metrics): ApolloServerPlugin<RequestContext> {
         async willSendResponse({ operation, errors }) {
           const name = operation?.operation ?? 'unknown';
           metrics.httpRequests.inc({ operation: name, outcome: errors?.length ? 'error' : 'ok' });
-          metrics.httpLatency.observe({ operation: name }, Number(process.hrtime.bigint() - started) / 1e9);
+          metrics.httpLatency.observe(
+            { operation: name },
+            Number(process.hrtime.bigint() - started) / 1e9,
+          );
         },
       };
     },

@@ -30,14 +30,24 @@ export class RecommendationStreams {
     return this.open_.size;
   }
 
-  open(userId: string, limit: number, filter: RecommendationFilter): AsyncIterableIterator<RecommendationList> {
+  open(
+    userId: string,
+    limit: number,
+    filter: RecommendationFilter,
+  ): AsyncIterableIterator<RecommendationList> {
     const compute = async () =>
       presentList(await this.recommender.recommend(this.features.loaders(), userId, limit, filter));
-    const live = new LiveList(compute, this.debounceMs, this.log, () => {
-      this.open_.delete(live);
-      this.metrics.subscriptions.set(this.open_.size);
-      unwatch();
-    }, () => this.metrics.pushes.inc());
+    const live = new LiveList(
+      compute,
+      this.debounceMs,
+      this.log,
+      () => {
+        this.open_.delete(live);
+        this.metrics.subscriptions.set(this.open_.size);
+        unwatch();
+      },
+      () => this.metrics.pushes.inc(),
+    );
     const unwatch = this.hub.watch(userId, () => live.changed());
     this.open_.add(live);
     this.metrics.subscriptions.set(this.open_.size);
@@ -86,7 +96,10 @@ class LiveList implements AsyncIterableIterator<RecommendationList> {
       const list = await this.compute();
       if (!this.done) this.deliver(list);
     } catch (error) {
-      this.log.warn({ err: error }, 'recomputing a subscribed list failed; waiting for the next change');
+      this.log.warn(
+        { err: error },
+        'recomputing a subscribed list failed; waiting for the next change',
+      );
     } finally {
       this.computing = false;
       if (this.dirty) {
@@ -109,7 +122,8 @@ class LiveList implements AsyncIterableIterator<RecommendationList> {
   }
 
   next(): Promise<IteratorResult<RecommendationList>> {
-    if (this.ready.length > 0) return Promise.resolve({ value: this.ready.shift() as RecommendationList, done: false });
+    if (this.ready.length > 0)
+      return Promise.resolve({ value: this.ready.shift() as RecommendationList, done: false });
     if (this.done) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve) => (this.waiting = resolve));
   }

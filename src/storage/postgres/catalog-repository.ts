@@ -52,8 +52,16 @@ export class CatalogRepository {
 
   /** Profiles by id, in one query. */
   async profiles(ids: readonly string[]): Promise<Map<string, UserProfile>> {
-    const rows = await this.db.user.findMany({ where: { id: { in: [...ids] } }, select: { id: true, attributes: true } });
-    return new Map(rows.map((r) => [r.id, { id: r.id, attributes: (r.attributes ?? {}) as Record<string, unknown> }]));
+    const rows = await this.db.user.findMany({
+      where: { id: { in: [...ids] } },
+      select: { id: true, attributes: true },
+    });
+    return new Map(
+      rows.map((r) => [
+        r.id,
+        { id: r.id, attributes: (r.attributes ?? {}) as Record<string, unknown> },
+      ]),
+    );
   }
 }
 

@@ -91,7 +91,9 @@ export class FeatureRepository {
         await applyDeltas(tx, deltas, (step, run) => this.step(step, run));
 
         // 4. Co-visitation against the user's other events, in event time.
-        pairs = await this.step('covisitation', () => addCovisitation(tx, newEvents, covisitWindowMs));
+        pairs = await this.step('covisitation', () =>
+          addCovisitation(tx, newEvents, covisitWindowMs),
+        );
       }
 
       // 5. Read back what the hot copy must now hold.
@@ -113,11 +115,9 @@ export class FeatureRepository {
 
   /** Each item's strongest co-visitation neighbours, in one query. */
   async neighbours(itemIds: readonly string[], k: number): Promise<Map<string, Neighbour[]>> {
-    const rows = await this.db.$queryRawUnsafe<Array<{ anchor: string; other: string; weight: number }>>(
-      NEIGHBOURS_SQL,
-      [...itemIds],
-      k,
-    );
+    const rows = await this.db.$queryRawUnsafe<
+      Array<{ anchor: string; other: string; weight: number }>
+    >(NEIGHBOURS_SQL, [...itemIds], k);
     const result = new Map<string, Neighbour[]>(itemIds.map((id) => [id, []]));
     for (const row of rows) result.get(row.anchor)?.push({ itemId: row.other, weight: row.weight });
     return result;

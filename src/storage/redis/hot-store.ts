@@ -51,7 +51,12 @@ import type { Result } from 'ioredis';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    recflowSetIfNewer(key: string, version: number, value: string, ttl: number): Result<number, Context>;
+    recflowSetIfNewer(
+      key: string,
+      version: number,
+      value: string,
+      ttl: number,
+    ): Result<number, Context>;
     recflowTrimToTop(key: string, keep: number, sentinel: string): Result<number, Context>;
   }
 }
@@ -74,7 +79,9 @@ export class HotStore {
   }
 
   popularityKey(window: PopularityWindow, category: string | null = null): string {
-    return category === null ? `${this.prefix}pop:${window}` : `${this.prefix}pop:${window}:c:${category}`;
+    return category === null
+      ? `${this.prefix}pop:${window}`
+      : `${this.prefix}pop:${window}:c:${category}`;
   }
 
   neighboursKey(itemId: string): string {
@@ -110,14 +117,27 @@ export class HotStore {
 
   // ---- writes: pipelined, idempotent ----
 
-  async writeRecords(users: readonly UserFeatures[], items: readonly ItemFeatures[]): Promise<void> {
+  async writeRecords(
+    users: readonly UserFeatures[],
+    items: readonly ItemFeatures[],
+  ): Promise<void> {
     if (users.length === 0 && items.length === 0) return;
     const pipeline = this.redis.pipeline();
     for (const user of users) {
-      pipeline.recflowSetIfNewer(this.userKey(user.userId), user.version, encode(user), RECORD_TTL_SECONDS);
+      pipeline.recflowSetIfNewer(
+        this.userKey(user.userId),
+        user.version,
+        encode(user),
+        RECORD_TTL_SECONDS,
+      );
     }
     for (const item of items) {
-      pipeline.recflowSetIfNewer(this.itemKey(item.itemId), item.version, encode(item), RECORD_TTL_SECONDS);
+      pipeline.recflowSetIfNewer(
+        this.itemKey(item.itemId),
+        item.version,
+        encode(item),
+        RECORD_TTL_SECONDS,
+      );
       this.queuePopularity(pipeline, item);
     }
     await execOrThrow(pipeline);
@@ -183,7 +203,8 @@ export class HotStore {
       const score = popularityScore(item, window);
       if (score === null) continue;
       pipeline.zadd(this.popularityKey(window), 'GT', score, item.itemId);
-      for (const c of item.categories) pipeline.zadd(this.popularityKey(window, c), 'GT', score, item.itemId);
+      for (const c of item.categories)
+        pipeline.zadd(this.popularityKey(window, c), 'GT', score, item.itemId);
     }
   }
 }
@@ -205,7 +226,8 @@ export function decode<T>(value: string | null): T | null | undefined {
 function parseTop(flat: string[]): ZsetRead {
   if (flat.length === 0 || flat[0] !== FILLED) return { filled: false };
   const entries: ScoredId[] = [];
-  for (let i = 2; i < flat.length; i += 2) entries.push({ itemId: flat[i], score: Number(flat[i + 1]) });
+  for (let i = 2; i < flat.length; i += 2)
+    entries.push({ itemId: flat[i], score: Number(flat[i + 1]) });
   // Redis orders equal scores by descending member; PostgreSQL (and ranking) by ascending id.
   entries.sort((a, b) => b.score - a.score || byId(a.itemId, b.itemId));
   return { filled: true, entries };

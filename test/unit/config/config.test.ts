@@ -57,7 +57,7 @@ describe('loadConfig defaults', () => {
     });
   });
 
-  test('use the domain\'s default limits and weights', () => {
+  test("use the domain's default limits and weights", () => {
     expect(config.events.limits).toEqual(DEFAULT_EVENT_LIMITS);
     expect(config.events.weights).toEqual(DEFAULT_EVENT_WEIGHTS);
     expect(config.recommend.blendWeights).toEqual(DEFAULT_BLEND_WEIGHTS);

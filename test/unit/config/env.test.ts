@@ -28,12 +28,9 @@ describe('parseDuration', () => {
     expect(parseDuration(text)).toBe(ms);
   });
 
-  test.each(['', 'abc', '-5s', '5w', '1e3', '5 sec', 's', '1,5s', '.5s'])(
-    'refuses %j',
-    (text) => {
-      expect(parseDuration(text)).toBeNull();
-    },
-  );
+  test.each(['', 'abc', '-5s', '5w', '1e3', '5 sec', 's', '1,5s', '.5s'])('refuses %j', (text) => {
+    expect(parseDuration(text)).toBeNull();
+  });
 });
 
 describe('ConfigError', () => {
@@ -99,8 +96,9 @@ describe('EnvReader', () => {
 
   test('reads durations with units and checks their range', () => {
     let value = 0;
-    expect(problemsOf({ D: '30s' }, (read) => (value = read.duration('D', 1, 0, 60_000))))
-      .toEqual([]);
+    expect(problemsOf({ D: '30s' }, (read) => (value = read.duration('D', 1, 0, 60_000)))).toEqual(
+      [],
+    );
     expect(value).toBe(30_000);
     const problems = problemsOf({ D: '2m' }, (read) => read.duration('D', 1, 0, 60_000));
     expect(problems).toHaveLength(1);
@@ -156,22 +154,20 @@ describe('EnvReader', () => {
 
   test('accepts tokens with the extra characters it allows, and only those', () => {
     let token = '';
-    expect(problemsOf({ T: 'run.1:a' }, (read) => (token = read.token('T', 'x', ':.'))))
-      .toEqual([]);
+    expect(problemsOf({ T: 'run.1:a' }, (read) => (token = read.token('T', 'x', ':.')))).toEqual(
+      [],
+    );
     expect(token).toBe('run.1:a');
     expect(problemsOf({ T: 'run.1:a' }, (read) => read.token('T', 'x'))).toHaveLength(1);
   });
 
-  test.each(['has space', 'a'.repeat(65), 'star*', 'new\nline'])(
-    'refuses the token %j',
-    (raw) => {
-      const problems = problemsOf({ T: raw }, (read) => read.token('T', 'x'));
-      expect(problems).toHaveLength(1);
-      expect(problems[0]).toMatch(/^T must be 1-64 characters/);
-    },
-  );
+  test.each(['has space', 'a'.repeat(65), 'star*', 'new\nline'])('refuses the token %j', (raw) => {
+    const problems = problemsOf({ T: raw }, (read) => read.token('T', 'x'));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^T must be 1-64 characters/);
+  });
 
-  test('turns a custom parser\'s error into a problem naming the variable', () => {
+  test("turns a custom parser's error into a problem naming the variable", () => {
     const problems = problemsOf({ C: 'zzz' }, (read) =>
       read.custom('C', 0, () => {
         throw new Error('is not a colour');

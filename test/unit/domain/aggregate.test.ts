@@ -15,10 +15,10 @@ const HOUR = 3_600_000;
 
 const CATALOGUE: Record<string, readonly string[]> = {
   'star-wars': ['Action', 'Sci-Fi'],
-  'casablanca': ['Drama', 'Romance'],
-  'fargo': ['Crime', 'Drama'],
+  casablanca: ['Drama', 'Romance'],
+  fargo: ['Crime', 'Drama'],
   'toy-story': ['Animation'],
-  'heat': ['Action', 'Crime'],
+  heat: ['Action', 'Crime'],
 };
 
 const categoriesOf = (itemId: string): readonly string[] => CATALOGUE[itemId] ?? [];
@@ -258,7 +258,7 @@ describe('aggregateBatch', () => {
     expect(deltas.items.map((d) => d.itemId)).toEqual(['not-in-catalogue']);
   });
 
-  test('keeps each user\'s first and last event time', () => {
+  test("keeps each user's first and last event time", () => {
     const batch = [
       event('ann', 'fargo', 'VIEW', T - 5 * HOUR),
       event('ann', 'heat', 'VIEW', T),
@@ -300,12 +300,7 @@ describe('aggregateBatch', () => {
     ];
     const deltas = aggregateBatch(batch, categoriesOf);
     expect(deltas.users.map((d) => d.userId)).toEqual(['ann', 'bob', 'cat']);
-    expect(deltas.items.map((d) => d.itemId)).toEqual([
-      'casablanca',
-      'fargo',
-      'heat',
-      'toy-story',
-    ]);
+    expect(deltas.items.map((d) => d.itemId)).toEqual(['casablanca', 'fargo', 'heat', 'toy-story']);
     expect(deltas.userItems.map((d) => `${d.userId}/${d.itemId}`)).toEqual([
       'ann/casablanca',
       'ann/heat',

@@ -41,7 +41,7 @@ describe('blend', () => {
     ]);
   });
 
-  test('normalises by rank, so a source\'s score scale does not matter', () => {
+  test("normalises by rank, so a source's score scale does not matter", () => {
     const small = [candidate('a', 'trending', 0.3), candidate('b', 'trending', 0.2)];
     const huge = [candidate('a', 'trending', 1e9), candidate('b', 'trending', -5)];
     expect(blend([small], DEFAULT_BLEND_WEIGHTS)).toEqual(blend([huge], DEFAULT_BLEND_WEIGHTS));
@@ -158,15 +158,15 @@ describe('blend', () => {
 describe('rankCandidates', () => {
   const FACTS: Record<string, ItemFacts> = {
     'star-wars': { categories: ['Action', 'Sci-Fi'], available: true },
-    'alien': { categories: ['Horror', 'Sci-Fi'], available: true },
-    'casablanca': { categories: ['Drama', 'Romance'], available: true },
-    'fargo': { categories: ['Crime', 'Drama'], available: true },
-    'heat': { categories: ['Action', 'Crime'], available: true },
-    'se7en': { categories: ['Crime', 'Drama', 'Thriller'], available: true },
-    'amelie': { categories: ['Comedy', 'Romance'], available: true },
+    alien: { categories: ['Horror', 'Sci-Fi'], available: true },
+    casablanca: { categories: ['Drama', 'Romance'], available: true },
+    fargo: { categories: ['Crime', 'Drama'], available: true },
+    heat: { categories: ['Action', 'Crime'], available: true },
+    se7en: { categories: ['Crime', 'Drama', 'Thriller'], available: true },
+    amelie: { categories: ['Comedy', 'Romance'], available: true },
     'toy-story': { categories: ['Animation'], available: true },
-    'withdrawn': { categories: ['Drama'], available: false },
-    'untagged': { categories: [], available: true },
+    withdrawn: { categories: ['Drama'], available: false },
+    untagged: { categories: [], available: true },
   };
   const factsOf = (itemId: string): ItemFacts | undefined => FACTS[itemId];
 
@@ -230,9 +230,7 @@ describe('rankCandidates', () => {
   });
 
   test('lets an excluded category win over an included one', () => {
-    expect(rank({ includeCategories: ['Crime'], excludeCategories: ['Drama'] })).toEqual([
-      'heat',
-    ]);
+    expect(rank({ includeCategories: ['Crime'], excludeCategories: ['Drama'] })).toEqual(['heat']);
   });
 
   test('caps how many items each category contributes', () => {
@@ -269,7 +267,7 @@ describe('rankCandidates', () => {
     expect(rank({ limit: 1000 })).toHaveLength(KNOWN_AND_AVAILABLE.length);
   });
 
-  test('keeps each result\'s score and contributions from the blend', () => {
+  test("keeps each result's score and contributions from the blend", () => {
     const [top] = rankCandidates(
       [list('model', ['fargo']), [candidate('fargo', 'popular', 1, { category: 'Drama' })]],
       DEFAULT_BLEND_WEIGHTS,

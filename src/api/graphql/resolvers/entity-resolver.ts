@@ -7,10 +7,16 @@ import { RecentInteraction, User, UserFeatureSet } from '../types/user';
 
 @Resolver(() => User)
 export class UserResolver {
-  @Query(() => User, { nullable: true, description: 'A user, or null if recflow has neither profile nor events.' })
+  @Query(() => User, {
+    nullable: true,
+    description: 'A user, or null if recflow has neither profile nor events.',
+  })
   async user(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<User | null> {
     checkId(id, 'id');
-    const [profile, features] = await Promise.all([ctx.profiles.load(id), ctx.loaders.users.load(id)]);
+    const [profile, features] = await Promise.all([
+      ctx.profiles.load(id),
+      ctx.loaders.users.load(id),
+    ]);
     if (!profile && !features) return null;
     return { id, attributes: profile?.attributes ?? {}, features: null };
   }
@@ -25,7 +31,10 @@ export class UserResolver {
 @Resolver(() => RecentInteraction)
 export class RecentInteractionResolver {
   @FieldResolver(() => Item, { nullable: true })
-  async item(@Root() interaction: RecentInteraction, @Ctx() ctx: RequestContext): Promise<Item | null> {
+  async item(
+    @Root() interaction: RecentInteraction,
+    @Ctx() ctx: RequestContext,
+  ): Promise<Item | null> {
     const record = await ctx.loaders.items.load(interaction.itemId);
     return record ? toItem(record) : null;
   }
@@ -33,7 +42,10 @@ export class RecentInteractionResolver {
 
 @Resolver(() => Item)
 export class ItemResolver {
-  @Query(() => Item, { nullable: true, description: 'An item, or null if recflow has never heard of it.' })
+  @Query(() => Item, {
+    nullable: true,
+    description: 'An item, or null if recflow has never heard of it.',
+  })
   async item(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<Item | null> {
     checkId(id, 'id');
     const record = await ctx.loaders.items.load(id);

@@ -7,7 +7,10 @@ export class EventResolver {
   @Mutation(() => EventResult, {
     description: 'Records one event. Answers only after JetStream has stored it.',
   })
-  async recordEvent(@Arg('input', () => EventInput) input: EventInput, @Ctx() ctx: RequestContext): Promise<EventResult> {
+  async recordEvent(
+    @Arg('input', () => EventInput) input: EventInput,
+    @Ctx() ctx: RequestContext,
+  ): Promise<EventResult> {
     const [published] = await ctx.services.ingest.record([input], 'input');
     return { eventId: published.eventId, status: published.answer, sequence: published.sequence };
   }

@@ -16,7 +16,8 @@ export class RecommendationResolver {
   async recommendations(
     @Arg('userId', () => ID) userId: string,
     @Arg('limit', () => Int, { defaultValue: 10 }) limit: number,
-    @Arg('filter', () => RecommendationFilter, { nullable: true }) filter: RecommendationFilter | null,
+    @Arg('filter', () => RecommendationFilter, { nullable: true })
+    filter: RecommendationFilter | null,
     @Ctx() ctx: RequestContext,
   ): Promise<RecommendationList> {
     checkId(userId, 'userId');
@@ -45,13 +46,18 @@ export class RecommendationResolver {
   ): Promise<ScoredItem[]> {
     checkLimit(limit, ctx.services.maxLimit);
     if (category != null) checkId(category, 'category');
-    const list = await ctx.services.recommender.popular(ctx.loaders, window, category ?? null, limit);
+    const list = await ctx.services.recommender.popular(
+      ctx.loaders,
+      window,
+      category ?? null,
+      limit,
+    );
     return list.map(presentScored);
   }
 
   @Subscription(() => RecommendationList, {
     description:
-      'The user\'s recommendations now, then a fresh list each time the user\'s features change. ' +
+      "The user's recommendations now, then a fresh list each time the user's features change. " +
       'Bursts of changes are coalesced into one push.',
     subscribe: ({ args, context }) => {
       const ctx = context as RequestContext;
@@ -64,7 +70,8 @@ export class RecommendationResolver {
     @Root() list: RecommendationList,
     @Arg('userId', () => ID) _userId: string,
     @Arg('limit', () => Int, { defaultValue: 10 }) _limit: number,
-    @Arg('filter', () => RecommendationFilter, { nullable: true }) _filter: RecommendationFilter | null,
+    @Arg('filter', () => RecommendationFilter, { nullable: true })
+    _filter: RecommendationFilter | null,
   ): RecommendationList {
     return list;
   }

@@ -9,13 +9,19 @@ export class ItemInput {
   @Field(() => String, { nullable: true, description: 'Up to 500 characters.' })
   title?: string | null;
 
-  @Field(() => [String], { nullable: true, description: 'Up to 50 categories of up to 100 characters.' })
+  @Field(() => [String], {
+    nullable: true,
+    description: 'Up to 50 categories of up to 100 characters.',
+  })
   categories?: string[] | null;
 
   @Field(() => GraphQLJSONObject, { nullable: true, description: 'Free-form JSON, up to 16 KiB.' })
   attributes?: Record<string, unknown> | null;
 
-  @Field(() => Boolean, { nullable: true, description: 'Unavailable items are never recommended. Default true.' })
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'Unavailable items are never recommended. Default true.',
+  })
   available?: boolean | null;
 }
 

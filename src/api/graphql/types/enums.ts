@@ -34,7 +34,7 @@ export const StrategyEnum = enumOf(['PERSONALIZED', 'COLD_START', 'POPULARITY_FA
 registerEnumType(StrategyEnum, {
   name: 'RecommendationStrategy',
   description:
-    'PERSONALIZED: built from the user\'s own history. COLD_START: the user has no usable ' +
+    "PERSONALIZED: built from the user's own history. COLD_START: the user has no usable " +
     'history yet, so popular and trending items. POPULARITY_FALLBACK: a personal source was ' +
     'unavailable, so the list leans on popularity.',
 });

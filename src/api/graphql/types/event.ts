@@ -19,7 +19,8 @@ export class EventInput {
 
   @Field(() => Number, {
     nullable: true,
-    description: 'Rating for RATE (0 to the rating maximum, 5 by default) or quantity for PURCHASE and ADD_TO_CART.',
+    description:
+      'Rating for RATE (0 to the rating maximum, 5 by default) or quantity for PURCHASE and ADD_TO_CART.',
   })
   value?: number | null;
 
@@ -29,7 +30,10 @@ export class EventInput {
   })
   occurredAt?: Date | null;
 
-  @Field(() => GraphQLJSONObject, { nullable: true, description: 'A small JSON object, up to 2 KiB.' })
+  @Field(() => GraphQLJSONObject, {
+    nullable: true,
+    description: 'A small JSON object, up to 2 KiB.',
+  })
   context?: Record<string, unknown> | null;
 }
 

@@ -23,7 +23,9 @@ export class ItemStats {
   @Field(() => Float, { description: 'Undecayed sum of positive weights.' })
   popularity!: number;
 
-  @Field(() => Float, { description: 'Positive weight decayed with a one-day half-life, as of now.' })
+  @Field(() => Float, {
+    description: 'Positive weight decayed with a one-day half-life, as of now.',
+  })
   trendingScore!: number;
 
   @Field(() => GraphQLISODateTime, { nullable: true })
@@ -44,10 +46,14 @@ export class Item {
   @Field(() => GraphQLJSONObject)
   attributes!: Record<string, unknown>;
 
-  @Field(() => Boolean, { description: 'False for unavailable items and for items the catalogue does not know.' })
+  @Field(() => Boolean, {
+    description: 'False for unavailable items and for items the catalogue does not know.',
+  })
   available!: boolean;
 
-  @Field(() => Boolean, { description: 'False when events name the item but the catalogue has no entry.' })
+  @Field(() => Boolean, {
+    description: 'False when events name the item but the catalogue has no entry.',
+  })
   inCatalogue!: boolean;
 
   @Field(() => ItemStats)

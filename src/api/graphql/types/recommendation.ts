@@ -5,7 +5,10 @@ import { Item } from './item';
 
 @InputType({ description: 'Business rules applied after blending.' })
 export class RecommendationFilter {
-  @Field(() => [String], { nullable: true, description: 'Keep only items in at least one of these.' })
+  @Field(() => [String], {
+    nullable: true,
+    description: 'Keep only items in at least one of these.',
+  })
   includeCategories?: string[] | null;
 
   @Field(() => [String], { nullable: true, description: 'Drop items in any of these.' })
@@ -20,7 +23,10 @@ export class RecommendationFilter {
   })
   includeSeen?: boolean | null;
 
-  @Field(() => Int, { nullable: true, description: 'Diversity: at most this many items per category.' })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Diversity: at most this many items per category.',
+  })
   maxPerCategory?: number | null;
 }
 
@@ -29,7 +35,9 @@ export class Recommendation {
   @Field(() => Item)
   item!: Item;
 
-  @Field(() => Float, { description: 'Blended score; higher is better. Comparable within one list.' })
+  @Field(() => Float, {
+    description: 'Blended score; higher is better. Comparable within one list.',
+  })
   score!: number;
 
   @Field(() => [String], { description: 'Human-readable reasons, strongest first.' })
@@ -68,4 +76,3 @@ export class ScoredItem {
   @Field(() => [String])
   reasons!: string[];
 }
-

@@ -11,7 +11,7 @@ export class CategoryAffinity {
 
   @Field(() => Float, {
     description:
-      'Recency-weighted net interest (30-day half-life) as of the user\'s last event; ' +
+      "Recency-weighted net interest (30-day half-life) as of the user's last event; " +
       'negative means aversion. Comparable within one user.',
   })
   affinity!: number;
@@ -20,7 +20,7 @@ export class CategoryAffinity {
   events!: number;
 }
 
-@ObjectType({ description: 'One of the user\'s latest interactions.' })
+@ObjectType({ description: "One of the user's latest interactions." })
 export class RecentInteraction {
   @Field(() => ID)
   itemId!: string;
@@ -73,6 +73,9 @@ export class User {
   @Field(() => GraphQLJSONObject, { description: 'From upsertUsers; empty when none was given.' })
   attributes!: Record<string, unknown>;
 
-  @Field(() => UserFeatureSet, { nullable: true, description: 'Null until the user\'s first event is processed.' })
+  @Field(() => UserFeatureSet, {
+    nullable: true,
+    description: "Null until the user's first event is processed.",
+  })
   features!: UserFeatureSet | null;
 }
