@@ -19,7 +19,12 @@ export class CatalogService {
     const counts = await this.catalog.upsertItems(items);
     const records = await this.features.loadItems(items.map((i) => i.id));
     // A failed write stays queued and is retried; readers check availability per item.
-    await this.hotCopy.write({ users: [], items: [...records.values()], pairs: [] });
+    await this.hotCopy.write({
+      users: [],
+      items: [...records.values()],
+      pairs: [],
+      interactions: [],
+    });
     return counts;
   }
 

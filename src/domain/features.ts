@@ -20,6 +20,8 @@ export interface RecentInteraction {
   itemId: string;
   type: EventType;
   value: number | null;
+  /** The event's implicit-feedback weight: positive is interest. */
+  weight: number;
   at: number;
 }
 
@@ -36,10 +38,14 @@ export interface UserFeatures {
   categories: CategoryAffinity[];
   /** Latest interactions by event time, newest first. */
   recent: RecentInteraction[];
-  /** Items with net positive interest: excluded from recommendations by default. */
-  liked: string[];
-  /** Items with net negative interest: always excluded. */
+  /** Items with net negative interest: always excluded from recommendations. */
   disliked: string[];
+  /**
+   * Every item the user interacted with: excluded from recommendations by
+   * default. It only grows, so the hot copy keeps it as a Redis set, apart
+   * from the record, and adds to it without reading it back.
+   */
+  seen: string[];
 }
 
 export interface ItemFeatures {

@@ -18,6 +18,7 @@ export class HotCopyWriter {
   private readonly users = new Map<string, UserFeatures>();
   private readonly items = new Map<string, ItemFeatures>();
   private readonly pairs = new Map<string, ItemPairWeight>();
+  private readonly seen = new Map<string, Set<string>>();
 
   constructor(
     private readonly hot: HotStore,
@@ -26,11 +27,18 @@ export class HotCopyWriter {
   ) {}
 
   get pending(): number {
-    return this.users.size + this.items.size + this.pairs.size;
+    return this.users.size + this.items.size + this.pairs.size + this.seen.size;
   }
 
   /** Queues a batch's records and tries to write everything pending. */
-  async write(batch: Pick<AppliedBatch, 'users' | 'items' | 'pairs'>): Promise<boolean> {
+  async write(
+    batch: Pick<AppliedBatch, 'users' | 'items' | 'pairs' | 'interactions'>,
+  ): Promise<boolean> {
+    for (const { userId, itemId } of batch.interactions) {
+      const items = this.seen.get(userId) ?? new Set<string>();
+      items.add(itemId);
+      this.seen.set(userId, items);
+    }
     for (const u of batch.users) keepNewer(this.users, u.userId, u);
     for (const i of batch.items) keepNewer(this.items, i.itemId, i);
     for (const p of batch.pairs) {
@@ -47,7 +55,9 @@ export class HotCopyWriter {
     const users = [...this.users.values()];
     const items = [...this.items.values()];
     const pairs = [...this.pairs.values()];
+    const seen = new Map([...this.seen].map(([user, set]) => [user, new Set(set)]));
     try {
+      await this.hot.addSeen(seen);
       await this.hot.writeRecords(users, items);
       await this.hot.writeNeighbours(pairs, this.neighbours);
     } catch (error) {
@@ -62,11 +72,16 @@ export class HotCopyWriter {
       const key = `${p.itemA}\u0000${p.itemB}`;
       if (this.pairs.get(key) === p) this.pairs.delete(key);
     }
+    for (const [user, written] of seen) {
+      const pending = this.seen.get(user);
+      for (const item of written) pending?.delete(item);
+      if (pending?.size === 0) this.seen.delete(user);
+    }
     return true;
   }
 
   private trim(): void {
-    for (const map of [this.pairs, this.items, this.users] as Map<string, unknown>[]) {
+    for (const map of [this.pairs, this.seen, this.items, this.users] as Map<string, unknown>[]) {
       for (const key of map.keys()) {
         if (this.pending <= MAX_PENDING) return;
         map.delete(key);

@@ -97,7 +97,7 @@ export class Recommender {
     const exclude = new Set<string>(filter.excludeItemIds ?? []);
     if (user) {
       for (const id of user.disliked) exclude.add(id);
-      if (!filter.includeSeen) for (const id of user.liked) exclude.add(id);
+      if (!filter.includeSeen) for (const id of user.seen) exclude.add(id);
     }
     const ranked = rankCandidates(
       sources,
@@ -185,9 +185,8 @@ export class Recommender {
     user: UserFeatures,
     degraded: CandidateSource[],
   ): Promise<Candidate[]> {
-    const liked = new Set(user.liked);
     const anchors = [
-      ...new Set(user.recent.filter((r) => liked.has(r.itemId)).map((r) => r.itemId)),
+      ...new Set(user.recent.filter((r) => r.weight > 0).map((r) => r.itemId)),
     ].slice(0, ANCHORS);
     if (anchors.length === 0) return [];
     const lists = await this.optional('covisitation', degraded, () =>

@@ -75,7 +75,10 @@ export class FeatureStore {
     return this.loadRecords('user', ids, {
       fromRedis: (keys) => this.hot.getUsers(keys),
       fromPostgres: (keys) => this.repository.loadUsers(keys),
-      refill: (found) => this.hot.writeRecords(found, []),
+      refill: async (found) => {
+        await this.hot.writeRecords(found, []);
+        await this.hot.fillSeen(found);
+      },
     });
   }
 

@@ -128,7 +128,9 @@ test('a cold read asks PostgreSQL once per kind and refills Redis', async () => 
 
 test('a warm read is served from Redis without a PostgreSQL query', async () => {
   await eventually(
-    async () => (await redis.exists(hot.popularityKey('ALL_TIME'), hot.userKey('u1'))) === 2,
+    async () =>
+      (await redis.exists(hot.popularityKey('ALL_TIME'), hot.userKey('u1'), hot.seenKey('u1'))) ===
+      3,
     5000,
     'a warm Redis',
   );
@@ -169,7 +171,7 @@ test('with Redis killed reads come from PostgreSQL; a restarted Redis is refille
   await eventually(
     async () => {
       expect(await loadAll(store.loaders())).toEqual(want);
-      return (await redis.exists(hot.userKey('u1'), hot.itemKey('i00'))) === 2;
+      return (await redis.exists(hot.userKey('u1'), hot.seenKey('u1'), hot.itemKey('i00'))) === 3;
     },
     10_000,
     'the refill of the restarted Redis',

@@ -31,8 +31,8 @@ function user(userId: string, version: number, events: number): UserFeatures {
     lastAt: 2,
     categories: [],
     recent: [],
-    liked: [],
     disliked: [],
+    seen: [],
   };
 }
 
@@ -67,6 +67,7 @@ describe('records', () => {
   test('a write with an older version never replaces a newer record', async () => {
     await hot.writeRecords([user('u1', 5, 50)], [item('i1', 5, 10)]);
     await hot.writeRecords([user('u1', 4, 40)], [item('i1', 3, 3)]);
+    await hot.fillSeen([user('u1', 5, 50)]);
 
     const [u] = await hot.getUsers(['u1']);
     const [i] = await hot.getItems(['i1']);
@@ -77,13 +78,31 @@ describe('records', () => {
   test('a write with the same version keeps the record already stored', async () => {
     await hot.writeRecords([user('u2', 7, 70)], []);
     await hot.writeRecords([user('u2', 7, 71)], []);
+    await hot.fillSeen([user('u2', 7, 71)]);
     expect((await hot.getUsers(['u2']))[0]).toMatchObject({ version: 7, events: 70 });
   });
 
   test('a write with a newer version replaces the record', async () => {
     await hot.writeRecords([user('u3', 9, 90)], []);
     await hot.writeRecords([user('u3', 10, 100)], []);
+    await hot.fillSeen([user('u3', 10, 100)]);
     expect((await hot.getUsers(['u3']))[0]).toMatchObject({ version: 10, events: 100 });
+  });
+
+  test('a user whose seen set was never filled reads as a miss', async () => {
+    await hot.writeRecords([user('u4', 1, 1)], []);
+    // The pipeline adds to a set it never read: after a Redis restart that
+    // set holds only recent items, so it must not be trusted.
+    await hot.addSeen(new Map([['u4', new Set(['i9'])]]));
+    expect(await hot.getUsers(['u4'])).toEqual([undefined]);
+  });
+
+  test("a filled seen set keeps growing with the pipeline's additions", async () => {
+    await hot.writeRecords([user('u5', 1, 1)], []);
+    await hot.fillSeen([{ ...user('u5', 1, 1), seen: ['i1', 'i2'] }]);
+    await hot.addSeen(new Map([['u5', new Set(['i2', 'i3'])]]));
+    const [u5] = await hot.getUsers(['u5']);
+    expect(u5?.seen.sort()).toEqual(['i1', 'i2', 'i3']);
   });
 
   test('a record that was never written reads as undefined', async () => {

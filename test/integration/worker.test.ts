@@ -136,7 +136,10 @@ describe('a running worker', () => {
       5000,
       'the user in Redis',
     );
-    expect(cached).toEqual(stored.get(user));
+    const { seen, ...record } = stored.get(user) as UserFeatures;
+    expect(cached).toEqual(record);
+    // Seen items live in their own set, added to by the pipeline.
+    expect((await redis.smembers(hot.seenKey(user))).sort()).toEqual(seen);
     expect(await redis.zscore(hot.neighboursKey('i00'), 'i01')).toBe('1');
     expect(Number(await redis.zscore(hot.popularityKey('ALL_TIME'), 'i00'))).toBeGreaterThan(0);
     await eventually(async () => notices.length > 0, 5000, 'a features-changed notice');

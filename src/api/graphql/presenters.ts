@@ -45,8 +45,9 @@ export function presentFeatures(f: UserFeatures): UserFeatureSet {
       itemId: r.itemId,
       type: r.type,
       value: r.value,
+      weight: r.weight,
       occurredAt: new Date(r.at),
     })),
-    likedItemCount: f.liked.length,
+    seenItemCount: f.seen.length,
   };
 }

@@ -8,7 +8,7 @@ import type { ItemFeatures, PopularityWindow, UserFeatures } from '../../domain/
 import type { Db } from './client';
 import {
   ITEM_RECORDS_SQL,
-  USER_RECORDS_SQL,
+  userRecordsSql,
   toItemFeatures,
   toUserFeatures,
   type ItemRow,
@@ -29,11 +29,16 @@ export interface ItemPairWeight {
 export interface AppliedBatch {
   /** Ids of the events whose effects this call applied (the others were already applied). */
   applied: string[];
-  /** Fresh records of every user and item the batch touched, read inside the transaction. */
+  /**
+   * Fresh records of every user and item the batch touched, read inside the
+   * transaction. User records come without `seen`; see `interactions`.
+   */
   users: UserFeatures[];
   items: ItemFeatures[];
   /** Co-visitation pairs the batch changed, with their new absolute weights. */
   pairs: ItemPairWeight[];
+  /** Every (user, item) of the batch, applied now or before: additions to the seen sets. */
+  interactions: Array<{ userId: string; itemId: string }>;
 }
 
 export interface Neighbour {
@@ -97,15 +102,21 @@ export class FeatureRepository {
       }
 
       // 5. Read back what the hot copy must now hold.
-      const users = await this.step('read_users', () => readUsers(tx, userIds));
+      const users = await this.step('read_users', () => readUsers(tx, userIds, false));
       const items = await this.step('read_items', () => readItems(tx, itemIds));
-      return { applied: [...fresh], users: [...users.values()], items: [...items.values()], pairs };
+      return {
+        applied: [...fresh],
+        users: [...users.values()],
+        items: [...items.values()],
+        pairs,
+        interactions: events.map((e) => ({ userId: e.userId, itemId: e.itemId })),
+      };
     });
   }
 
-  /** Whole user feature records, in one query. Users with no events are absent. */
+  /** Whole user feature records, seen items included, in one query. Users with no events are absent. */
   loadUsers(ids: readonly string[]): Promise<Map<string, UserFeatures>> {
-    return readUsers(this.db, ids);
+    return readUsers(this.db, ids, true);
   }
 
   /** Whole item records (catalogue and features), in one query. */
@@ -163,9 +174,13 @@ export class FeatureRepository {
 
 type Tx = Pick<Db, '$queryRawUnsafe' | '$executeRawUnsafe'>;
 
-async function readUsers(db: Tx, ids: readonly string[]): Promise<Map<string, UserFeatures>> {
+async function readUsers(
+  db: Tx,
+  ids: readonly string[],
+  withSeen: boolean,
+): Promise<Map<string, UserFeatures>> {
   if (ids.length === 0) return new Map();
-  const rows = await db.$queryRawUnsafe<UserRow[]>(USER_RECORDS_SQL, [...ids]);
+  const rows = await db.$queryRawUnsafe<UserRow[]>(userRecordsSql(withSeen), [...ids]);
   return new Map(rows.map((row) => [row.user_id, toUserFeatures(row)]));
 }
 

@@ -8,7 +8,17 @@ import type { EventType } from '../../domain/events';
 import { RECENT_INTERACTIONS, type ItemFeatures, type UserFeatures } from '../../domain/features';
 import { sortCategoriesByAffinity } from '../../domain/affinity';
 
-export const USER_RECORDS_SQL = `
+/**
+ * Whole user records. `seen` (every item the user touched) is read only
+ * when asked: the pipeline never needs it (it adds to the hot set instead),
+ * and it grows with the user's history.
+ */
+export function userRecordsSql(withSeen: boolean): string {
+  const seen = withSeen
+    ? `COALESCE((SELECT array_agg(ui.item_id ORDER BY ui.item_id COLLATE "C") FROM user_items ui
+                 WHERE ui.user_id = f.user_id), '{}')`
+    : `'{}'::text[]`;
+  return `
 SELECT f.user_id, f.events, f.positives, f.negatives,
        (extract(epoch FROM f.first_at) * 1000)::float8 AS first_at,
        (extract(epoch FROM f.last_at) * 1000)::float8 AS last_at,
@@ -17,19 +27,19 @@ SELECT f.user_id, f.events, f.positives, f.negatives,
                    'c', c.category, 'e', c.events, 'p', c.log_pos, 'n', c.log_neg))
                  FROM user_categories c WHERE c.user_id = f.user_id), '[]'::json) AS categories,
        COALESCE((SELECT json_agg(json_build_object(
-                   'i', r.item_id, 't', r.type, 'v', r.value,
+                   'i', r.item_id, 't', r.type, 'v', r.value, 'w', r.weight,
                    'a', (extract(epoch FROM r.occurred_at) * 1000)::float8)
                    ORDER BY r.occurred_at DESC, r.event_id DESC)
-                 FROM (SELECT e.item_id, e.type, e.value, e.occurred_at, e.event_id
+                 FROM (SELECT e.item_id, e.type, e.value, e.weight, e.occurred_at, e.event_id
                        FROM events e WHERE e.user_id = f.user_id
                        ORDER BY e.occurred_at DESC, e.event_id DESC
                        LIMIT ${RECENT_INTERACTIONS}) r), '[]'::json) AS recent,
-       COALESCE((SELECT array_agg(ui.item_id ORDER BY ui.item_id) FROM user_items ui
-                 WHERE ui.user_id = f.user_id AND ui.weight_sum > 0), '{}') AS liked,
-       COALESCE((SELECT array_agg(ui.item_id ORDER BY ui.item_id) FROM user_items ui
-                 WHERE ui.user_id = f.user_id AND ui.weight_sum < 0), '{}') AS disliked
+       COALESCE((SELECT array_agg(ui.item_id ORDER BY ui.item_id COLLATE "C") FROM user_items ui
+                 WHERE ui.user_id = f.user_id AND ui.weight_sum < 0), '{}') AS disliked,
+       ${seen} AS seen
 FROM user_features f
 WHERE f.user_id = ANY($1::text[])`;
+}
 
 export const ITEM_RECORDS_SQL = `
 SELECT k.id AS item_id, i.id IS NOT NULL AS known,
@@ -55,9 +65,9 @@ interface UserRow {
   last_at: number;
   version: number;
   categories: Array<{ c: string; e: number; p: number | null; n: number | null }>;
-  recent: Array<{ i: string; t: EventType; v: number | null; a: number }>;
-  liked: string[];
+  recent: Array<{ i: string; t: EventType; v: number | null; w: number; a: number }>;
   disliked: string[];
+  seen: string[];
 }
 
 export function toUserFeatures(row: UserRow): UserFeatures {
@@ -72,9 +82,15 @@ export function toUserFeatures(row: UserRow): UserFeatures {
     categories: sortCategoriesByAffinity(
       row.categories.map((c) => ({ category: c.c, events: c.e, logPos: c.p, logNeg: c.n })),
     ),
-    recent: row.recent.map((r) => ({ itemId: r.i, type: r.t, value: r.v, at: Number(r.a) })),
-    liked: row.liked,
+    recent: row.recent.map((r) => ({
+      itemId: r.i,
+      type: r.t,
+      value: r.v,
+      weight: r.w,
+      at: Number(r.a),
+    })),
     disliked: row.disliked,
+    seen: row.seen,
   };
 }
 

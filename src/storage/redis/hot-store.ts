@@ -2,7 +2,8 @@
  * Redis, the hot copy of the features.
  *
  * Layout, under the configured prefix:
- *   u:<user>            user features, "<version>|<json>"
+ *   u:<user>            user features, "<version>|<json>", without `seen`
+ *   s:<user>            set of every item the user interacted with (`seen`)
  *   i:<item>            item record (catalogue and features), same encoding
  *   pop:<WINDOW>[:c:<category>]   sorted set of item -> popularity score
  *   nb:<item>           sorted set of co-visited item -> pair weight
@@ -88,13 +89,33 @@ export class HotStore {
     return `${this.prefix}nb:${itemId}`;
   }
 
+  seenKey(userId: string): string {
+    return `${this.prefix}s:${userId}`;
+  }
+
   // ---- reads: one round trip each ----
 
-  /** Per id: the record, null when known to be absent, undefined on a miss. */
+  /**
+   * Per id: the record with its seen items, null when known to be absent, or
+   * undefined on a miss (no record, or a seen set that was never filled).
+   * One pipelined round trip: an MGET and one SMEMBERS per user.
+   */
   async getUsers(ids: readonly string[]): Promise<Array<UserFeatures | null | undefined>> {
     if (ids.length === 0) return [];
-    const values = await this.redis.mget(...ids.map((id) => this.userKey(id)));
-    return values.map((v) => decode<UserFeatures>(v));
+    const pipeline = this.redis.pipeline();
+    pipeline.mget(...ids.map((id) => this.userKey(id)));
+    for (const id of ids) pipeline.smembers(this.seenKey(id));
+    const replies = (await pipeline.exec()) ?? [];
+    for (const [error] of replies) if (error) throw error;
+    const records = replies[0][1] as Array<string | null>;
+    return ids.map((_, i) => {
+      const record = decode<UserFeatures>(records[i]);
+      if (!record) return record;
+      const seen = replies[i + 1][1] as string[];
+      if (!seen.includes(FILLED)) return undefined;
+      // Sets are unordered; sorted, the record reads the same as from PostgreSQL.
+      return { ...record, seen: seen.filter((id) => id !== FILLED).sort() };
+    });
   }
 
   async getItems(ids: readonly string[]): Promise<Array<ItemFeatures | null | undefined>> {
@@ -127,7 +148,7 @@ export class HotStore {
       pipeline.recflowSetIfNewer(
         this.userKey(user.userId),
         user.version,
-        encode(user),
+        encode(withoutSeen(user)),
         RECORD_TTL_SECONDS,
       );
     }
@@ -139,6 +160,29 @@ export class HotStore {
         RECORD_TTL_SECONDS,
       );
       this.queuePopularity(pipeline, item);
+    }
+    await execOrThrow(pipeline);
+  }
+
+  /** Adds items to users' seen sets. Sets only grow, so repeating this is harmless. */
+  async addSeen(interactions: ReadonlyMap<string, ReadonlySet<string>>): Promise<void> {
+    if (interactions.size === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const [userId, items] of interactions) {
+      if (items.size === 0) continue;
+      pipeline.sadd(this.seenKey(userId), ...items);
+      pipeline.expire(this.seenKey(userId), RECORD_TTL_SECONDS);
+    }
+    await execOrThrow(pipeline);
+  }
+
+  /** Fills a user's seen set from PostgreSQL's answer and marks it complete. */
+  async fillSeen(users: readonly UserFeatures[]): Promise<void> {
+    if (users.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const user of users) {
+      pipeline.sadd(this.seenKey(user.userId), FILLED, ...user.seen);
+      pipeline.expire(this.seenKey(user.userId), RECORD_TTL_SECONDS);
     }
     await execOrThrow(pipeline);
   }
@@ -212,6 +256,12 @@ export class HotStore {
 /** Payload of a remembered absence; see writeAbsent. */
 const ABSENT = '0|null';
 const ABSENT_TTL_SECONDS = 60;
+
+/** The record as stored: `seen` lives in its own set. */
+function withoutSeen(user: UserFeatures): Omit<UserFeatures, 'seen'> {
+  const { seen: _seen, ...record } = user;
+  return record;
+}
 
 export function encode(record: { version: number }): string {
   return `${record.version}|${JSON.stringify(record)}`;

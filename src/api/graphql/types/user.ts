@@ -34,6 +34,9 @@ export class RecentInteraction {
   @Field(() => Number, { nullable: true })
   value!: number | null;
 
+  @Field(() => Float, { description: 'Implicit-feedback weight; positive means interest.' })
+  weight!: number;
+
   @Field(() => GraphQLISODateTime)
   occurredAt!: Date;
 }
@@ -61,8 +64,10 @@ export class UserFeatureSet {
   @Field(() => [RecentInteraction], { description: 'Newest first, up to 20.' })
   recentInteractions!: RecentInteraction[];
 
-  @Field(() => Int, { description: 'Items with net positive interest.' })
-  likedItemCount!: number;
+  @Field(() => Int, {
+    description: 'Items the user interacted with; left out of recommendations by default.',
+  })
+  seenItemCount!: number;
 }
 
 @ObjectType({ description: 'A user: profile and features.' })
