@@ -83,7 +83,12 @@ function validateCategories(categories: string[], field: string): string[] {
     );
   }
   for (const c of categories) {
-    if (c.length === 0 || c.length > CATALOGUE_LIMITS.maxCategoryLength || CONTROL_CHARS.test(c)) {
+    if (
+      typeof c !== 'string' ||
+      c.length === 0 ||
+      c.length > CATALOGUE_LIMITS.maxCategoryLength ||
+      CONTROL_CHARS.test(c)
+    ) {
       throw new InvalidInputError(
         field,
         `${field} entries must be 1-${CATALOGUE_LIMITS.maxCategoryLength} characters without control characters`,

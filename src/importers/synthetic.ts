@@ -57,7 +57,9 @@ const WORDS = [
 ];
 
 export function syntheticDataset(options: Partial<SyntheticOptions> = {}): Dataset {
-  const o = { ...DEFAULT_SYNTHETIC, ...options };
+  // Options given as undefined keep their defaults.
+  const given = Object.entries(options).filter(([, value]) => value !== undefined);
+  const o: SyntheticOptions = { ...DEFAULT_SYNTHETIC, ...Object.fromEntries(given) };
   const random = mulberry32(o.seed);
   const categories = Array.from({ length: o.categories }, (_, i) => `category-${i + 1}`);
 

@@ -1,0 +1,69 @@
+/**
+ * The `recflow` command as a user runs it: configuration errors, and the
+ * seeded generator going through the real ingestion path.
+ */
+import { cleanUp, exited, gql, spawnCli, startRecflow, type TestRecflow } from '../support/recflow';
+
+jest.setTimeout(90_000);
+
+describe('configuration errors', () => {
+  test('a bad value stops the command with exit code 2 and names the variable', async () => {
+    const child = spawnCli(['serve'], {
+      RECFLOW_PORT: 'abc',
+      RECFLOW_DATABASE_URL: 'mysql://admin:hunter2@127.0.0.1/x',
+    });
+    const end = await exited(child);
+    expect(end.code).toBe(2);
+    expect(child.output()).toMatch(/RECFLOW_PORT/);
+    expect(child.output()).toMatch(/RECFLOW_DATABASE_URL/);
+    expect(child.output()).not.toMatch(/hunter2/);
+  });
+
+  test('an unknown command prints the usage and exits 2', async () => {
+    const child = spawnCli(['fly'], {});
+    expect((await exited(child)).code).toBe(2);
+    expect(child.output()).toMatch(/usage:/);
+  });
+});
+
+describe('recflow generate', () => {
+  let rf: TestRecflow;
+
+  beforeAll(async () => {
+    rf = await startRecflow();
+  });
+
+  afterAll(async () => {
+    await rf.stop();
+    await cleanUp(rf.env);
+  });
+
+  const args = ['generate', '--users', '30', '--items', '20', '--events', '300', '--seed', '7'];
+
+  test('loads a seeded catalogue and events, and a second run changes nothing', async () => {
+    const first = spawnCli([...args, '--wait'], rf.env.env);
+    const firstEnd = await exited(first);
+    if (firstEnd.code !== 0) throw new Error(first.output());
+    expect(first.output()).toMatch(/items: 20 created/);
+    expect(first.output()).toMatch(/events: 300 accepted, 0 duplicate/);
+    const popular = await gql(
+      rf.url,
+      '{ popularItems(limit: 5, window: ALL_TIME) { item { id } } }',
+    );
+    expect(popular.data.popularItems).toHaveLength(5);
+    const before = await gql(rf.url, '{ user(id: "user-1") { features { events positives } } }');
+
+    const second = spawnCli([...args, '--wait'], rf.env.env);
+    expect((await exited(second)).code).toBe(0);
+    expect(second.output()).toMatch(/items: 0 created, 20 updated/);
+    expect(second.output()).toMatch(/events: 0 accepted, 300 duplicate/);
+    const after = await gql(rf.url, '{ user(id: "user-1") { features { events positives } } }');
+    expect(after.data).toEqual(before.data);
+  });
+
+  test('rejects a non-numeric size with exit code 2', async () => {
+    const child = spawnCli(['generate', '--users', 'many'], rf.env.env);
+    expect((await exited(child)).code).toBe(2);
+    expect(child.output()).toMatch(/--users must be a whole number/);
+  });
+});
