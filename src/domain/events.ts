@@ -61,6 +61,7 @@ const EARLIEST_EVENT_MS = Date.UTC(1970, 0, 1);
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
 const TYPE_SET: ReadonlySet<string> = new Set(EVENT_TYPES);
 const UTF8 = new TextEncoder();
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /**
  * Checks one event and returns it normalised, or throws InvalidInputError
@@ -95,6 +96,10 @@ export function validateId(raw: unknown, field: string, limits: EventLimits): st
   }
   if (CONTROL_CHARS.test(raw)) {
     throw new InvalidInputError(field, `${field} must not contain control characters`);
+  }
+  if (LONE_SURROGATE.test(raw)) {
+    // Such an id cannot be stored or sent as UTF-8 without changing.
+    throw new InvalidInputError(field, `${field} must be well-formed Unicode`);
   }
   return raw;
 }

@@ -24,6 +24,9 @@ const TRANSIENT_CODES = new Set([
   'ECONNRESET',
   'ETIMEDOUT',
   'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
 ]);
 
 /** True when the error, or anything in its cause chain, is transient. */
@@ -42,7 +45,10 @@ export function isTransient(error: unknown): boolean {
   return false;
 }
 
-/** Exponential backoff with full jitter: attempt 1 waits up to base, then 2x, 4x... */
+/**
+ * Exponential backoff with equal jitter: attempt n waits between half and all
+ * of min(max, base·2^(n−1)), so retries spread out but never come at once.
+ */
 export function backoffMs(
   attempt: number,
   baseMs = 100,

@@ -29,6 +29,8 @@ export class CircuitBreaker {
   private openedAt = 0;
   private trialInFlight = false;
   private current: CircuitState = 'closed';
+  /** Grows on every state change; outcomes of calls from an older epoch are ignored. */
+  private epoch = 0;
   private readonly threshold: number;
   private readonly openMs: number;
   private readonly now: () => number;
@@ -43,29 +45,35 @@ export class CircuitBreaker {
     return this.current;
   }
 
-  /** Runs `call` unless the circuit is open; records its outcome. */
+  /**
+   * Runs `call` unless the circuit is open, and records its outcome. A call
+   * that outlives the state it started in (say, a slow call still running
+   * when the circuit opened) does not decide the new state.
+   */
   async run<T>(call: () => Promise<T>): Promise<T> {
-    if (!this.admit()) throw new CircuitOpenError(this.options.name);
+    const epoch = this.admit();
+    if (epoch === undefined) throw new CircuitOpenError(this.options.name);
     try {
       const result = await call();
-      this.recordSuccess();
+      if (epoch === this.epoch) this.recordSuccess();
       return result;
     } catch (error) {
-      this.recordFailure();
+      if (epoch === this.epoch) this.recordFailure();
       throw error;
     }
   }
 
-  private admit(): boolean {
-    if (this.current === 'closed') return true;
+  /** The epoch the call is admitted in, or undefined when refused. */
+  private admit(): number | undefined {
+    if (this.current === 'closed') return this.epoch;
     if (this.current === 'open' && this.now() - this.openedAt >= this.openMs) {
       this.transition('half-open');
     }
     if (this.current === 'half-open' && !this.trialInFlight) {
       this.trialInFlight = true;
-      return true;
+      return this.epoch;
     }
-    return false;
+    return undefined;
   }
 
   private recordSuccess(): void {
@@ -85,6 +93,8 @@ export class CircuitBreaker {
 
   private transition(state: CircuitState): void {
     this.current = state;
+    this.epoch += 1;
+    if (state !== 'closed') this.failures = 0;
     this.options.onStateChange?.(state, this.options.name);
   }
 }

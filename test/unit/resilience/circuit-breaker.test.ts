@@ -55,7 +55,7 @@ describe('CircuitBreaker while closed', () => {
     expect(changes).toEqual([['open', 'redis']]);
   });
 
-  test('counts only consecutive failures: a success in between starts the count again', async () => {
+  test('counts only consecutive failures: a success starts the count again', async () => {
     const { circuit } = breaker();
     await failTimes(circuit, 2);
     await circuit.run(succeed);
@@ -75,7 +75,7 @@ describe('CircuitBreaker while closed', () => {
 });
 
 describe('CircuitBreaker while open', () => {
-  test('fails fast with CircuitOpenError naming the dependency, without making the call', async () => {
+  test('fails fast with CircuitOpenError naming the dependency, making no call', async () => {
     const { circuit, clock } = breaker();
     await failTimes(circuit, 3);
     clock.ms += OPEN_MS - 1;
@@ -106,7 +106,7 @@ describe('CircuitBreaker after openMs (half-open)', () => {
 
     let finishTrial: (value: string) => void = () => undefined;
     const trial = jest.fn(() => new Promise<string>((resolve) => (finishTrial = resolve)));
-    const running = circuit.run(trial);
+    const outcome = circuit.run(trial).catch((error: unknown) => error);
     expect(circuit.state).toBe('half-open');
     expect(states()).toEqual(['open', 'half-open']);
 
@@ -116,7 +116,7 @@ describe('CircuitBreaker after openMs (half-open)', () => {
     expect(trial).toHaveBeenCalledTimes(1);
 
     finishTrial('recovered');
-    await expect(running).resolves.toBe('recovered');
+    await expect(outcome).resolves.toBe('recovered');
   });
 
   test('closes when the trial succeeds, and then passes every call through', async () => {
@@ -177,5 +177,36 @@ describe('CircuitBreaker after openMs (half-open)', () => {
       ['half-open', 'postgres'],
       ['closed', 'postgres'],
     ]);
+  });
+});
+
+describe('CircuitBreaker with overlapping calls', () => {
+  test('a slow call that succeeds after the circuit opened does not close it', async () => {
+    const { circuit } = breaker();
+    let finish: (value: string) => void = () => undefined;
+    const slow = circuit.run(() => new Promise<string>((resolve) => (finish = resolve)));
+    await failTimes(circuit, 3);
+    expect(circuit.state).toBe('open');
+    finish('late');
+    await expect(slow).resolves.toBe('late');
+    expect(circuit.state).toBe('open');
+  });
+
+  test('a slow failure from before the trial does not end the trial', async () => {
+    const { circuit, clock } = breaker();
+    let reject: (error: Error) => void = () => undefined;
+    const slow = circuit.run(() => new Promise<string>((_, r) => (reject = r)));
+    await failTimes(circuit, 3);
+    clock.ms += OPEN_MS;
+    let finishTrial: (value: string) => void = () => undefined;
+    const trial = circuit.run(() => new Promise<string>((resolve) => (finishTrial = resolve)));
+    expect(circuit.state).toBe('half-open');
+    reject(down);
+    await expect(slow).rejects.toBe(down);
+    expect(circuit.state).toBe('half-open');
+    await expect(circuit.run(succeed)).rejects.toBeInstanceOf(CircuitOpenError);
+    finishTrial('ok');
+    await expect(trial).resolves.toBe('ok');
+    expect(circuit.state).toBe('closed');
   });
 });
