@@ -150,7 +150,9 @@ export class RecflowApp {
 function buildServices(core: Core, hub: FeatureChangeHub): Services {
   const { config, log, metrics } = core;
   const store = new FeatureStore(core.hot, core.features, metrics, log, config.pipeline.neighbours);
-  const recommender = new Recommender(config.recommend.blendWeights, log);
+  const recommender = new Recommender(config.recommend.blendWeights, log, (strategy) =>
+    metrics.recommendationStrategy.inc({ strategy }),
+  );
   return {
     ingest: core.ingest,
     catalog: new CatalogService(core.catalog, core.features, core.hotCopy),
@@ -205,7 +207,10 @@ export async function openCore(config: Config, givenLog?: Logger, name = 'recflo
     metrics.pipelineSteps.observe({ step }, seconds),
   );
   const hot = new HotStore(redis, config.redis.prefix);
-  const publisher = new EventPublisher(nc, config.nats.subjectPrefix, () => natsWatch.connected);
+  const publisher = new EventPublisher(nc, config.nats.subjectPrefix, {
+    connected: () => natsWatch.connected,
+    onPublished: (answer, count) => metrics.eventsIngested.inc({ answer }, count),
+  });
   return {
     config,
     log,

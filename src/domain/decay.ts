@@ -27,6 +27,9 @@ export const HALF_LIFE_MS = {
   month: 30 * DAY_MS,
 } as const;
 
+/** Beyond this gap between two log-sums, the smaller one is negligible. */
+export const LOG_GAP_LIMIT = 40;
+
 /** ln of one event's contribution: ln w + λ(t − T₀). Needs w > 0. */
 export function logContribution(weight: number, atMs: number, halfLifeMs: number): number {
   if (!(weight > 0)) throw new RangeError(`decayed weight must be positive, got ${weight}`);
@@ -38,7 +41,10 @@ export function logAddExp(a: number | null, b: number | null): number | null {
   if (a === null) return b;
   if (b === null) return a;
   const hi = Math.max(a, b);
-  return hi + Math.log1p(Math.exp(-Math.abs(a - b)));
+  const gap = Math.abs(a - b);
+  // Past a gap of 40 the smaller term cannot change a float64; the SQL twin
+  // (recflow_logaddexp) must skip exp() there, as PostgreSQL raises on underflow.
+  return gap > LOG_GAP_LIMIT ? hi : hi + Math.log1p(Math.exp(-gap));
 }
 
 /** The worth of a stored log-sum when read at `atMs`. */

@@ -19,18 +19,31 @@ export interface PublishedEvent {
   sequence: number;
 }
 
+export interface PublisherOptions {
+  /** False while the client reconnects: fail at once instead of buffering. Default: always true. */
+  connected?: () => boolean;
+  /** How long to wait for JetStream's acknowledgement. Default 5000 ms. */
+  timeoutMs?: number;
+  /** Told how many events JetStream stored, by answer (for metrics). */
+  onPublished?: (answer: EventAnswer, count: number) => void;
+}
+
 export class EventPublisher {
   private readonly js: JetStreamClient;
   private readonly subjects: Subjects;
+  private readonly connected: () => boolean;
+  private readonly timeoutMs: number;
+  private readonly onPublished: (answer: EventAnswer, count: number) => void;
 
   constructor(
     private readonly nc: NatsConnection,
     subjectPrefix: string,
-    /** False while the client reconnects: fail at once instead of buffering. */
-    private readonly connected: () => boolean = () => true,
-    private readonly timeoutMs = 5000,
+    options: PublisherOptions = {},
   ) {
-    this.js = jetstream(nc, { timeout: timeoutMs });
+    this.connected = options.connected ?? (() => true);
+    this.timeoutMs = options.timeoutMs ?? 5000;
+    this.onPublished = options.onPublished ?? (() => undefined);
+    this.js = jetstream(nc, { timeout: this.timeoutMs });
     this.subjects = new Subjects(subjectPrefix);
   }
 
@@ -48,11 +61,16 @@ export class EventPublisher {
           }),
         ),
       );
-      return acks.map((ack, i) => ({
+      const published = acks.map((ack, i): PublishedEvent => ({
         eventId: events[i].eventId,
         answer: ack.duplicate ? 'DUPLICATE' : 'ACCEPTED',
         sequence: ack.seq,
       }));
+      const duplicates = published.filter((p) => p.answer === 'DUPLICATE').length;
+      if (published.length > duplicates)
+        this.onPublished('ACCEPTED', published.length - duplicates);
+      if (duplicates > 0) this.onPublished('DUPLICATE', duplicates);
+      return published;
     } catch (error) {
       throw unavailable(error);
     }

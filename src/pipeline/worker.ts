@@ -49,6 +49,10 @@ export interface WorkerHealth {
   pendingHotCopy: number;
 }
 
+function isNotFound(error: unknown): boolean {
+  return /not found/i.test(String((error as Error)?.message ?? ''));
+}
+
 /** In-process tries of a whole batch before its messages are handled one by one. */
 const BATCH_ATTEMPTS = 3;
 
@@ -126,19 +130,31 @@ export class Worker {
     const jsm = await jetstreamManager(nc);
     const settings = {
       ack_policy: AckPolicy.Explicit,
-      max_deliver: config.pipeline.maxDeliver,
+      // Unlimited on JetStream's side: the worker dead-letters a message itself
+      // after RECFLOW_MAX_DELIVER tries. Were JetStream to stop redelivering, a
+      // worker dying during that last try would lose the message.
+      max_deliver: -1,
       ack_wait: nanos(config.pipeline.ackWaitMs),
       max_ack_pending: Math.max(1000, config.pipeline.batchSize * 4),
     };
-    try {
-      await jsm.consumers.info(stream, config.nats.consumer);
-      await jsm.consumers.update(stream, config.nats.consumer, settings);
-    } catch {
+    const exists = await jsm.consumers.info(stream, config.nats.consumer).then(
+      () => true,
+      (error: unknown) => {
+        if (isNotFound(error)) return false;
+        throw error;
+      },
+    );
+    if (!exists) {
       await jsm.consumers.add(stream, {
         ...settings,
         durable_name: config.nats.consumer,
         deliver_policy: DeliverPolicy.All,
         filter_subject: this.subjects.events,
+      });
+    } else {
+      await jsm.consumers.update(stream, config.nats.consumer, settings).catch((error) => {
+        // Keep consuming with the settings it has; say which could not change.
+        this.deps.log.warn({ err: error }, 'consumer settings not updated');
       });
     }
     return jetstream(nc).consumers.get(stream, config.nats.consumer);
@@ -173,7 +189,20 @@ export class Worker {
     }
   }
 
+  /** Handles a batch; an unexpected error hands the batch back instead of stopping the worker. */
   private async handleBatch(batch: JsMsg[]): Promise<void> {
+    try {
+      await this.applyMessages(batch);
+    } catch (error) {
+      this.deps.log.error(
+        { err: error, size: batch.length },
+        'batch handling failed; handing it back',
+      );
+      for (const msg of batch) msg.nak(backoffMs(msg.info.deliveryCount, 1000, 60_000));
+    }
+  }
+
+  private async applyMessages(batch: JsMsg[]): Promise<void> {
     const stop = this.deps.metrics.batchLatency.startTimer();
     const { valid, invalid } = this.decode(batch);
     for (const { msg, reason } of invalid) await this.deadLetter(msg, reason);
@@ -290,7 +319,8 @@ export class Worker {
   /** Moves a message to the dead-letter stream with its reason, then terminates it. */
   private async deadLetter(msg: JsMsg, reason: string): Promise<void> {
     const h = headers();
-    h.set('Recflow-Reason', reason.slice(0, 1000));
+    // Header values cannot hold line breaks; error messages often do.
+    h.set('Recflow-Reason', reason.replace(/[\r\n]+/g, ' ').slice(0, 1000));
     h.set('Recflow-Stream-Seq', String(msg.seq));
     h.set('Recflow-Deliveries', String(msg.info.deliveryCount));
     try {

@@ -58,6 +58,8 @@ export class Recommender {
   constructor(
     private readonly weights: BlendWeights,
     private readonly log: Logger,
+    /** Told the strategy of every list served, for metrics. */
+    private readonly onList: (strategy: Strategy) => void = () => undefined,
   ) {}
 
   async recommend(
@@ -112,10 +114,12 @@ export class Recommender {
       (id) => items.get(id),
     );
 
+    const strategy = strategyOf(user, sources[0].length + sources[1].length, degraded);
+    this.onList(strategy);
     return {
       userId,
       computedAt,
-      strategy: strategyOf(user, sources[0].length + sources[1].length, degraded),
+      strategy,
       items: this.present(ranked, items),
       degradedSources: degraded,
     };

@@ -51,6 +51,7 @@ export class FeatureStore {
     private readonly log: Logger,
     private readonly neighbourDepth = 50,
   ) {
+    metrics.circuitState.set({ dependency: 'redis' }, 0);
     this.redisCircuit = new CircuitBreaker({
       name: 'redis',
       failureThreshold: 2,

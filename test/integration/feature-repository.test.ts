@@ -141,3 +141,18 @@ describe('co-visitation', () => {
     });
   });
 });
+
+test('events decades apart on one item apply without a numeric underflow', async () => {
+  const old = Date.UTC(1998, 0, 1);
+  const now = Date.UTC(2026, 11, 1);
+  await repo.applyBatch([event('far-1', 'u-far', 'i-far', old, 'LIKE')], 300_000);
+  const applied = await repo.applyBatch([event('far-2', 'u-far2', 'i-far', now, 'LIKE')], 300_000);
+  expect(applied.applied).toEqual(['far-2']);
+  const item = applied.items.find((i) => i.itemId === 'i-far');
+  expect(item?.positives).toBe(2);
+  // The old like is negligible next to the new one in the day window.
+  expect(item?.logDay).toBeCloseTo(
+    Math.log(6) + (Math.LN2 * (now - Date.UTC(2000, 0, 1))) / 86_400_000,
+    6,
+  );
+});

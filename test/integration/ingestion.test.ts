@@ -134,13 +134,16 @@ describe('with the NATS server down', () => {
   test('record() fails with INGESTION_UNAVAILABLE within seconds, never ACCEPTED', async () => {
     // As the app wires it: the publisher knows when the connection is down.
     const watched = new IngestService(
-      new EventPublisher(own, env.config.nats.subjectPrefix, () => watch.connected, 2000),
+      new EventPublisher(own, env.config.nats.subjectPrefix, {
+        connected: () => watch.connected,
+        timeoutMs: 2000,
+      }),
       env.config.events.limits,
       MAX_BATCH,
     );
     // And without that knowledge: only the publish timeout protects the caller.
     const blind = new IngestService(
-      new EventPublisher(own, env.config.nats.subjectPrefix, () => true, 2000),
+      new EventPublisher(own, env.config.nats.subjectPrefix, { timeoutMs: 2000 }),
       env.config.events.limits,
       MAX_BATCH,
     );

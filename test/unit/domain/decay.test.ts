@@ -150,3 +150,11 @@ describe('netDecayedValue', () => {
     }
   });
 });
+
+describe('logAddExp across huge gaps', () => {
+  test('returns the larger term, never NaN or an error, when the gap is beyond exp range', () => {
+    expect(logAddExp(100, 10_000)).toBe(10_000);
+    expect(logAddExp(-5000, 3)).toBe(3);
+    expect(Number.isFinite(logAddExp(0, 1e6) as number)).toBe(true);
+  });
+});
