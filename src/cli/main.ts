@@ -27,7 +27,7 @@ import {
   type ImportSummary,
   importDataset,
 } from '../importers/sinks';
-import { syntheticDataset } from '../importers/synthetic';
+import { DEFAULT_SYNTHETIC, syntheticDataset } from '../importers/synthetic';
 import { createLogger } from '../observability/logger';
 import { migrate, ensureDatabase } from '../storage/postgres/migrate';
 import { writeSchema } from './print-schema';
@@ -146,12 +146,13 @@ async function demo(args: string[]): Promise<number> {
   const dir = path.resolve(values.data as string);
   let sample = 'user-1';
   if (existsSync(path.join(dir, 'u.data'))) {
-    process.stderr.write(`importing MovieLens 100K from ${dir}\n`);
-    await runImport(app.core, await readMovieLens(dir, config.events.maxBatch), true);
+    const dataset = await readMovieLens(dir, config.events.maxBatch);
+    await loadOnce(app.core, dataset, 'ml100k-', `MovieLens 100K from ${dir}`);
     sample = '1';
   } else {
-    process.stderr.write(`no MovieLens data at ${dir}; generating a synthetic catalogue instead\n`);
-    await runImport(app.core, syntheticDataset({ batchSize: config.events.maxBatch }), true);
+    process.stderr.write(`no MovieLens data at ${dir}; using a generated catalogue instead\n`);
+    const dataset = syntheticDataset({ batchSize: config.events.maxBatch });
+    await loadOnce(app.core, dataset, `gen-${DEFAULT_SYNTHETIC.seed}-`, 'the generated catalogue');
   }
   const url = app.gateway?.url ?? '';
   process.stdout.write(`
@@ -176,6 +177,16 @@ Press Ctrl-C to stop.
 `);
   await untilSignal(app);
   return 0;
+}
+
+/** Imports a data set unless a previous run already applied all of its events. */
+async function loadOnce(core: Core, dataset: Dataset, idPrefix: string, label: string) {
+  if ((await core.features.countEvents(idPrefix)) >= dataset.eventCount) {
+    process.stderr.write(`${label} is already loaded; skipping the import\n`);
+    return;
+  }
+  process.stderr.write(`loading ${label}\n`);
+  await runImport(core, dataset, true);
 }
 
 async function migrateCommand(): Promise<number> {

@@ -119,6 +119,15 @@ export class FeatureRepository {
     return readUsers(this.db, ids, true);
   }
 
+  /** How many applied events have ids starting with `prefix` (to tell a loaded data set). */
+  async countEvents(prefix: string): Promise<number> {
+    const rows = await this.db.$queryRawUnsafe<Array<{ n: number }>>(
+      'SELECT count(*)::int AS n FROM events WHERE starts_with(event_id, $1)',
+      prefix,
+    );
+    return rows[0].n;
+  }
+
   /** Whole item records (catalogue and features), in one query. */
   loadItems(ids: readonly string[]): Promise<Map<string, ItemFeatures>> {
     return readItems(this.db, ids);
