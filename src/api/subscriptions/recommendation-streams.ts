@@ -15,7 +15,7 @@ import { presentList } from '../graphql/presenters';
 import type { RecommendationList } from '../graphql/types/recommendation';
 
 export class RecommendationStreams {
-  private readonly open_ = new Set<LiveList>();
+  private readonly live = new Set<LiveList>();
 
   constructor(
     private readonly hub: FeatureChangeHub,
@@ -27,7 +27,7 @@ export class RecommendationStreams {
   ) {}
 
   get size(): number {
-    return this.open_.size;
+    return this.live.size;
   }
 
   open(
@@ -42,22 +42,22 @@ export class RecommendationStreams {
       this.debounceMs,
       this.log,
       () => {
-        this.open_.delete(live);
-        this.metrics.subscriptions.set(this.open_.size);
+        this.live.delete(live);
+        this.metrics.subscriptions.set(this.live.size);
         unwatch();
       },
       () => this.metrics.pushes.inc(),
     );
     const unwatch = this.hub.watch(userId, () => live.changed());
-    this.open_.add(live);
-    this.metrics.subscriptions.set(this.open_.size);
+    this.live.add(live);
+    this.metrics.subscriptions.set(this.live.size);
     live.changed(0);
     return live;
   }
 
   /** Ends every stream (shutdown); clients see the subscription complete. */
   closeAll(): void {
-    for (const live of [...this.open_]) void live.return();
+    for (const live of [...this.live]) void live.return();
   }
 }
 
