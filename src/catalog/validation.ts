@@ -2,7 +2,7 @@
  * Validation of catalogue input: items and user profiles.
  */
 import { ErrorCode, InvalidInputError, RecflowError } from '../domain/errors';
-import { DEFAULT_EVENT_LIMITS, validateId } from '../domain/events';
+import { DEFAULT_EVENT_LIMITS, containsNul, jsonText, validateId } from '../domain/events';
 
 export interface ItemUpsert {
   id: string;
@@ -33,6 +33,9 @@ export function validateItems(inputs: readonly ItemUpsert[], field = 'inputs'): 
   return inputs.map((input, i) => {
     const at = `${field}[${i}]`;
     const id = validateId(input.id, `${at}.id`, DEFAULT_EVENT_LIMITS);
+    if (input.title != null && input.title.includes('\u0000')) {
+      throw new InvalidInputError(`${at}.title`, `${at}.title must not contain the NUL character`);
+    }
     if (input.title != null && input.title.length > CATALOGUE_LIMITS.maxTitle) {
       throw new InvalidInputError(
         `${at}.title`,
@@ -106,12 +109,15 @@ function validateAttributes(
   if (typeof attributes !== 'object' || Array.isArray(attributes)) {
     throw new InvalidInputError(field, `${field} must be a JSON object`);
   }
-  const bytes = UTF8.encode(JSON.stringify(attributes)).length;
+  const bytes = UTF8.encode(jsonText(attributes, field)).length;
   if (bytes > CATALOGUE_LIMITS.maxAttributesBytes) {
     throw new InvalidInputError(
       field,
       `${field} is ${bytes} bytes; the limit is ${CATALOGUE_LIMITS.maxAttributesBytes}`,
     );
+  }
+  if (containsNul(attributes)) {
+    throw new InvalidInputError(field, `${field} must not contain the NUL character`);
   }
   return attributes;
 }

@@ -97,6 +97,10 @@ export function validateId(raw: unknown, field: string, limits: EventLimits): st
   if (CONTROL_CHARS.test(raw)) {
     throw new InvalidInputError(field, `${field} must not contain control characters`);
   }
+  if (/^\s|\s$/u.test(raw)) {
+    // JetStream trims message ids, so "a" and "a " would collide as duplicates.
+    throw new InvalidInputError(field, `${field} must not begin or end with whitespace`);
+  }
   if (LONE_SURROGATE.test(raw)) {
     // Such an id cannot be stored or sent as UTF-8 without changing.
     throw new InvalidInputError(field, `${field} must be well-formed Unicode`);
@@ -161,12 +165,36 @@ function validateContext(
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new InvalidInputError(field, `${field} must be a JSON object`);
   }
-  const bytes = UTF8.encode(JSON.stringify(raw)).length;
+  const json = jsonText(raw, field);
+  const bytes = UTF8.encode(json).length;
   if (bytes > limits.maxContextBytes) {
     throw new InvalidInputError(
       field,
       `${field} is ${bytes} bytes of JSON; the limit is ${limits.maxContextBytes}`,
     );
   }
+  if (containsNul(raw)) {
+    // PostgreSQL's jsonb cannot store it: the event could never be applied.
+    throw new InvalidInputError(field, `${field} must not contain the NUL character`);
+  }
   return raw as Record<string, unknown>;
+}
+
+/** JSON text of a value, or a caller error when it is nested too deeply to serialise. */
+export function jsonText(value: unknown, field: string): string {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    throw new InvalidInputError(field, `${field} is nested too deeply`);
+  }
+}
+
+/** True when any string or key inside a JSON value holds U+0000. */
+export function containsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) return value.some(containsNul);
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value).some(([k, v]) => k.includes('\u0000') || containsNul(v));
+  }
+  return false;
 }

@@ -208,14 +208,18 @@ export class Worker {
     for (const { msg, reason } of invalid) await this.deadLetter(msg, reason);
 
     if (valid.length > 0) {
-      const applied = await this.applyWithRetry(valid.map((v) => v.event));
-      if (applied) {
+      const outcome = await this.applyWithRetry(valid.map((v) => v.event));
+      if ('applied' in outcome) {
+        const { applied } = outcome;
         await this.afterCommit(
           applied,
           valid.map((v) => v.event),
         );
         for (const { msg } of valid) msg.ack();
         this.count(applied.applied.length, valid.length - applied.applied.length);
+      } else if (outcome.transient) {
+        // A dependency is down, not an event bad: never dead-letter for that.
+        for (const { msg } of valid) msg.nak(backoffMs(msg.info.deliveryCount, 1000, 30_000));
       } else {
         await this.handleOneByOne(valid);
       }
@@ -248,31 +252,37 @@ export class Worker {
     return { valid, invalid };
   }
 
-  /** Applies a batch, retrying transient failures; undefined when it keeps failing. */
-  private async applyWithRetry(events: StoredEvent[]): Promise<AppliedBatch | undefined> {
-    for (let attempt = 1; attempt <= BATCH_ATTEMPTS; attempt += 1) {
+  /**
+   * Applies a batch, retrying transient failures in place. Returns the result,
+   * or why it kept failing: `transient` (the store is down: hand everything
+   * back, dead-letter nothing) or not (look for the poison event).
+   */
+  private async applyWithRetry(
+    events: StoredEvent[],
+  ): Promise<{ applied: AppliedBatch } | { transient: boolean }> {
+    for (let attempt = 1; ; attempt += 1) {
       try {
         const applied = await this.deps.repository.applyBatch(
           events,
           this.deps.config.pipeline.covisitWindowMs,
         );
         if (this.state === 'retrying') this.state = 'running';
-        return applied;
+        return { applied };
       } catch (error) {
         const transient = isTransient(error);
         this.deps.log.warn({ err: error, attempt, size: events.length, transient }, 'batch failed');
-        if (!transient || attempt === BATCH_ATTEMPTS) break;
-        this.state = this.state === 'draining' ? 'draining' : 'retrying';
+        if (!transient || attempt === BATCH_ATTEMPTS) return { transient };
+        if (this.state !== 'draining') this.state = 'retrying';
         await sleep(backoffMs(attempt, 200));
       }
     }
-    return undefined;
   }
 
   /**
    * After a batch kept failing: each message on its own, so one poison event
    * cannot hold back the others. A message that fails is handed back with a
-   * growing delay, and dead-lettered on its last allowed delivery.
+   * growing delay, and dead-lettered on its last allowed delivery, unless the
+   * failure is transient (a store down), which never dead-letters.
    */
   private async handleOneByOne(valid: Array<{ msg: JsMsg; event: StoredEvent }>): Promise<void> {
     const { maxDeliver } = this.deps.config.pipeline;
@@ -287,7 +297,7 @@ export class Worker {
         this.count(applied.applied.length, 1 - applied.applied.length);
       } catch (error) {
         const deliveries = msg.info.deliveryCount;
-        if (deliveries >= maxDeliver) {
+        if (!isTransient(error) && deliveries >= maxDeliver) {
           await this.deadLetter(msg, `failed ${deliveries} times: ${(error as Error).message}`);
         } else {
           msg.nak(backoffMs(deliveries, 1000, 60_000));

@@ -268,3 +268,27 @@ describe('validateEvent accepts and normalises', () => {
     expect(validateEvent({ ...VALID, context: {} }, NOW).context).toEqual({});
   });
 });
+
+describe('ids and contexts that could not be stored faithfully', () => {
+  const base = { eventId: 'e', userId: 'u', itemId: 'i', type: 'VIEW' };
+
+  test.each(['a ', ' a', '\u00a0a', 'a\u2003', '   '])(
+    'an event id with whitespace at an edge (%j) is refused: JetStream trims message ids',
+    (eventId) => {
+      expect(() => validateEvent({ ...base, eventId }, Date.now())).toThrow(/whitespace/);
+    },
+  );
+
+  test('whitespace inside an id is fine', () => {
+    expect(validateEvent({ ...base, eventId: 'a b' }, Date.now()).eventId).toBe('a b');
+  });
+
+  test('a context holding U+0000 anywhere is refused; the text "\\u0000" is not', () => {
+    const now = Date.now();
+    expect(() => validateEvent({ ...base, context: { a: ['x\u0000'] } }, now)).toThrow(/NUL/);
+    expect(() => validateEvent({ ...base, context: { 'k\u0000': 1 } }, now)).toThrow(/NUL/);
+    expect(validateEvent({ ...base, context: { a: 'x\\u0000' } }, now).context).toEqual({
+      a: 'x\\u0000',
+    });
+  });
+});
