@@ -101,6 +101,11 @@ export class RecflowApp {
       log.info({ port: app.probes.port }, 'worker probes listening');
     }
     if (options.role !== 'worker') {
+      if (config.env === 'production' && config.http.apiKeys.length === 0) {
+        log.warn(
+          'RECFLOW_API_KEYS is not set: the GraphQL endpoint is open to anyone who reaches it',
+        );
+      }
       const hub = new FeatureChangeHub(core.nc, config.nats.subjectPrefix, log);
       app.extra.hub = hub;
       app.gateway = new HttpGateway({
@@ -207,6 +212,13 @@ export async function openCore(config: Config, givenLog?: Logger, name = 'recflo
     metrics.pipelineSteps.observe({ step }, seconds),
   );
   const hot = new HotStore(redis, config.redis.prefix);
+  // Writes Redis could not take are retried here, in every role.
+  const hotCopy = new HotCopyWriter(
+    hot,
+    config.pipeline.neighbours,
+    log.child({ component: 'hot-copy' }),
+  );
+  hotCopy.startRetrying();
   const publisher = new EventPublisher(nc, config.nats.subjectPrefix, {
     connected: () => natsWatch.connected,
     onPublished: (answer, count) => metrics.eventsIngested.inc({ answer }, count),
@@ -222,16 +234,14 @@ export async function openCore(config: Config, givenLog?: Logger, name = 'recflo
     features,
     catalog: new CatalogRepository(db),
     hot,
-    hotCopy: new HotCopyWriter(
-      hot,
-      config.pipeline.neighbours,
-      log.child({ component: 'hot-copy' }),
-    ),
+    hotCopy,
     ingest: new IngestService(publisher, config.events.limits, config.events.maxBatch),
   };
 }
 
 export async function closeCore(core: Core): Promise<void> {
+  core.hotCopy.stopRetrying();
+  await core.hotCopy.flush();
   await core.nc.drain().catch(() => undefined);
   core.redis.disconnect();
   await core.db.$disconnect();

@@ -3,6 +3,7 @@
  * so availability changes reach recommendations at once.
  */
 import type { HotCopyWriter } from '../pipeline/hot-copy';
+import { orUnavailable } from '../storage/unavailable';
 import type { CatalogRepository, UpsertCounts } from '../storage/postgres/catalog-repository';
 import type { FeatureRepository } from '../storage/postgres/feature-repository';
 import { type ItemUpsert, type UserUpsert, validateItems, validateUsers } from './validation';
@@ -16,8 +17,10 @@ export class CatalogService {
 
   async upsertItems(inputs: readonly ItemUpsert[]): Promise<UpsertCounts> {
     const items = validateItems(inputs);
-    const counts = await this.catalog.upsertItems(items);
-    const records = await this.features.loadItems(items.map((i) => i.id));
+    const counts = await orUnavailable('the catalogue', () => this.catalog.upsertItems(items));
+    const records = await orUnavailable('the catalogue', () =>
+      this.features.loadItems(items.map((i) => i.id)),
+    );
     // A failed write stays queued and is retried; readers check availability per item.
     await this.hotCopy.write({
       users: [],
@@ -29,6 +32,7 @@ export class CatalogService {
   }
 
   upsertUsers(inputs: readonly UserUpsert[]): Promise<UpsertCounts> {
-    return this.catalog.upsertUsers(validateUsers(inputs));
+    const users = validateUsers(inputs);
+    return orUnavailable('the catalogue', () => this.catalog.upsertUsers(users));
   }
 }

@@ -152,6 +152,8 @@ function parseKeys(raw: string): string[] {
     .split(',')
     .map((k) => k.trim())
     .filter(Boolean);
+  if (keys.length === 0)
+    throw new Error('names no key (leave it unset to turn authentication off)');
   if (keys.some((k) => k.length < 16)) throw new Error('keys must be at least 16 characters');
   return keys;
 }

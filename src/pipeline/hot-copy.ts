@@ -26,6 +26,18 @@ export class HotCopyWriter {
     private readonly log: Logger,
   ) {}
 
+  private timer?: NodeJS.Timeout;
+
+  /** Retries pending writes every `everyMs`, in whichever role holds the writer. */
+  startRetrying(everyMs = 2000): void {
+    this.timer ??= setInterval(() => void this.flush(), everyMs).unref();
+  }
+
+  stopRetrying(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
   get pending(): number {
     return this.users.size + this.items.size + this.pairs.size + this.seen.size;
   }

@@ -78,7 +78,6 @@ export class Worker {
   private readonly queue: JsMsg[] = [];
   private wake?: () => void;
   private space?: () => void;
-  private flushTimer?: NodeJS.Timeout;
 
   constructor(private readonly deps: WorkerDeps) {
     this.subjects = new Subjects(deps.config.nats.subjectPrefix);
@@ -100,7 +99,6 @@ export class Worker {
     const { batchSize } = this.deps.config.pipeline;
     this.messages = await consumer.consume({ max_messages: batchSize * 2, expires: 10_000 });
     this.state = 'running';
-    this.flushTimer = setInterval(() => void this.deps.hotCopy.flush(), 2000).unref();
     this.loop = Promise.all([this.pump(this.messages), this.process()]).then(() => undefined);
     this.deps.log.info({ consumer: this.deps.config.nats.consumer }, 'worker consuming');
   }
@@ -112,7 +110,6 @@ export class Worker {
   async drain(): Promise<void> {
     if (this.state === 'stopped' || this.state === 'draining') return this.loop;
     this.state = 'draining';
-    clearInterval(this.flushTimer);
     // close() resolves only once the pump has read up to its end, so a pump
     // held back by a full queue must be let go first.
     this.space?.();

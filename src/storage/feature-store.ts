@@ -43,6 +43,7 @@ function parsePopularKey(key: string): { window: PopularityWindow; category: str
 
 export class FeatureStore {
   readonly redisCircuit: CircuitBreaker;
+  private readonly inflight = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly hot: HotStore,
@@ -133,8 +134,10 @@ export class FeatureStore {
     const misses = ids.filter((_, i) => result[i] === null);
     if (misses.length === 0) return result as ScoredId[][];
 
-    const found = await this.fromPostgres('neighbours', () =>
-      this.repository.neighbours(misses, this.neighbourDepth),
+    const found = await this.shared(`neighbours\u0000${[...misses].sort().join('\u0000')}`, () =>
+      this.fromPostgres('neighbours', () =>
+        this.repository.neighbours(misses, this.neighbourDepth),
+      ),
     );
     const entries = (id: string) =>
       (found.get(id) ?? []).map((n) => ({ itemId: n.itemId, score: n.weight }));
@@ -158,13 +161,29 @@ export class FeatureStore {
         const read = reads?.[i];
         if (read?.filled) return read.entries;
         // Rare: a cold or restarted Redis. One query per missing list.
-        const top = await this.fromPostgres('popular', () =>
-          this.repository.popular(spec.window, spec.category, POPULAR_DEPTH),
+        const top = await this.shared(`popular\u0000${keys[i]}`, () =>
+          this.fromPostgres('popular', () =>
+            this.repository.popular(spec.window, spec.category, POPULAR_DEPTH),
+          ),
         );
         if (reads) this.refillLater('popular', () => this.hot.fillTop(redisKeys[i], top));
         return top;
       }),
     );
+  }
+
+  /**
+   * One in-flight PostgreSQL read per key, shared by every request that
+   * needs it: after a Redis restart, hundreds of requests would otherwise
+   * each ask for the same popular list at once and exhaust the pool. Only
+   * lists that are the same for every user go through here.
+   */
+  private shared<T>(key: string, read: () => Promise<T>): Promise<T> {
+    const pending = this.inflight.get(key) as Promise<T> | undefined;
+    if (pending) return pending;
+    const started = read().finally(() => this.inflight.delete(key));
+    this.inflight.set(key, started);
+    return started;
   }
 
   /** Runs a Redis read through the circuit; undefined means "use PostgreSQL". */

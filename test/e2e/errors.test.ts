@@ -4,7 +4,14 @@
  */
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connectNats, streamNames } from '../../src/messaging/connection';
-import { cleanUp, eventId, gql, startRecflow, type TestRecflow } from '../support/recflow';
+import {
+  cleanUp,
+  eventId,
+  gql,
+  startRecflow,
+  type TestRecflow,
+  wsClient,
+} from '../support/recflow';
 
 let rf: TestRecflow;
 
@@ -156,6 +163,49 @@ describe('malformed requests', () => {
   });
 });
 
+describe('operation limits', () => {
+  test('an operation with more than ten root fields is QUERY_TOO_COMPLEX and runs nothing', async () => {
+    const before = await storedMessages();
+    const fields = Array.from(
+      { length: 11 },
+      (_, i) =>
+        `a${i}: recordEvent(input: { eventId: "${eventId()}", userId: "u", itemId: "i", type: VIEW }) { status }`,
+    );
+    const r = await gql(rf.url, `mutation { ${fields.join(' ')} }`);
+    expect(r.errors?.[0].extensions?.code).toBe('QUERY_TOO_COMPLEX');
+    expect(r.data).toBeUndefined();
+    expect(await storedMessages()).toBe(before);
+  });
+
+  test('ten aliased root fields are allowed', async () => {
+    const fields = Array.from({ length: 10 }, (_, i) => `p${i}: popularItems(limit: 1) { score }`);
+    const r = await gql(rf.url, `{ ${fields.join(' ')} }`);
+    expect(r.errors).toBeUndefined();
+  });
+
+  test('a diversity cap below one is BAD_USER_INPUT', async () => {
+    const r = await gql(
+      rf.url,
+      '{ recommendations(userId: "u", filter: { maxPerCategory: 0 }) { strategy } }',
+    );
+    expect(r.errors?.[0].extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'filter.maxPerCategory',
+    });
+  });
+
+  test('an event id ending in whitespace is refused, so it cannot collide with its trimmed twin', async () => {
+    const id = eventId();
+    const first = await gql(rf.url, RECORD_EVENT, { input: event({ eventId: id }) });
+    expect(first.data.recordEvent.status).toBe('ACCEPTED');
+    const twin = await gql(rf.url, RECORD_EVENT, { input: event({ eventId: `${id} ` }) });
+    expect(twin.errors?.[0].extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'input.eventId',
+    });
+  });
+});
+
 describe('operations surface', () => {
   test('GET of the endpoint from a browser serves Apollo Sandbox', async () => {
     const response = await fetch(rf.url, { headers: { accept: 'text/html' } });
@@ -215,6 +265,30 @@ describe('authentication and rate limits', () => {
       authorization: `Bearer ${key}`,
     });
     expect(right.status).toBe(200);
+  });
+
+  test('operations over WebSocket spend from the same budget', async () => {
+    await new Promise((r) => setTimeout(r, 1200)); // refill after the HTTP tests
+    const client = wsClient(locked.wsUrl, { authorization: `Bearer ${key}` });
+    const codes: string[] = [];
+    for (let i = 0; i < 10; i += 1) {
+      await new Promise<void>((resolve) => {
+        client.subscribe(
+          { query: '{ popularItems(limit: 1) { score } }' },
+          {
+            next: () => codes.push('ok'),
+            error: (e: any) => {
+              codes.push(e?.[0]?.extensions?.code ?? 'error');
+              resolve();
+            },
+            complete: () => resolve(),
+          },
+        );
+      });
+    }
+    await client.dispose();
+    expect(codes).toContain('ok');
+    expect(codes).toContain('RATE_LIMITED');
   });
 
   test('a client over its budget gets RATE_LIMITED with a retry hint', async () => {

@@ -3,6 +3,7 @@
  * request's own loaders, correlation id and logger.
  */
 import DataLoader from 'dataloader';
+import { orUnavailable } from '../../storage/unavailable';
 import type { CatalogService } from '../../catalog/catalog-service';
 import type { IngestService } from '../../ingestion/ingest-service';
 import type { Logger } from '../../observability/logger';
@@ -37,7 +38,9 @@ export function createContext(services: Services, requestId: string, log: Logger
     services,
     loaders: services.features.loaders(),
     profiles: new DataLoader(async (ids) => {
-      const found = await services.catalogRepository.profiles(ids);
+      const found = await orUnavailable('the profile store', () =>
+        services.catalogRepository.profiles(ids),
+      );
       return ids.map((id) => found.get(id) ?? null);
     }),
   };

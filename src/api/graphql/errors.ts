@@ -5,7 +5,8 @@
  * correlation id, and logged whole.
  */
 import { unwrapResolverError } from '@apollo/server/errors';
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { QUERY_TOO_COMPLEX } from './operation-limits';
 import { ErrorCode, RecflowError } from '../../domain/errors';
 import type { Logger } from '../../observability/logger';
 import { currentRequestId } from '../http/request-scope';
@@ -14,6 +15,7 @@ import { currentRequestId } from '../http/request-scope';
 const REQUEST_ERROR_CODES = new Set([
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
+  'QUERY_TOO_COMPLEX',
   'BAD_USER_INPUT',
   'BAD_REQUEST',
   'OPERATION_RESOLUTION_FAILURE',
@@ -23,7 +25,12 @@ const REQUEST_ERROR_CODES = new Set([
 
 export function errorFormatter(log: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrapResolverError(error);
+    const unwrapped = unwrapResolverError(error);
+    // Errors raised outside resolvers (say, in onSubscribe) carry ours as originalError.
+    const original =
+      unwrapped instanceof GraphQLError && unwrapped.originalError instanceof RecflowError
+        ? unwrapped.originalError
+        : unwrapped;
     const requestId = currentRequestId();
     if (original instanceof RecflowError) {
       if (original.retryable)
@@ -40,7 +47,9 @@ export function errorFormatter(log: Logger) {
         },
       };
     }
-    const code = formatted.extensions?.code;
+    const code = formatted.extensions?.operationLimit
+      ? QUERY_TOO_COMPLEX
+      : formatted.extensions?.code;
     if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code)) {
       return {
         message: formatted.message,

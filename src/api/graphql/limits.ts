@@ -18,3 +18,14 @@ export function checkId(id: string, field: string): string {
   }
   return id;
 }
+
+/** Checks the parts of a recommendation filter the schema cannot. */
+export function checkFilter(filter: { maxPerCategory?: number | null } | null | undefined): void {
+  const cap = filter?.maxPerCategory;
+  if (cap != null && (!Number.isInteger(cap) || cap < 1)) {
+    throw new InvalidInputError(
+      'filter.maxPerCategory',
+      'filter.maxPerCategory must be a whole number of at least 1',
+    );
+  }
+}

@@ -17,13 +17,40 @@ export class ApiKeys {
 
   /** Accepts `Bearer <key>` or a bare key. */
   allows(presented: string | undefined): boolean {
-    if (!this.enabled) return true;
-    if (!presented) return false;
-    const candidate = digest(presented.replace(/^Bearer\s+/i, '').trim());
-    let match = false;
-    for (const d of this.digests) match = timingSafeEqual(d, candidate) || match;
-    return match;
+    return !this.enabled || this.identify(presented) !== undefined;
   }
+
+  /**
+   * Which configured key was presented (its position), or undefined. Every
+   * spelling of one key (`Bearer k`, `bearer  k`, `k`) is the same client.
+   */
+  identify(presented: string | undefined): number | undefined {
+    if (!presented) return undefined;
+    const candidate = digest(
+      presented
+        .trim()
+        .replace(/^Bearer\s+/i, '')
+        .trim(),
+    );
+    let found: number | undefined;
+    this.digests.forEach((d, i) => {
+      if (timingSafeEqual(d, candidate)) found = i;
+    });
+    return found;
+  }
+}
+
+/**
+ * Who a request counts against for rate limiting: the API key when keys are
+ * in use, else the remote address (a header the caller invents is no identity).
+ */
+export function clientIdentity(
+  keys: ApiKeys,
+  presented: string | undefined,
+  address: string | undefined,
+): string {
+  const key = keys.enabled ? keys.identify(presented) : undefined;
+  return key !== undefined ? `key:${key}` : `addr:${address ?? 'unknown'}`;
 }
 
 function digest(key: string): Buffer {

@@ -19,16 +19,24 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { GraphQLSchema } from 'graphql';
+import {
+  GraphQLError,
+  type GraphQLSchema,
+  NoSchemaIntrospectionCustomRule,
+  specifiedRules,
+  validate,
+  type ValidationRule,
+} from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Config } from '../../config/config';
-import { ErrorCode } from '../../domain/errors';
+import { ErrorCode, RecflowError } from '../../domain/errors';
 import type { Logger } from '../../observability/logger';
 import type { Metrics } from '../../observability/metrics';
 import { type RequestContext, type Services, createContext } from '../graphql/context';
 import { errorFormatter } from '../graphql/errors';
-import { ApiKeys } from './auth';
+import { DEFAULT_OPERATION_LIMITS, operationLimitsRule } from '../graphql/operation-limits';
+import { ApiKeys, clientIdentity } from './auth';
 import { mountProbes, type Readiness } from './probes';
 import { RateLimiter } from './rate-limit';
 import { requestIdFrom, requestScope } from './request-scope';
@@ -44,6 +52,8 @@ export interface HttpDeps {
 
 export class HttpGateway {
   private readonly app = express();
+  private readonly keys: ApiKeys;
+  private readonly limiter: RateLimiter;
   private readonly server: Server;
   private readonly wss: WebSocketServer;
   private readonly apollo: ApolloServer<RequestContext>;
@@ -54,6 +64,11 @@ export class HttpGateway {
 
   constructor(private readonly deps: HttpDeps) {
     this.server = createServer(this.app);
+    this.keys = new ApiKeys(deps.config.http.apiKeys);
+    this.limiter = new RateLimiter(
+      deps.config.http.rateLimitPerSecond,
+      deps.config.http.rateLimitBurst,
+    );
     this.wss = new WebSocketServer({ server: this.server, path: deps.config.http.path });
     this.apollo = new ApolloServer<RequestContext>({
       schema: deps.schema,
@@ -62,6 +77,7 @@ export class HttpGateway {
       // recflow owns the shutdown order (src/app/app.ts); Apollo must not race it.
       stopOnTerminationSignals: false,
       formatError: errorFormatter(deps.log),
+      validationRules: this.validationRules(),
       plugins: [
         deps.config.env === 'production'
           ? ApolloServerPluginLandingPageDisabled()
@@ -131,8 +147,7 @@ export class HttpGateway {
 
   private mountGraphQL(): void {
     const { config, services, log } = this.deps;
-    const keys = new ApiKeys(config.http.apiKeys);
-    const limiter = new RateLimiter(config.http.rateLimitPerSecond, config.http.rateLimitBurst);
+    const { keys, limiter } = this;
     const path = config.http.path;
 
     this.app.use(
@@ -145,7 +160,7 @@ export class HttpGateway {
         const key = (req.headers.authorization ?? req.headers['x-api-key']) as string | undefined;
         if (!keys.allows(key))
           return sendError(res, 401, ErrorCode.UNAUTHENTICATED, 'a valid API key is required');
-        const wait = limiter.take(key ?? req.socket.remoteAddress ?? 'unknown');
+        const wait = limiter.take(clientIdentity(keys, key, req.socket.remoteAddress));
         if (wait > 0) {
           res.setHeader('retry-after', Math.ceil(wait / 1000));
           return sendError(res, 429, ErrorCode.RATE_LIMITED, 'too many requests', {
@@ -191,18 +206,38 @@ export class HttpGateway {
     );
   }
 
+  /** Our limits, and in production no introspection: the same for HTTP and WebSocket. */
+  private validationRules(): ValidationRule[] {
+    const rules = [operationLimitsRule(DEFAULT_OPERATION_LIMITS)];
+    if (this.deps.config.env === 'production') rules.push(NoSchemaIntrospectionCustomRule);
+    return rules;
+  }
+
   private mountWebSockets(): () => Promise<void> {
     const { config, services, log, schema } = this.deps;
-    const keys = new ApiKeys(config.http.apiKeys);
+    const { keys, limiter } = this;
     const format = errorFormatter(log);
+    const clients = new WeakMap<object, string>();
     const cleanup = useServer<Record<string, unknown> | undefined>(
       {
         schema,
+        validate: (s, document) =>
+          validate(s, document, [...specifiedRules, ...this.validationRules()]),
         onConnect: (ctx) => {
           if (this.draining) return false;
           const params = ctx.connectionParams ?? {};
           const key = (params.authorization ?? params.apiKey) as string | undefined;
+          clients.set(ctx, clientIdentity(keys, key, ctx.extra.request.socket.remoteAddress));
           return keys.allows(key);
+        },
+        // Every operation on a socket spends from the same budget as HTTP requests.
+        onSubscribe: (ctx) => {
+          const wait = limiter.take(clients.get(ctx) ?? 'unknown');
+          if (wait === 0) return undefined;
+          const limited = new RecflowError(ErrorCode.RATE_LIMITED, 'too many requests', {
+            retryAfterMs: wait,
+          });
+          return [new GraphQLError(limited.message, { originalError: limited })];
         },
         context: () => createContext(services, requestIdFrom(undefined), log),
         onNext: (_ctx, _id, _payload, _args, result) => {

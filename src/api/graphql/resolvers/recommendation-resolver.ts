@@ -1,7 +1,7 @@
 import { Arg, Ctx, ID, Int, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { PopularityWindow } from '../../../domain/features';
 import type { RequestContext } from '../context';
-import { checkId, checkLimit } from '../limits';
+import { checkFilter, checkId, checkLimit } from '../limits';
 import { presentList, presentScored } from '../presenters';
 import { PopularityWindowEnum } from '../types/enums';
 import { RecommendationFilter, RecommendationList, ScoredItem } from '../types/recommendation';
@@ -22,6 +22,7 @@ export class RecommendationResolver {
   ): Promise<RecommendationList> {
     checkId(userId, 'userId');
     checkLimit(limit, ctx.services.maxLimit);
+    checkFilter(filter);
     const list = await ctx.services.recommender.recommend(ctx.loaders, userId, limit, filter ?? {});
     return presentList(list);
   }
@@ -63,6 +64,7 @@ export class RecommendationResolver {
       const ctx = context as RequestContext;
       checkId(args.userId as string, 'userId');
       checkLimit(args.limit as number, ctx.services.maxLimit);
+      checkFilter(args.filter);
       return ctx.services.streams.open(args.userId, args.limit, args.filter ?? {});
     },
   })
