@@ -129,7 +129,10 @@ export class RecflowApp {
     const nats = !this.core.nc.isClosed() && this.core.natsWatch.connected;
     const checks: Record<string, boolean | string> = { postgres, redis, nats };
     if (this.worker) checks.consumer = this.worker.health().state;
-    const consumerOk = !this.worker || ['running', 'retrying'].includes(this.worker.health().state);
+    const health = this.worker?.health();
+    if (health && !health.consumerPresent) checks.consumer = 'missing';
+    const consumerOk =
+      !health || (['running', 'retrying'].includes(health.state) && health.consumerPresent);
     return { ready: this.state === 'ready' && postgres && redis && nats && consumerOk, checks };
   }
 
@@ -222,6 +225,7 @@ export async function openCore(config: Config, givenLog?: Logger, name = 'recflo
   const publisher = new EventPublisher(nc, config.nats.subjectPrefix, {
     connected: () => natsWatch.connected,
     onPublished: (answer, count) => metrics.eventsIngested.inc({ answer }, count),
+    recreate: () => ensureStreams(nc, config.nats),
   });
   return {
     config,

@@ -26,6 +26,8 @@ export interface PublisherOptions {
   timeoutMs?: number;
   /** Told how many events JetStream stored, by answer (for metrics). */
   onPublished?: (answer: EventAnswer, count: number) => void;
+  /** Creates the stream again when it is missing; then the publish is tried once more. */
+  recreate?: () => Promise<void>;
 }
 
 export class EventPublisher {
@@ -34,6 +36,7 @@ export class EventPublisher {
   private readonly connected: () => boolean;
   private readonly timeoutMs: number;
   private readonly onPublished: (answer: EventAnswer, count: number) => void;
+  private readonly recreate?: () => Promise<void>;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -43,8 +46,20 @@ export class EventPublisher {
     this.connected = options.connected ?? (() => true);
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.onPublished = options.onPublished ?? (() => undefined);
+    this.recreate = options.recreate;
     this.js = jetstream(nc, { timeout: this.timeoutMs });
     this.subjects = new Subjects(subjectPrefix);
+  }
+
+  private store(events: readonly Interaction[]) {
+    return Promise.all(
+      events.map((event) =>
+        this.js.publish(this.subjects.events, encodeEvent(event), {
+          msgID: event.eventId,
+          timeout: this.timeoutMs,
+        }),
+      ),
+    );
   }
 
   /** Publishes all events concurrently; the message id is the event id. */
@@ -53,14 +68,13 @@ export class EventPublisher {
       throw unavailable(new Error('NATS connection is not connected'));
     }
     try {
-      const acks = await Promise.all(
-        events.map((event) =>
-          this.js.publish(this.subjects.events, encodeEvent(event), {
-            msgID: event.eventId,
-            timeout: this.timeoutMs,
-          }),
-        ),
-      );
+      const acks = await this.store(events).catch(async (error: unknown) => {
+        // A NATS server restarted without its storage has no stream: no one answers.
+        if (!this.recreate || !/no responders/i.test(String((error as Error)?.message)))
+          throw error;
+        await this.recreate();
+        return this.store(events);
+      });
       const published = acks.map((ack, i): PublishedEvent => ({
         eventId: events[i].eventId,
         answer: ack.duplicate ? 'DUPLICATE' : 'ACCEPTED',

@@ -26,7 +26,7 @@ import type { Config } from '../config/config';
 import { validateEvent } from '../domain/events';
 import { eventWeight } from '../domain/weights';
 import { decodeEvent } from '../ingestion/codec';
-import { streamNames } from '../messaging/connection';
+import { ensureStreams, streamNames } from '../messaging/connection';
 import { Subjects } from '../messaging/subjects';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
@@ -47,6 +47,8 @@ export interface WorkerHealth {
   processed: number;
   deadLettered: number;
   pendingHotCopy: number;
+  /** False while the durable consumer is missing on the server. */
+  consumerPresent: boolean;
 }
 
 function isNotFound(error: unknown): boolean {
@@ -77,6 +79,8 @@ export class Worker {
   private readonly subjects: Subjects;
   private readonly queue: JsMsg[] = [];
   private wake?: () => void;
+  private watchdog?: NodeJS.Timeout;
+  private consumerPresent = true;
   private space?: () => void;
 
   constructor(private readonly deps: WorkerDeps) {
@@ -90,6 +94,7 @@ export class Worker {
       processed: this.processed,
       deadLettered: this.deadLettered,
       pendingHotCopy: this.deps.hotCopy.pending,
+      consumerPresent: this.consumerPresent,
     };
   }
 
@@ -99,6 +104,7 @@ export class Worker {
     const { batchSize } = this.deps.config.pipeline;
     this.messages = await consumer.consume({ max_messages: batchSize * 2, expires: 10_000 });
     this.state = 'running';
+    this.watchdog = setInterval(() => void this.checkConsumer(), 5000).unref();
     this.loop = Promise.all([this.pump(this.messages), this.process()]).then(() => undefined);
     this.deps.log.info({ consumer: this.deps.config.nats.consumer }, 'worker consuming');
   }
@@ -110,6 +116,7 @@ export class Worker {
   async drain(): Promise<void> {
     if (this.state === 'stopped' || this.state === 'draining') return this.loop;
     this.state = 'draining';
+    clearInterval(this.watchdog);
     // close() resolves only once the pump has read up to its end, so a pump
     // held back by a full queue must be let go first.
     this.space?.();
@@ -155,6 +162,27 @@ export class Worker {
       });
     }
     return jetstream(nc).consumers.get(stream, config.nats.consumer);
+  }
+
+  /**
+   * A NATS server that restarted without its storage has lost the stream
+   * and the durable consumer: put both back, and let the pull resume.
+   */
+  private async checkConsumer(): Promise<void> {
+    const { nc, config, log } = this.deps;
+    try {
+      const jsm = await jetstreamManager(nc);
+      await jsm.consumers.info(streamNames(config.nats).events, config.nats.consumer);
+      this.consumerPresent = true;
+    } catch (error) {
+      if (!isNotFound(error)) return; // NATS unreachable: the connection watch reports it.
+      this.consumerPresent = false;
+      log.warn('the stream or the durable consumer is gone; creating them again');
+      await ensureStreams(nc, config.nats)
+        .then(() => this.bindConsumer())
+        .then(() => (this.consumerPresent = true))
+        .catch((e: unknown) => log.error({ err: e }, 'could not recreate the consumer'));
+    }
   }
 
   /** Moves fetched messages into the local queue, holding back when it is full. */

@@ -157,6 +157,48 @@ describe('with NATS stopped', () => {
   });
 });
 
+describe('with NATS restarted without its storage', () => {
+  let nats: OwnServer;
+  let rf: TestRecflow;
+
+  beforeAll(async () => {
+    nats = await ownNats();
+    rf = await startRecflow({ env: { RECFLOW_NATS_URL: nats.url } });
+  });
+
+  afterAll(async () => {
+    await rf.stop();
+    await rf.env.dropDatabase();
+    await nats.dispose();
+  });
+
+  test('the stream and the consumer are created again, and events flow', async () => {
+    await nats.stop();
+    nats.wipe?.();
+    await nats.start();
+    await eventually(
+      async () => {
+        const r = await gql(rf.url, RECORD, {
+          i: { eventId: eventId(), userId: 'reborn', itemId: 'a', type: 'VIEW' },
+        });
+        return r.data?.recordEvent?.status === 'ACCEPTED';
+      },
+      20_000,
+      'ingestion on the new server',
+    );
+    await eventually(
+      async () => {
+        const r = await gql(rf.url, '{ user(id: "reborn") { features { events } } }');
+        return (r.data?.user?.features?.events ?? 0) >= 1;
+      },
+      30_000,
+      'the worker to apply it',
+    );
+    const ready = await fetch(rf.url.replace(/graphql$/, 'ready'));
+    expect(ready.status).toBe(200);
+  });
+});
+
 describe('on SIGTERM', () => {
   test('the server stops accepting, closes WebSockets with 1001 and exits 0', async () => {
     const env = await isolatedEnv({ RECFLOW_LOG_LEVEL: 'info' });

@@ -4,7 +4,7 @@
  * by their own pid.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +12,8 @@ import path from 'node:path';
 export interface OwnServer {
   port: number;
   url: string;
+  /** NATS only: deletes everything the stopped server stored. */
+  wipe?: () => void;
   stop(): Promise<void>;
   start(): Promise<void>;
   dispose(): Promise<void>;
@@ -49,6 +51,10 @@ export async function ownNats(): Promise<OwnServer> {
       stdio: 'ignore',
     }),
   );
+  server.wipe = () => {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir);
+  };
   const dispose = server.dispose;
   server.dispose = async () => {
     await dispose();
