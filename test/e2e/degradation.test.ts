@@ -122,7 +122,7 @@ describe('with NATS stopped', () => {
   afterAll(async () => {
     await nats.start().catch(() => undefined);
     await rf.stop();
-    await rf.env.dropDatabase();
+    await cleanUp(rf.env);
     await nats.dispose();
   });
 
@@ -168,7 +168,7 @@ describe('with NATS restarted without its storage', () => {
 
   afterAll(async () => {
     await rf.stop();
-    await rf.env.dropDatabase();
+    await cleanUp(rf.env);
     await nats.dispose();
   });
 
