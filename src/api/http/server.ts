@@ -214,7 +214,7 @@ export class HttpGateway {
   }
 
   private mountWebSockets(): () => Promise<void> {
-    const { config, services, log, schema } = this.deps;
+    const { services, log, schema } = this.deps;
     const { keys, limiter } = this;
     const format = errorFormatter(log);
     const clients = new WeakMap<object, string>();
