@@ -163,7 +163,7 @@ function buildServices(core: Core, hub: FeatureChangeHub): Services {
   );
   return {
     ingest: core.ingest,
-    catalog: new CatalogService(core.catalog, core.features, core.hotCopy),
+    catalog: new CatalogService(core.catalog, core.features, core.hotCopy, core.hot),
     catalogRepository: core.catalog,
     features: store,
     recommender,

@@ -3,6 +3,7 @@
  * so availability changes reach recommendations at once.
  */
 import type { HotCopyWriter } from '../pipeline/hot-copy';
+import type { HotStore } from '../storage/redis/hot-store';
 import { orUnavailable } from '../storage/unavailable';
 import type { CatalogRepository, UpsertCounts } from '../storage/postgres/catalog-repository';
 import type { FeatureRepository } from '../storage/postgres/feature-repository';
@@ -13,14 +14,26 @@ export class CatalogService {
     private readonly catalog: CatalogRepository,
     private readonly features: FeatureRepository,
     private readonly hotCopy: HotCopyWriter,
+    private readonly hot: HotStore,
   ) {}
 
   async upsertItems(inputs: readonly ItemUpsert[]): Promise<UpsertCounts> {
     const items = validateItems(inputs);
+    const ids = items.map((i) => i.id);
+    const before = await orUnavailable('the catalogue', () => this.features.loadItems(ids));
     const counts = await orUnavailable('the catalogue', () => this.catalog.upsertItems(items));
-    const records = await orUnavailable('the catalogue', () =>
-      this.features.loadItems(items.map((i) => i.id)),
-    );
+    const records = await orUnavailable('the catalogue', () => this.features.loadItems(ids));
+    const moves = [...records.values()].flatMap((item) => {
+      const left = (before.get(item.itemId)?.categories ?? []).filter(
+        (c) => !item.categories.includes(c),
+      );
+      return left.length > 0 ? [{ itemId: item.itemId, left }] : [];
+    });
+    if (moves.length > 0) {
+      // Best effort: if Redis cannot take it now, the item stays listed under its
+      // old category (showing its new ones) until Redis is restarted.
+      await this.hot.leaveCategories(moves).catch(() => undefined);
+    }
     // A failed write stays queued and is retried; readers check availability per item.
     await this.hotCopy.write({
       users: [],

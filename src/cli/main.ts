@@ -200,7 +200,7 @@ async function migrateCommand(): Promise<number> {
 }
 
 async function runImport(core: Core, dataset: Dataset, wait: boolean): Promise<ImportSummary> {
-  const catalog = new CatalogService(core.catalog, core.features, core.hotCopy);
+  const catalog = new CatalogService(core.catalog, core.features, core.hotCopy, core.hot);
   const sinks: ImportSinks = {
     upsertItems: (items) => catalog.upsertItems(items),
     upsertUsers: (users) => catalog.upsertUsers(users),

@@ -190,6 +190,22 @@ describe('recommendations', () => {
     for (const p of popular.data.popularItems) expect(p.item.categories).toContain('Sci-Fi');
   });
 
+  test('an item that leaves a category leaves its popularity list too', async () => {
+    const inCategory = async (category: string) => {
+      const r = await gql(
+        rf.url,
+        `query($c: String) { popularItems(limit: 20, window: ALL_TIME, category: $c) { item { id } } }`,
+        { c: category },
+      );
+      return r.data.popularItems.map((p: { item: { id: string } }) => p.item.id);
+    };
+    expect(await inCategory('Action')).toContain('rotj');
+    await gql(rf.url, UPSERT_ITEMS, { inputs: [{ id: 'rotj', categories: ['Sci-Fi'] }] });
+    expect(await inCategory('Action')).not.toContain('rotj');
+    expect(await inCategory('Sci-Fi')).toContain('rotj');
+    await gql(rf.url, UPSERT_ITEMS, { inputs: [{ id: 'rotj', categories: ['Sci-Fi', 'Action'] }] });
+  });
+
   test('user and item expose features, with nested items resolved', async () => {
     const r = await gql(
       rf.url,

@@ -214,13 +214,15 @@ export class HotStore {
     await execOrThrow(pipeline);
   }
 
-  /** Drops an item from every popularity set it is in (it became unavailable). */
-  async forgetPopularity(items: readonly ItemFeatures[]): Promise<void> {
+  /**
+   * Takes items out of the popularity sets of categories they left. Scores
+   * only grow, so no later write would ever remove them.
+   */
+  async leaveCategories(moves: ReadonlyArray<{ itemId: string; left: string[] }>): Promise<void> {
     const pipeline = this.redis.pipeline();
-    for (const item of items) {
+    for (const { itemId, left } of moves) {
       for (const window of POPULARITY_WINDOWS) {
-        pipeline.zrem(this.popularityKey(window), item.itemId);
-        for (const c of item.categories) pipeline.zrem(this.popularityKey(window, c), item.itemId);
+        for (const c of left) pipeline.zrem(this.popularityKey(window, c), itemId);
       }
     }
     await execOrThrow(pipeline);
