@@ -125,7 +125,10 @@ export class FeatureRepository {
     });
   }
 
-  /** Whole user feature records, seen items included, in one query. Users with no events are absent. */
+  /**
+   * Whole user feature records, seen items included, in one query. Users
+   * with no events are absent.
+   */
   loadUsers(ids: readonly string[]): Promise<Map<string, UserFeatures>> {
     return readUsers(this.db, ids, true);
   }

@@ -9,7 +9,8 @@ SELECT count(pg_advisory_xact_lock(k)) FROM (
   SELECT DISTINCT hashtextextended(u, 7) AS k FROM unnest($1::text[]) AS u ORDER BY k) s`;
 
 export const INSERT_EVENTS_SQL = `
-INSERT INTO events (event_id, user_id, item_id, type, value, weight, occurred_at, context, stream_seq)
+INSERT INTO events (event_id, user_id, item_id, type, value, weight, occurred_at, context,
+                    stream_seq)
 SELECT e.event_id, e.user_id, e.item_id, e.type, e.value, e.weight,
        to_timestamp(e.at_ms / 1000.0), e.context::jsonb, e.seq
 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::float8[],
