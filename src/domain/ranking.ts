@@ -2,10 +2,13 @@
  * Blending candidates from several sources into one ranked, explained list,
  * then applying the business rules.
  */
+import type { EventType } from './events';
 
 /** Where a candidate came from. */
 export const CANDIDATE_SOURCES = [
   'model',
+  'ease',
+  'itemKnn',
   'covisitation',
   'category',
   'trending',
@@ -26,6 +29,8 @@ export type BlendWeights = Readonly<Record<CandidateSource, number>>;
 
 export const DEFAULT_BLEND_WEIGHTS: BlendWeights = {
   model: 1,
+  ease: 1,
+  itemKnn: 0.2,
   covisitation: 0.8,
   category: 0.5,
   trending: 0.3,
@@ -168,27 +173,57 @@ function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/**
- * A sentence a product page can show for one contribution. `titleOf` gives
- * an item's title when it is known.
- */
-export function explain(
-  contribution: Contribution,
-  titleOf: (itemId: string) => string | undefined,
-): string {
+/** What explanations may look up about items and the user's history. */
+export interface ExplainLookup {
+  /** An item's title, when known. */
+  titleOf(itemId: string): string | undefined;
+  /** The item's main category, when known. */
+  categoryOf?(itemId: string): string | undefined;
+  /** What the user last did with an item, when known. */
+  actionOf?(itemId: string): EventType | undefined;
+}
+
+/** The verb for what a user did with an item: "because you rated ...". */
+export function actionVerb(type: EventType | undefined): string {
+  switch (type) {
+    case 'RATE':
+      return 'rated';
+    case 'PURCHASE':
+      return 'bought';
+    case 'ADD_TO_CART':
+      return 'added to your cart';
+    case 'VIEW':
+      return 'viewed';
+    case 'CLICK':
+      return 'opened';
+    default:
+      return 'liked';
+  }
+}
+
+/** A sentence a product page can show for one contribution to `itemId`. */
+export function explain(contribution: Contribution, itemId: string, lookup: ExplainLookup): string {
   const anchor = contribution.because?.itemId;
   const category = contribution.because?.category;
+  const anchorTitle = anchor ? lookup.titleOf(anchor) : undefined;
+  const because =
+    anchor && anchorTitle
+      ? `because you ${actionVerb(lookup.actionOf?.(anchor))} ${anchorTitle}`
+      : undefined;
   switch (contribution.source) {
     case 'model':
-      return 'picked for you from your history';
-    case 'covisitation': {
-      const title = anchor ? titleOf(anchor) : undefined;
-      return title ? `because you liked ${title}` : 'often enjoyed together with items you liked';
-    }
+      return 'matches your taste';
+    case 'ease':
+    case 'itemKnn':
+      return because ?? 'similar to items you liked';
+    case 'covisitation':
+      return because ?? 'often enjoyed together with items you liked';
     case 'category':
       return category ? `popular in ${category}, which you enjoy` : 'popular in genres you enjoy';
-    case 'trending':
-      return category ? `trending in ${category}` : 'trending now';
+    case 'trending': {
+      const shown = category ?? lookup.categoryOf?.(itemId);
+      return shown ? `trending in ${shown}` : 'trending now';
+    }
     case 'popular':
       return category ? `popular in ${category}` : 'popular with everyone';
   }

@@ -8,6 +8,7 @@
 import type { ItemUpsert, UserUpsert } from '../catalog/validation';
 import type { EventInput, EventType } from '../domain/events';
 import type { Dataset } from './sinks';
+import { mulberry32 } from '../domain/random';
 
 export interface SyntheticOptions {
   users: number;
@@ -161,14 +162,4 @@ export function zipfSampler(n: number, s: number): (random: () => number) => num
   };
 }
 
-/** A small, fast, seeded PRNG (mulberry32). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };

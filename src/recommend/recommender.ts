@@ -8,12 +8,15 @@
  * popularity cannot be read does the call fail, with SERVICE_UNAVAILABLE.
  */
 import { affinityAt } from '../domain/affinity';
+import { learnedCandidates } from '../learning/candidates';
+import type { ServingModel, WeightedItem } from '../learning/model';
 import { ErrorCode, RecflowError } from '../domain/errors';
 import type { ItemFeatures, PopularityWindow, UserFeatures } from '../domain/features';
 import {
   type BlendWeights,
   type Candidate,
   type CandidateSource,
+  type ExplainLookup,
   type RankedItem,
   explain,
   rankCandidates,
@@ -51,6 +54,15 @@ export interface RecommendationList {
 
 /** Anchors for co-visitation: the user's latest liked items. */
 const ANCHORS = 10;
+/** Candidates each learned source offers the blend. */
+const LEARNED_CANDIDATES = 100;
+
+/** Where the recommender finds the model to serve; null before the first training. */
+export interface ModelSource {
+  current(): ServingModel | null;
+}
+
+const NO_MODEL: ModelSource = { current: () => null };
 /** Categories whose popular items the user gets as candidates. */
 const TOP_CATEGORIES = 3;
 
@@ -60,6 +72,7 @@ export class Recommender {
     private readonly log: Logger,
     /** Told the strategy of every list served, for metrics. */
     private readonly onList: (strategy: Strategy) => void = () => undefined,
+    private readonly models: ModelSource = NO_MODEL,
   ) {}
 
   async recommend(
@@ -72,8 +85,25 @@ export class Recommender {
     const degraded: CandidateSource[] = [];
     const user = (await this.optional('user', degraded, () => loaders.users.load(userId))) ?? null;
 
-    // 1. Gather each source's candidates concurrently (one round trip per kind).
-    const sources = await Promise.all([
+    const exclude = new Set<string>(filter.excludeItemIds ?? []);
+    if (user) {
+      for (const id of user.disliked) exclude.add(id);
+      if (!filter.includeSeen) for (const id of user.seen) exclude.add(id);
+    }
+
+    // 1. Gather each source's candidates: the learned ones in memory, the
+    //    others concurrently (one round trip per kind).
+    const model = this.models.current();
+    const learned =
+      user && model
+        ? learnedCandidates(
+            model,
+            userInteractions(user),
+            (id) => exclude.has(id),
+            LEARNED_CANDIDATES,
+          )
+        : { model: [], ease: [], itemKnn: [] };
+    const stored = await Promise.all([
       user ? this.covisitation(loaders, user, degraded) : [],
       user ? this.categoryFavourites(loaders, user, degraded) : [],
       this.popularList(loaders, 'trending', 'DAY', null, degraded),
@@ -82,6 +112,8 @@ export class Recommender {
         this.popularList(loaders, 'popular', 'ALL_TIME', c, degraded),
       ),
     ]);
+    const sources = [learned.model, learned.ease, learned.itemKnn, ...stored];
+    const personalCandidates = sources.slice(0, 5).reduce((total, list) => total + list.length, 0);
     if (degraded.includes('popular') && sources.every((s) => s.length === 0)) {
       throw degradedError(degraded);
     }
@@ -96,11 +128,6 @@ export class Recommender {
     const items = await this.loadItems(loaders, [...ids]);
 
     // 3. Rank with the business rules.
-    const exclude = new Set<string>(filter.excludeItemIds ?? []);
-    if (user) {
-      for (const id of user.disliked) exclude.add(id);
-      if (!filter.includeSeen) for (const id of user.seen) exclude.add(id);
-    }
     const ranked = rankCandidates(
       sources,
       this.weights,
@@ -114,18 +141,21 @@ export class Recommender {
       (id) => items.get(id),
     );
 
-    const strategy = strategyOf(user, sources[0].length + sources[1].length, degraded);
+    const strategy = strategyOf(user, personalCandidates, degraded);
     this.onList(strategy);
     return {
       userId,
       computedAt,
       strategy,
-      items: this.present(ranked, items),
+      items: this.present(ranked, items, user),
       degradedSources: degraded,
     };
   }
 
-  /** Items often liked together with `itemId`, topped up with its category's popular items. */
+  /**
+   * Items like `itemId`: its learned cosine neighbours and its co-visited
+   * items, topped up with its category's popular items.
+   */
   async similar(
     loaders: FeatureLoaders,
     itemId: string,
@@ -134,6 +164,12 @@ export class Recommender {
     const degraded: CandidateSource[] = [];
     const anchor = await loaders.items.load(itemId);
     if (!anchor) return [];
+    const learned: Candidate[] = (this.models.current()?.neighboursOf(itemId) ?? []).map((n) => ({
+      itemId: n.itemId,
+      source: 'itemKnn',
+      score: n.similarity,
+      because: { itemId },
+    }));
     const neighbours = await this.optional('covisitation', degraded, () =>
       loaders.neighbours.load(itemId),
     );
@@ -147,15 +183,15 @@ export class Recommender {
     const fallback = await this.popularList(loaders, 'popular', 'ALL_TIME', category, degraded);
     const items = await this.loadItems(
       loaders,
-      [...covisited, ...fallback].map((c) => c.itemId).concat(itemId),
+      [...learned, ...covisited, ...fallback].map((c) => c.itemId).concat(itemId),
     );
     const ranked = rankCandidates(
-      [covisited, fallback],
-      { ...this.weights, covisitation: 1, popular: 0.05 },
+      [learned, covisited, fallback],
+      { ...this.weights, itemKnn: 1, covisitation: 0.5, popular: 0.05 },
       { limit, exclude: new Set([itemId]) },
       (id) => items.get(id),
     );
-    return this.present(ranked, items);
+    return this.present(ranked, items, null);
   }
 
   async popular(
@@ -181,7 +217,7 @@ export class Recommender {
       { limit, exclude: new Set() },
       (id) => items.get(id),
     );
-    return this.present(ranked, items);
+    return this.present(ranked, items, null);
   }
 
   private async covisitation(
@@ -275,12 +311,20 @@ export class Recommender {
     return items;
   }
 
-  private present(ranked: RankedItem[], items: Map<string, ItemFeatures>): RecommendedItem[] {
-    const titleOf = (id: string) => items.get(id)?.title || undefined;
+  private present(
+    ranked: RankedItem[],
+    items: Map<string, ItemFeatures>,
+    user: UserFeatures | null,
+  ): RecommendedItem[] {
+    const lookup: ExplainLookup = {
+      titleOf: (id) => items.get(id)?.title || undefined,
+      categoryOf: (id) => items.get(id)?.categories[0],
+      actionOf: (id) => user?.recent.find((r) => r.itemId === id)?.type,
+    };
     return ranked.map((r) => ({
       item: items.get(r.itemId) as ItemFeatures,
       score: r.score,
-      reasons: [...new Set(r.contributions.map((c) => explain(c, titleOf)))],
+      reasons: [...new Set(r.contributions.map((c) => explain(c, r.itemId, lookup)))],
       sources: r.contributions.map((c) => c.source),
     }));
   }
@@ -330,6 +374,19 @@ function sumBySource(candidates: Candidate[]): Candidate[] {
     }
   }
   return [...byItem.values()];
+}
+
+/**
+ * What fold-in and the item-to-item sources know of a user: the net weight
+ * of each of the user's latest interactions, a negative weight for each
+ * disliked item, and a unit weight for every other item the user touched.
+ */
+export function userInteractions(user: UserFeatures): WeightedItem[] {
+  const weights = new Map<string, number>();
+  for (const r of user.recent) weights.set(r.itemId, (weights.get(r.itemId) ?? 0) + r.weight);
+  for (const id of user.disliked) if (!weights.has(id)) weights.set(id, -1);
+  for (const id of user.seen) if (!weights.has(id)) weights.set(id, 1);
+  return [...weights].map(([itemId, weight]) => ({ itemId, weight }));
 }
 
 function degradedError(degraded: CandidateSource[]): Error {

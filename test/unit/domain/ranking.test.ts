@@ -11,9 +11,18 @@ import {
   rankCandidates,
   type RankingRules,
 } from '../../../src/domain/ranking';
+import type { EventType } from '../../../src/domain/events';
 import { shuffles } from '../support/random';
 
-const EVEN: BlendWeights = { model: 1, covisitation: 1, category: 1, trending: 1, popular: 1 };
+const EVEN: BlendWeights = {
+  model: 1,
+  ease: 1,
+  itemKnn: 1,
+  covisitation: 1,
+  category: 1,
+  trending: 1,
+  popular: 1,
+};
 
 function candidate(
   itemId: string,
@@ -282,13 +291,20 @@ describe('rankCandidates', () => {
 
 describe('explain', () => {
   const TITLES: Record<string, string> = { 'star-wars': 'Star Wars (1977)' };
-  const titleOf = (itemId: string) => TITLES[itemId];
-  const said = (source: CandidateSource, because?: Contribution['because']) =>
-    explain({ source, share: 0.1, because }, titleOf);
+  const lookup = {
+    titleOf: (itemId: string) => TITLES[itemId],
+    categoryOf: (itemId: string) => (itemId === 'fargo' ? 'Crime' : undefined),
+    actionOf: (itemId: string) => (itemId === 'star-wars' ? ('RATE' as const) : undefined),
+  };
+  const said = (source: CandidateSource, because?: Contribution['because'], itemId = 'x') =>
+    explain({ source, share: 0.1, because }, itemId, lookup);
 
   test.each<[CandidateSource, Contribution['because'], string]>([
-    ['model', undefined, 'picked for you from your history'],
-    ['covisitation', { itemId: 'star-wars' }, 'because you liked Star Wars (1977)'],
+    ['model', undefined, 'matches your taste'],
+    ['ease', { itemId: 'star-wars' }, 'because you rated Star Wars (1977)'],
+    ['itemKnn', { itemId: 'star-wars' }, 'because you rated Star Wars (1977)'],
+    ['itemKnn', { itemId: 'untitled' }, 'similar to items you liked'],
+    ['covisitation', { itemId: 'star-wars' }, 'because you rated Star Wars (1977)'],
     ['covisitation', { itemId: 'untitled' }, 'often enjoyed together with items you liked'],
     ['covisitation', undefined, 'often enjoyed together with items you liked'],
     ['category', { category: 'Drama' }, 'popular in Drama, which you enjoy'],
@@ -299,6 +315,21 @@ describe('explain', () => {
     ['popular', undefined, 'popular with everyone'],
   ])('explains %s because %j as "%s"', (source, because, sentence) => {
     expect(said(source, because)).toBe(sentence);
+  });
+
+  test('names the action the user took on the anchor item', () => {
+    const withAction = (type: EventType | undefined) =>
+      explain({ source: 'itemKnn', share: 1, because: { itemId: 'star-wars' } }, 'x', {
+        titleOf: lookup.titleOf,
+        actionOf: () => type,
+      });
+    expect(withAction('PURCHASE')).toBe('because you bought Star Wars (1977)');
+    expect(withAction('VIEW')).toBe('because you viewed Star Wars (1977)');
+    expect(withAction(undefined)).toBe('because you liked Star Wars (1977)');
+  });
+
+  test("says which category an item is trending in, from the item's main category", () => {
+    expect(said('trending', undefined, 'fargo')).toBe('trending in Crime');
   });
 
   test('has a sentence and a default blend weight for every source', () => {
