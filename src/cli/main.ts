@@ -6,6 +6,8 @@
  *   recflow import movielens <dir> [--wait]
  *   recflow generate [--users N] [--items N] [--events N] [--categories N] [--seed N] [--days N] [--wait]
  *   recflow demo [--data <dir>]
+ *   recflow train
+ *   recflow model list | rollback
  *   recflow migrate
  *   recflow schema [--check]
  *
@@ -30,6 +32,7 @@ import {
 import { DEFAULT_SYNTHETIC, syntheticDataset } from '../importers/synthetic';
 import { createLogger } from '../observability/logger';
 import { migrate, ensureDatabase } from '../storage/postgres/migrate';
+import { modelCommand, ModelUsageError, trainCommand } from './model-commands';
 import { writeSchema } from './print-schema';
 import { ProgressBar } from './progress';
 import { waitForPipeline } from './wait';
@@ -39,6 +42,8 @@ const USAGE = `usage:
   recflow import movielens <dir> [--wait]
   recflow generate [--users N] [--items N] [--events N] [--categories N] [--seed N] [--days N] [--wait]
   recflow demo [--data <dir>]
+  recflow train
+  recflow model list | rollback
   recflow migrate
   recflow schema [--check]`;
 
@@ -55,6 +60,10 @@ async function main(argv: string[]): Promise<number> {
       return generate(rest);
     case 'demo':
       return demo(rest);
+    case 'train':
+      return withCore(trainCommand);
+    case 'model':
+      return withCore((core) => modelCommand(core, rest));
     case 'migrate':
       return migrateCommand();
     case 'schema':
@@ -154,6 +163,11 @@ async function demo(args: string[]): Promise<number> {
     const dataset = syntheticDataset({ batchSize: config.events.maxBatch });
     await loadOnce(app.core, dataset, `gen-${DEFAULT_SYNTHETIC.seed}-`, 'the generated catalogue');
   }
+  if (!(await app.core.models.serving())) {
+    process.stderr.write('training the first model...\n');
+    await trainCommand(app.core);
+    await app.models?.refresh();
+  }
   const url = app.gateway?.url ?? '';
   process.stdout.write(`
 recflow is running. Open Apollo Sandbox at ${url}
@@ -229,15 +243,14 @@ async function runImport(core: Core, dataset: Dataset, wait: boolean): Promise<I
   return summary;
 }
 
-async function withCore(run: (core: Core) => Promise<void>): Promise<number> {
+async function withCore(run: (core: Core) => Promise<void | number>): Promise<number> {
   const config: Config = loadConfig();
   const core = await openCore(
     config,
     createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel),
   );
   try {
-    await run(core);
-    return 0;
+    return (await run(core)) ?? 0;
   } finally {
     await closeCore(core);
   }
@@ -267,7 +280,11 @@ function untilSignal(app: RecflowApp): Promise<void> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (error instanceof ConfigError || error instanceof UsageError) {
+    if (
+      error instanceof ConfigError ||
+      error instanceof UsageError ||
+      error instanceof ModelUsageError
+    ) {
       process.stderr.write(
         `recflow: ${error.message}\n${error instanceof UsageError ? `${USAGE}\n` : ''}`,
       );

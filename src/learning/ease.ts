@@ -21,7 +21,7 @@ export interface EaseParams {
 }
 
 export const DEFAULT_EASE_PARAMS: EaseParams = {
-  regularization: 250,
+  regularization: 400,
   maxItems: 4000,
 };
 

@@ -32,6 +32,7 @@ const MODELS = [
   'userCategory',
   'itemFeatures',
   'itemPair',
+  'model',
 ] as const;
 
 function findFirst(model: (typeof MODELS)[number]): Promise<unknown> {
