@@ -87,9 +87,9 @@ export class ModelRepository {
   async snapshot(): Promise<TrainingSnapshot> {
     return this.db.$transaction(
       async (tx) => {
-        const [mark] = await tx.$queryRawUnsafe<
-          Array<{ seq: number | null; at: Date | null }>
-        >(`SELECT max(stream_seq)::float8 AS seq, max(processed_at) AS at FROM events`);
+        const [mark] = await tx.$queryRawUnsafe<Array<{ seq: number | null; at: Date | null }>>(
+          `SELECT max(stream_seq)::float8 AS seq, max(processed_at) AS at FROM events`,
+        );
         const rows: TrainingRow[] = [];
         let after: [string, string] = ['', ''];
         for (;;) {
