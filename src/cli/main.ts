@@ -17,12 +17,14 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { RecflowApp, ROLES, type Role, openCore, closeCore, type Core } from '../app/app';
 import { CatalogService } from '../catalog/catalog-service';
 import { type Config, loadConfig } from '../config/config';
 import { ConfigError } from '../config/env';
 import { readMovieLens } from '../importers/movielens';
+import { runReplay } from '../evaluation/replay';
 import {
   type Dataset,
   type ImportSinks,
@@ -35,7 +37,7 @@ import { migrate, ensureDatabase } from '../storage/postgres/migrate';
 import { modelCommand, ModelUsageError, trainCommand } from './model-commands';
 import { writeSchema } from './print-schema';
 import { ProgressBar } from './progress';
-import { waitForPipeline } from './wait';
+import { waitForPipeline } from '../pipeline/wait';
 
 const USAGE = `usage:
   recflow serve [--role gateway|worker|all]
@@ -62,6 +64,8 @@ async function main(argv: string[]): Promise<number> {
       return demo(rest);
     case 'train':
       return withCore(trainCommand);
+    case 'replay':
+      return replayCommand(rest);
     case 'model':
       return withCore((core) => modelCommand(core, rest));
     case 'migrate':
@@ -201,6 +205,33 @@ async function loadOnce(core: Core, dataset: Dataset, idPrefix: string, label: s
   }
   process.stderr.write(`loading ${label}\n`);
   await runImport(core, dataset, true);
+}
+
+async function replayCommand(args: string[]): Promise<number> {
+  const defaultData = path.resolve(process.cwd(), '..', 'shared', 'datasets', 'ml-100k');
+  const { values } = parseArgs({
+    args,
+    options: {
+      data: { type: 'string', default: defaultData },
+      events: { type: 'string', default: '2000' },
+      json: { type: 'string' },
+    },
+  });
+  const events = Number(values.events);
+  if (!Number.isInteger(events) || events < 1)
+    throw new UsageError('--events must be a whole number >= 1');
+  const config = loadConfig();
+  const result = await runReplay({
+    dataDir: path.resolve(values.data as string),
+    events,
+    config,
+    log: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel),
+    onProgress: (done, total) => process.stderr.write(`\rreplayed ${done}/${total}`),
+  });
+  process.stderr.write('\n');
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  if (values.json) await writeFile(values.json, JSON.stringify(result, null, 2));
+  return 0;
 }
 
 async function migrateCommand(): Promise<number> {

@@ -73,6 +73,8 @@ export class Recommender {
     /** Told the strategy of every list served, for metrics. */
     private readonly onList: (strategy: Strategy) => void = () => undefined,
     private readonly models: ModelSource = NO_MODEL,
+    /** What the learned sources know of a user; replay evaluation swaps it to freeze users. */
+    private readonly interactionsOf: (user: UserFeatures) => WeightedItem[] = userInteractions,
   ) {}
 
   async recommend(
@@ -98,7 +100,7 @@ export class Recommender {
       user && model
         ? learnedCandidates(
             model,
-            userInteractions(user),
+            this.interactionsOf(user),
             (id) => exclude.has(id),
             LEARNED_CANDIDATES,
           )
