@@ -226,6 +226,7 @@ async function replayCommand(args: string[]): Promise<number> {
     events,
     config,
     log: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel),
+    progress: new ProgressBar(),
     onProgress: (done, total) => process.stderr.write(`\rreplayed ${done}/${total}`),
   });
   process.stderr.write('\n');

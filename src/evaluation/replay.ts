@@ -24,6 +24,7 @@ import type { Config } from '../config/config';
 import type { EventInput } from '../domain/events';
 import type { Candidate } from '../domain/ranking';
 import { readMovieLens, type Rating, toEvent } from '../importers/movielens';
+import { chunks, type ImportProgress, importDataset } from '../importers/sinks';
 import { learnedCandidates } from '../learning/candidates';
 import type { WeightedItem } from '../learning/model';
 import type { Logger } from '../observability/logger';
@@ -40,8 +41,17 @@ export interface ReplayOptions {
   log: Logger;
   /** Events sent per round; a round holds at most one event per user. */
   roundSize?: number;
+  /** Progress of loading the history. */
+  progress?: ImportProgress;
+  /** Progress of the replay itself. */
   onProgress?: (done: number, total: number) => void;
 }
+
+const SILENT_PROGRESS: ImportProgress = {
+  phase: () => undefined,
+  advance: () => undefined,
+  done: () => undefined,
+};
 
 export interface HitRate {
   hits: number;
@@ -86,9 +96,23 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
   try {
     const { core } = app;
     const catalog = new CatalogService(core.catalog, core.features, core.hotCopy, core.hot);
-    await catalog.upsertItems(data.items);
-    await catalog.upsertUsers(data.users);
-    await send(app, history.map(toEvent));
+    const batch = config.events.maxBatch;
+    await importDataset(
+      {
+        items: data.items,
+        users: data.users,
+        eventCount: history.length,
+        events: () => chunks(history.map(toEvent), batch),
+      },
+      {
+        upsertItems: (items) => catalog.upsertItems(items),
+        upsertUsers: (users) => catalog.upsertUsers(users),
+        recordEvents: (events) => core.ingest.record(events),
+      },
+      options.progress ?? SILENT_PROGRESS,
+      batch,
+    );
+    await waitForPipeline(core.nc, config, 30 * 60_000);
 
     const report = await createTrainer(core).train();
     if (!report) throw new Error('no history to train on');
