@@ -31,9 +31,8 @@ export interface TrainingSnapshot {
   catalogue: string[];
 }
 
-export interface ModelInfo {
-  version: number;
-  createdAt: Date;
+/** What describes a model version besides its data. */
+export interface ModelDescription {
   watermark: Watermark;
   interactions: number;
   users: number;
@@ -41,18 +40,16 @@ export interface ModelInfo {
   params: unknown;
   evaluation: unknown;
   timings: unknown;
+}
+
+export interface ModelInfo extends ModelDescription {
+  version: number;
+  createdAt: Date;
   sizeBytes: number;
   retiredAt: Date | null;
 }
 
-export interface NewModel {
-  watermark: Watermark;
-  interactions: number;
-  users: number;
-  items: number;
-  params: unknown;
-  evaluation: unknown;
-  timings: unknown;
+export interface NewModel extends ModelDescription {
   data: Uint8Array;
 }
 
