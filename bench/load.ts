@@ -32,13 +32,22 @@ export async function openLoop(options: {
   send: Send;
   /** Give up waiting for answers this long after the last send. Default 15 s. */
   drainMs?: number;
+  /**
+   * Most requests waiting for an answer (default 256, the HTTP agent's sockets). A send
+   * due beyond it is dropped and counted as an error, so an overloaded
+   * server's queue, and the run, stay bounded.
+   */
+  maxInFlight?: number;
+  /** Stop sending early once this returns true (background load). */
+  stopWhen?: () => boolean;
 }): Promise<LoadResult> {
   const { rate, durationMs, send } = options;
   const total = Math.max(1, Math.floor((rate * durationMs) / 1000));
   const interval = 1000 / rate;
   const recorder = new Recorder();
   const pending = new Set<Promise<void>>();
-  let errors = 0;
+  const maxInFlight = options.maxInFlight ?? 256;
+  let dropped = 0;
   let firstError: string | undefined;
   const start = performance.now();
   let next = 0;
@@ -49,10 +58,14 @@ export async function openLoop(options: {
       // Send everything that is due, even if the generator itself fell behind.
       while (next < total && start + next * interval <= now) {
         const due = start + next * interval;
+        if (pending.size >= maxInFlight) {
+          dropped += 1;
+          next += 1;
+          continue;
+        }
         const p: Promise<void> = send(next).then(
           () => recorder.record(performance.now() - due),
           (error: Error) => {
-            errors += 1;
             firstError ??= error.message;
           },
         );
@@ -60,7 +73,7 @@ export async function openLoop(options: {
         void p.finally(() => pending.delete(p));
         next += 1;
       }
-      if (next >= total) return resolve();
+      if (next >= total || options.stopWhen?.()) return resolve();
       const wait = start + next * interval - performance.now();
       setTimeout(tick, Math.max(0, Math.min(wait, 1)));
     };
@@ -71,10 +84,11 @@ export async function openLoop(options: {
   return {
     latency: recorder.summary(),
     throughput: (recorder.count * 1000) / elapsedMs,
-    sent: total,
-    // Failed answers, and answers still missing when the drain time ran out.
-    errors: total - recorder.count,
-    firstError,
+    sent: next,
+    // Failed, dropped, and still unanswered when the drain time ran out.
+    errors: next - recorder.count,
+    firstError:
+      firstError ?? (dropped > 0 ? `${dropped} sends dropped (too many in flight)` : undefined),
     elapsedMs,
   };
 }

@@ -84,8 +84,14 @@ export async function runCli(
   return child.output();
 }
 
+/**
+ * With RECFLOW_BENCH_PROFILE_DIR set, every child writes a V8 CPU profile
+ * there when it exits (open it in Chrome DevTools or speedscope).
+ */
 function spawnNode(args: string[], env: Record<string, string>) {
-  const proc = spawn(process.execPath, args, {
+  const profileDir = process.env.RECFLOW_BENCH_PROFILE_DIR;
+  const flags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const proc = spawn(process.execPath, [...flags, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

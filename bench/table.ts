@@ -16,6 +16,7 @@ const HEADERS = ['scenario', 'case', 'p50 ms', 'p95 ms', 'p99 ms', 'rate / amoun
 export function renderTable(reports: readonly ScenarioReport[]): string {
   const lines: string[][] = [];
   const targets: string[] = [];
+  const notes: string[] = [];
   for (const report of reports) {
     if (report.error) {
       lines.push([report.scenario, `FAILED: ${report.error}`, '', '', '', '', '']);
@@ -23,6 +24,7 @@ export function renderTable(reports: readonly ScenarioReport[]): string {
     }
     for (const row of report.rows) {
       lines.push(rowCells(row));
+      for (const note of row.notes ?? []) notes.push(`  ${row.scenario} / ${row.case}: ${note}`);
       for (const t of row.targets) {
         targets.push(
           `  ${t.pass ? 'pass' : 'MISS'}  ${row.scenario} / ${row.case}: ${t.text} (measured ${t.actual})`,
@@ -38,6 +40,7 @@ export function renderTable(reports: readonly ScenarioReport[]): string {
       .trimEnd();
   const out = [format(HEADERS), widths.map((w) => '-'.repeat(w)).join('  '), ...lines.map(format)];
   if (targets.length > 0) out.push('', 'targets:', ...targets);
+  if (notes.length > 0) out.push('', 'notes:', ...notes);
   const walls = reports.map((r) => `${r.scenario} ${r.wallSeconds.toFixed(1)} s`);
   out.push('', `wall time: ${walls.join(', ')}`);
   return `${out.join('\n')}\n`;

@@ -15,13 +15,13 @@ import {
   jetstreamManager,
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
-import { closeCore, openCore, type RecflowApp } from '../../src/app/app';
+import type { RecflowApp } from '../../src/app/app';
 import { connectNats, streamNames } from '../../src/messaging/connection';
 import { Subjects } from '../../src/messaging/subjects';
-import { silentLogger } from '../../src/observability/logger';
 import { Worker } from '../../src/pipeline/worker';
 import type { BenchEnv } from '../env';
-import { type BenchData, encodeAll, loadCatalogue, makeData, publishRaw } from '../data';
+import { makeData } from '../data';
+import { backlogEnv } from '../fixtures';
 import { until } from '../load';
 import { Recorder } from '../percentiles';
 import { type Measure, type Row, target } from '../results';
@@ -40,10 +40,10 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
   const timeoutMs = ctx.options.quick ? 40_000 : 150_000;
   const batches = timeBatches(ctx);
 
-  const first = await backlog(ctx, data);
+  const first = await backlogEnv(ctx, data);
   const read = await rawRead(first, data.events.length, timeoutMs);
   const one = await applyBacklog(ctx, first, 1, data.events.length, timeoutMs, batches);
-  const second = await backlog(ctx, data);
+  const second = await backlogEnv(ctx, data);
   const two = await applyBacklog(ctx, second, 2, data.events.length, timeoutMs, batches);
 
   const rows: Row[] = [one, two].map((result) => {
@@ -73,23 +73,6 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
       workers: 'in this process (RecflowApp.start role worker), sharing one event loop',
     },
   };
-}
-
-/** A fresh environment with the catalogue loaded and every event waiting in the stream. */
-async function backlog(ctx: BenchContext, data: BenchData): Promise<BenchEnv> {
-  const env = await ctx.env();
-  const core = await openCore(env.config, silentLogger(), 'recflow-bench-loader');
-  try {
-    await loadCatalogue(core, data);
-    ctx.log(`publishing a backlog of ${data.events.length} events`);
-    await publishRaw(core.nc, env.config.nats, encodeAll(data.events, env.config), {
-      batch: 1000,
-      inFlight: 4,
-    });
-  } finally {
-    await closeCore(core);
-  }
-  return env;
 }
 
 /** The baseline: a durable pull consumer with the worker's settings that only acks. */

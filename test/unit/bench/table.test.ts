@@ -35,6 +35,7 @@ describe('renderTable', () => {
               target('>= 20,000 events/s', 15_000, false, 'events/s'),
               target('>= 50% of raw JetStream', 37.5, false, '%'),
             ],
+            notes: ['4 calls in flight'],
           },
         ],
       },
@@ -46,6 +47,7 @@ describe('renderTable', () => {
     expect(text).toContain('raw JetStream: 40,000 events/s');
     expect(text).toContain('MISS  ingestion / batch 1000: >= 20,000 events/s (measured 15,000');
     expect(text).toMatch(/^query +FAILED: gateway did not start/m);
+    expect(text).toContain('notes:\n  ingestion / batch 1000: 4 calls in flight');
     expect(text).toContain('wall time: ingestion 12.3 s, query 1.0 s');
   });
 });
