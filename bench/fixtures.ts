@@ -4,7 +4,7 @@
  * applied all of it.
  */
 import { closeCore, openCore } from '../src/app/app';
-import { waitForPipeline } from '../src/cli/wait';
+import { waitForPipeline } from '../src/pipeline/wait';
 import { connectNats } from '../src/messaging/connection';
 import { silentLogger } from '../src/observability/logger';
 import { type BenchData, encodeAll, loadCatalogue, publishRaw } from './data';
