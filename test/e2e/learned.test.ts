@@ -151,6 +151,18 @@ test('a user the model never saw is folded in at once, and the subscription push
   }
 });
 
+test('an MMR re-rank chosen in the query mixes in the other taste', async () => {
+  const query = `query($f: RecommendationFilter) {
+    recommendations(userId: "fan0", limit: 4, filter: $f) { items { item { id } } }
+  }`;
+  const plain = await gql(rf.url, query, {});
+  const varied = await gql(rf.url, query, { f: { mmrLambda: 0.3 } });
+  const tastes = (r: typeof plain) =>
+    new Set(r.data.recommendations.items.map((i: { item: { id: string } }) => i.item.id[0]));
+  expect([...tastes(plain)]).toEqual(['s']);
+  expect(tastes(varied)).toEqual(new Set(['s', 'd']));
+});
+
 test('similarItems serves the learned cosine neighbours', async () => {
   const r = await gql(rf.url, `{ similarItems(itemId: "s1", limit: 5) { reasons item { id } } }`);
   const ids = r.data.similarItems.map((s: { item: { id: string } }) => s.item.id);
