@@ -212,7 +212,14 @@ export function createTrainer(core: Core): Trainer {
 
 function buildServices(core: Core, hub: FeatureChangeHub, models: ModelRegistry): Services {
   const { config, log, metrics } = core;
-  const store = new FeatureStore(core.hot, core.features, metrics, log, config.pipeline.neighbours);
+  const store = new FeatureStore(
+    core.hot,
+    core.features,
+    metrics,
+    log,
+    config.pipeline.neighbours,
+    config.recommend.popularCacheMs,
+  );
   const recommender = new Recommender(
     config.recommend.blendWeights,
     log,

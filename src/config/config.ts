@@ -66,6 +66,8 @@ export interface Config {
     maxLimit: number;
     /** Wait this long after a features-changed notice before recomputing. */
     subscriptionDebounceMs: number;
+    /** Gateways reuse a popular or trending list this long before reading it again. */
+    popularCacheMs: number;
   };
   training: {
     /** Workers train this often when new events arrived; 0 turns scheduled training off. */
@@ -146,6 +148,7 @@ export function loadConfig(env: Env = process.env): Config {
       blendWeights: read.custom('RECFLOW_BLEND_WEIGHTS', DEFAULT_BLEND_WEIGHTS, parseBlendWeights),
       maxLimit: read.int('RECFLOW_MAX_LIMIT', 100, 1, 1000),
       subscriptionDebounceMs: read.duration('RECFLOW_SUBSCRIPTION_DEBOUNCE', 5, 0, 10_000),
+      popularCacheMs: read.duration('RECFLOW_POPULAR_CACHE', 1000, 0, 60_000),
     },
     training: {
       intervalMs: read.duration('RECFLOW_TRAIN_INTERVAL', 3_600_000, 0, 30 * 86_400_000),
