@@ -21,6 +21,7 @@ import {
   ensureStreams,
   type NatsConnection,
 } from '../messaging/connection';
+import { CatalogChanges } from '../messaging/catalog-changes';
 import { FeatureChangeHub } from '../messaging/feature-changes';
 import { createLogger, type Logger, safeUrl } from '../observability/logger';
 import { Metrics } from '../observability/metrics';
@@ -219,7 +220,10 @@ function buildServices(core: Core, hub: FeatureChangeHub, models: ModelRegistry)
     log,
     config.pipeline.neighbours,
     config.recommend.popularCacheMs,
+    config.recommend.itemCacheMs,
   );
+  const catalogChanges = new CatalogChanges(core.nc, config.nats.subjectPrefix, log);
+  catalogChanges.listen((ids) => store.forgetItems(ids));
   const recommender = new Recommender(
     config.recommend.blendWeights,
     log,
@@ -228,7 +232,11 @@ function buildServices(core: Core, hub: FeatureChangeHub, models: ModelRegistry)
   );
   return {
     ingest: core.ingest,
-    catalog: new CatalogService(core.catalog, core.features, core.hotCopy, core.hot),
+    catalog: new CatalogService(core.catalog, core.features, core.hotCopy, core.hot, (ids) => {
+      // This gateway forgets at once; the others on the notice.
+      store.forgetItems(ids);
+      catalogChanges.announce(ids);
+    }),
     catalogRepository: core.catalog,
     features: store,
     recommender,

@@ -15,6 +15,8 @@ export class CatalogService {
     private readonly features: FeatureRepository,
     private readonly hotCopy: HotCopyWriter,
     private readonly hot: HotStore,
+    /** Told the ids of items that changed, after the change is stored. */
+    private readonly onItemsChanged: (itemIds: string[]) => void = () => undefined,
   ) {}
 
   async upsertItems(inputs: readonly ItemUpsert[]): Promise<UpsertCounts> {
@@ -41,6 +43,7 @@ export class CatalogService {
       pairs: [],
       interactions: [],
     });
+    this.onItemsChanged(ids);
     return counts;
   }
 

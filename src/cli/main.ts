@@ -21,6 +21,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { RecflowApp, ROLES, type Role, openCore, closeCore, type Core } from '../app/app';
 import { CatalogService } from '../catalog/catalog-service';
+import { CatalogChanges } from '../messaging/catalog-changes';
 import { type Config, loadConfig } from '../config/config';
 import { ConfigError } from '../config/env';
 import { readMovieLens } from '../importers/movielens';
@@ -246,7 +247,11 @@ async function migrateCommand(): Promise<number> {
 }
 
 async function runImport(core: Core, dataset: Dataset, wait: boolean): Promise<ImportSummary> {
-  const catalog = new CatalogService(core.catalog, core.features, core.hotCopy, core.hot);
+  // Running gateways drop what they cached of the imported items.
+  const changes = new CatalogChanges(core.nc, core.config.nats.subjectPrefix, core.log);
+  const catalog = new CatalogService(core.catalog, core.features, core.hotCopy, core.hot, (ids) =>
+    changes.announce(ids),
+  );
   const sinks: ImportSinks = {
     upsertItems: (items) => catalog.upsertItems(items),
     upsertUsers: (users) => catalog.upsertUsers(users),

@@ -68,6 +68,8 @@ export interface Config {
     subscriptionDebounceMs: number;
     /** Gateways reuse a popular or trending list this long before reading it again. */
     popularCacheMs: number;
+    /** Gateways reuse an item record this long before reading it again. */
+    itemCacheMs: number;
   };
   training: {
     /** Workers train this often when new events arrived; 0 turns scheduled training off. */
@@ -149,6 +151,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxLimit: read.int('RECFLOW_MAX_LIMIT', 100, 1, 1000),
       subscriptionDebounceMs: read.duration('RECFLOW_SUBSCRIPTION_DEBOUNCE', 5, 0, 10_000),
       popularCacheMs: read.duration('RECFLOW_POPULAR_CACHE', 1000, 0, 60_000),
+      itemCacheMs: read.duration('RECFLOW_ITEM_CACHE', 1000, 0, 60_000),
     },
     training: {
       intervalMs: read.duration('RECFLOW_TRAIN_INTERVAL', 3_600_000, 0, 30 * 86_400_000),

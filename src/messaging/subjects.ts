@@ -5,6 +5,7 @@
  *   <prefix>.events.dlq             dead letters (JetStream, own stream)
  *   <prefix>.features.user.<token>  "features changed" notices (core NATS)
  *   <prefix>.models                 "serving model changed" notices (core NATS)
+ *   <prefix>.catalog.items          "items changed" notices (core NATS)
  *
  * A user id may hold characters a subject cannot (".", "*", ">", spaces),
  * so it travels as a base64url token.
@@ -22,6 +23,10 @@ export class Subjects {
 
   userFeatures(userId: string): string {
     return `${this.prefix}.features.user.${userToken(userId)}`;
+  }
+
+  get catalogItems(): string {
+    return `${this.prefix}.catalog.items`;
   }
 
   get models(): string {

@@ -8,7 +8,7 @@
  * popularity cannot be read does the call fail, with SERVICE_UNAVAILABLE.
  */
 import { affinityAt } from '../domain/affinity';
-import { learnedCandidates } from '../learning/candidates';
+import { type LearnedCandidates, learnedCandidates } from '../learning/candidates';
 import type { ServingModel, WeightedItem } from '../learning/model';
 import { ErrorCode, RecflowError } from '../domain/errors';
 import type { ItemFeatures, PopularityWindow, UserFeatures } from '../domain/features';
@@ -26,6 +26,7 @@ import {
 } from '../domain/ranking';
 import type { Logger } from '../observability/logger';
 import { type FeatureLoaders, popularKey } from '../storage/feature-store';
+import { Lru } from './lru';
 
 export type Strategy = 'PERSONALIZED' | 'COLD_START' | 'POPULARITY_FALLBACK';
 
@@ -64,6 +65,8 @@ export interface RecommendationList {
 const ANCHORS = 10;
 /** Candidates each learned source offers the blend. */
 const LEARNED_CANDIDATES = 100;
+/** Candidates each stored source (co-visitation, popularity) offers the blend. */
+const STORED_CANDIDATES = 100;
 /** Item records loaded in the first page of a list; later pages double. */
 const MIN_PAGE = 32;
 /** With MMR, the re-rank chooses `limit` items among this many times `limit`. */
@@ -87,7 +90,11 @@ export class Recommender {
     private readonly models: ModelSource = NO_MODEL,
     /** What the learned sources know of a user; replay evaluation swaps it to freeze users. */
     private readonly interactionsOf: (user: UserFeatures) => WeightedItem[] = userInteractions,
+    /** Users whose learned candidates are kept, per model. */
+    private readonly learnedCacheSize = 10_000,
   ) {}
+
+  private readonly learnedCache = new WeakMap<ServingModel, Lru<string, LearnedCandidates>>();
 
   async recommend(
     loaders: FeatureLoaders,
@@ -110,12 +117,7 @@ export class Recommender {
     const model = this.models.current();
     const learned =
       user && model
-        ? learnedCandidates(
-            model,
-            this.interactionsOf(user),
-            (id) => exclude.has(id),
-            LEARNED_CANDIDATES,
-          )
+        ? this.learned(model, user, filter.includeSeen ?? false)
         : { model: [], ease: [], itemKnn: [] };
     const stored = await Promise.all([
       user ? this.covisitation(loaders, user, degraded) : [],
@@ -126,7 +128,14 @@ export class Recommender {
         this.popularList(loaders, 'popular', 'ALL_TIME', c, degraded),
       ),
     ]);
-    const sources = [learned.model, learned.ease, learned.itemKnn, ...stored];
+    // The stored lists are long (popular ones hold hundreds of items, most
+    // of them seen by an active user): blend only the best eligible few.
+    const sources = [
+      learned.model,
+      learned.ease,
+      learned.itemKnn,
+      ...stored.map((list) => bestEligible(list, exclude)),
+    ];
     const personalCandidates = sources.slice(0, 5).reduce((total, list) => total + list.length, 0);
     if (degraded.includes('popular') && sources.every((s) => s.length === 0)) {
       throw degradedError(degraded);
@@ -180,6 +189,32 @@ export class Recommender {
       items: this.present(ranked, items, user),
       degradedSources: degraded,
     };
+  }
+
+  /**
+   * The learned sources' candidates for a user, cached per model and per
+   * version of the user's features: a user's next event changes the
+   * version, and a new model gets a new cache, so nothing stale is served.
+   */
+  private learned(model: ServingModel, user: UserFeatures, includeSeen: boolean) {
+    let cache = this.learnedCache.get(model);
+    if (!cache) {
+      cache = new Lru(this.learnedCacheSize);
+      this.learnedCache.set(model, cache);
+    }
+    const key = `${user.userId}\u0000${user.version}\u0000${includeSeen ? 1 : 0}`;
+    const hit = cache.get(key);
+    if (hit) return hit;
+    const skip = new Set(user.disliked);
+    if (!includeSeen) for (const id of user.seen) skip.add(id);
+    const lists = learnedCandidates(
+      model,
+      this.interactionsOf(user),
+      (id) => skip.has(id),
+      LEARNED_CANDIDATES,
+    );
+    cache.set(key, lists);
+    return lists;
   }
 
   /**
@@ -390,6 +425,14 @@ function strategyOf(
     return 'POPULARITY_FALLBACK';
   if (user === null || personalCandidates === 0) return 'COLD_START';
   return 'PERSONALIZED';
+}
+
+/** A list's best `STORED_CANDIDATES` candidates that the user may be shown. */
+function bestEligible(list: Candidate[], exclude: ReadonlySet<string>): Candidate[] {
+  return list
+    .filter((c) => !exclude.has(c.itemId))
+    .sort((a, b) => b.score - a.score || (a.itemId < b.itemId ? -1 : a.itemId > b.itemId ? 1 : 0))
+    .slice(0, STORED_CANDIDATES);
 }
 
 /** One source's candidates for the same item add up (several anchors agree). */

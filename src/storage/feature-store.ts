@@ -29,6 +29,9 @@ export interface FeatureLoaders {
   popular: DataLoader<string, ScoredId[]>;
 }
 
+/** Item records kept in the in-process cache before it starts over. */
+const ITEM_CACHE_LIMIT = 50_000;
+
 /** How many entries a candidate list holds. */
 export const POPULAR_DEPTH = 500;
 
@@ -46,6 +49,8 @@ export class FeatureStore {
   private readonly inflight = new Map<string, Promise<unknown>>();
   /** Popular lists are the same for every user: each is read once per `popularCacheMs`. */
   private readonly popularCache = new Map<string, { until: number; entries: ScoredId[] }>();
+  /** Recently read item records, shared by every request for `itemCacheMs`. */
+  private readonly itemCache = new Map<string, { until: number; item: ItemFeatures | null }>();
 
   constructor(
     private readonly hot: HotStore,
@@ -54,6 +59,8 @@ export class FeatureStore {
     private readonly log: Logger,
     private readonly neighbourDepth = 50,
     private readonly popularCacheMs = 0,
+    /** Item records are reused this long across requests; 0 reads them per request. */
+    private readonly itemCacheMs = 0,
   ) {
     metrics.circuitState.set({ dependency: 'redis' }, 0);
     this.redisCircuit = new CircuitBreaker({
@@ -65,6 +72,15 @@ export class FeatureStore {
         log.warn({ dependency: 'redis', state }, 'circuit state changed');
       },
     });
+  }
+
+  /**
+   * Drops cached records of items that changed, and every cached popular
+   * list (an item's availability or categories decide where it is listed).
+   */
+  forgetItems(itemIds: readonly string[]): void {
+    for (const id of itemIds) this.itemCache.delete(id);
+    this.popularCache.clear();
   }
 
   loaders(): FeatureLoaders {
@@ -88,6 +104,23 @@ export class FeatureStore {
   }
 
   private async loadItems(ids: readonly string[]): Promise<Array<ItemFeatures | null>> {
+    if (this.itemCacheMs <= 0) return this.readItems(ids);
+    const now = Date.now();
+    const fresh = (id: string) => {
+      const hit = this.itemCache.get(id);
+      return hit && hit.until > now ? hit : undefined;
+    };
+    const misses = ids.filter((id) => fresh(id) === undefined);
+    if (misses.length > 0) {
+      const read = await this.readItems(misses);
+      if (this.itemCache.size > ITEM_CACHE_LIMIT) this.itemCache.clear();
+      const until = now + this.itemCacheMs;
+      misses.forEach((id, i) => this.itemCache.set(id, { until, item: read[i] }));
+    }
+    return ids.map((id) => this.itemCache.get(id)?.item ?? null);
+  }
+
+  private async readItems(ids: readonly string[]): Promise<Array<ItemFeatures | null>> {
     return this.loadRecords('item', ids, {
       fromRedis: (keys) => this.hot.getItems(keys),
       fromPostgres: (keys) => this.repository.loadItems(keys),

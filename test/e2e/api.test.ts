@@ -295,7 +295,7 @@ describe('subscriptions', () => {
 });
 
 describe('feature loading cost', () => {
-  test('a warm recommendations query makes one Redis round trip per entity kind and no PostgreSQL query', async () => {
+  test('a warm recommendations query makes at most one Redis round trip per entity kind and no PostgreSQL query', async () => {
     const query = async () => gql(rf.url, RECOMMEND, { userId: 'luke', limit: 10 });
     await query();
     await new Promise((r) => setTimeout(r, 200)); // let refills land
@@ -318,9 +318,10 @@ describe('feature loading cost', () => {
     expect(r.data.recommendations.items.length).toBeGreaterThan(0);
     const delta = (key: string) => (after[key] ?? 0) - (before[key] ?? 0);
     expect(delta('redis/user')).toBe(1);
-    expect(delta('redis/item')).toBe(1);
     expect(delta('redis/neighbours')).toBe(1);
-    expect(delta('redis/popular')).toBe(1);
+    // Items and popular lists may come from the gateway's short cache instead.
+    expect(delta('redis/item')).toBeLessThanOrEqual(1);
+    expect(delta('redis/popular')).toBeLessThanOrEqual(1);
     expect(
       Object.keys(after)
         .filter((k) => k.startsWith('postgres/'))
@@ -338,7 +339,7 @@ describe('feature loading cost', () => {
       (c) => /^mget /i.test(c) && c.includes(`${rf.config.redis.prefix}i:`),
     );
     expect(userReads).toHaveLength(1);
-    expect(itemReads).toHaveLength(1);
+    expect(itemReads.length).toBeLessThanOrEqual(1);
     expect(commands.filter((c) => /^(get|hget|hgetall) /i.test(c))).toHaveLength(0);
   });
 });

@@ -6,6 +6,7 @@
 import { RecflowApp } from '../../src/app/app';
 import { loadConfig } from '../../src/config/config';
 import { silentLogger } from '../../src/observability/logger';
+import { waitForPipeline } from '../../src/pipeline/wait';
 import { cleanUp, eventId, eventually, gql, wsClient } from '../support/recflow';
 import { isolatedEnv, type IsolatedEnv } from '../support/services';
 
@@ -16,7 +17,12 @@ const apps: RecflowApp[] = [];
 
 beforeAll(async () => {
   // Small pulls, so that both workers get a share of the messages.
-  env = await isolatedEnv({ RECFLOW_WORKER_BATCH: '20' });
+  // Long caches, so that only the catalogue notice can explain a prompt change.
+  env = await isolatedEnv({
+    RECFLOW_WORKER_BATCH: '20',
+    RECFLOW_ITEM_CACHE: '60s',
+    RECFLOW_POPULAR_CACHE: '60s',
+  });
   const config = loadConfig(env.env);
   for (const role of ['worker', 'worker', 'gateway', 'gateway'] as const) {
     apps.push(await RecflowApp.start({ config, role, log: silentLogger() }));
@@ -96,4 +102,47 @@ test('two competing workers apply every event exactly once', async () => {
   expect(counts.every((c) => c === 20)).toBe(true);
   for (const worker of apps.slice(0, 2))
     expect(worker.worker?.health().processed).toBeGreaterThan(0);
+});
+
+test('a catalogue change through one gateway reaches what the other cached, on the notice', async () => {
+  const [, , a, b] = apps;
+  const urlA = a.gateway?.url ?? '';
+  const urlB = b.gateway?.url ?? '';
+  const upsert = 'mutation($i: [ItemInput!]!) { upsertItems(inputs: $i) { created updated } }';
+  await gql(urlA, upsert, { i: [{ id: 'hot-item', title: 'Hot', categories: ['News'] }] });
+  const events = Array.from({ length: 3 }, (_, n) => ({
+    eventId: eventId(),
+    userId: `fan-${n}`,
+    itemId: 'hot-item',
+    type: 'PURCHASE',
+  }));
+  await gql(urlA, 'mutation($i: [EventInput!]!) { recordEvents(inputs: $i) { status } }', {
+    i: events,
+  });
+  await waitForPipeline(a.core.nc, a.core.config, 30_000);
+  const recommendedOnB = async () => {
+    const r = await gql(
+      urlB,
+      '{ recommendations(userId: "someone", limit: 50) { items { item { id title } } } }',
+    );
+    return r.data.recommendations.items.map(
+      (i: { item: { id: string; title: string } }) => `${i.item.id}:${i.item.title}`,
+    ) as string[];
+  };
+
+  // B may have cached its lists and records for a minute; a new title through
+  // A must show on B at once, and so must a withdrawal.
+  await recommendedOnB();
+  await gql(urlA, upsert, { i: [{ id: 'hot-item', title: 'Hotter' }] });
+  await eventually(
+    async () => (await recommendedOnB()).includes('hot-item:Hotter'),
+    5_000,
+    'the new title on the other gateway',
+  );
+  await gql(urlA, upsert, { i: [{ id: 'hot-item', available: false }] });
+  await eventually(
+    async () => !(await recommendedOnB()).some((entry) => entry.startsWith('hot-item:')),
+    5_000,
+    'the other gateway to drop the withdrawn item',
+  );
 });
