@@ -8,6 +8,7 @@
  *   recflow demo [--data <dir>]
  *   recflow migrate
  *   recflow schema [--check]
+ *   recflow eval [--data <dir>] [--protocol ...] [--seed N] [--json <file>] [--html <file>] ...
  *
  * Configuration comes from the environment (see README); a bad value stops
  * the command with a message naming the variable, and exit code 2.
@@ -30,6 +31,7 @@ import {
 import { DEFAULT_SYNTHETIC, syntheticDataset } from '../importers/synthetic';
 import { createLogger } from '../observability/logger';
 import { migrate, ensureDatabase } from '../storage/postgres/migrate';
+import { evalCommand } from './eval-command';
 import { writeSchema } from './print-schema';
 import { ProgressBar } from './progress';
 import { waitForPipeline } from './wait';
@@ -40,7 +42,8 @@ const USAGE = `usage:
   recflow generate [--users N] [--items N] [--events N] [--categories N] [--seed N] [--days N] [--wait]
   recflow demo [--data <dir>]
   recflow migrate
-  recflow schema [--check]`;
+  recflow schema [--check]
+  recflow eval [--data <dir>] [--protocol ...] [--seed N] [--json <file>] [--html <file>] ...`;
 
 class UsageError extends Error {}
 
@@ -57,6 +60,8 @@ async function main(argv: string[]): Promise<number> {
       return demo(rest);
     case 'migrate':
       return migrateCommand();
+    case 'eval':
+      return evalCommand(rest);
     case 'schema':
       return writeSchema(
         parseArgs({ args: rest, options: { check: { type: 'boolean' } } }).values.check ?? false,
