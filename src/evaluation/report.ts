@@ -191,7 +191,7 @@ function barChart(results: ProtocolResult[], metric: Metric, sources: Evaluated[
     parts.push(
       `<line x1="${left}" x2="${width - right}" y1="${at}" y2="${at}" stroke="#ddd"/>`,
       `<text x="${left - 6}" y="${at}" text-anchor="end" dominant-baseline="middle" ` +
-        `font-size="11">${value.toFixed(2)}</text>`,
+        `font-size="11">${Number(value.toFixed(3))}</text>`,
     );
   }
 
