@@ -10,7 +10,7 @@
  */
 import type { BlendWeights } from '../domain/ranking';
 import type { ModelParams } from '../learning/model';
-import { EVALUATED, type Evaluated, type ProtocolResult } from './evaluate';
+import { EVALUATED, LIST_SOURCES, type Evaluated, type ProtocolResult } from './evaluate';
 import { METRICS, type Figure, type Metric } from './metrics';
 
 /** One `recflow eval` run: the same data, seed and settings for every protocol. */
@@ -45,6 +45,7 @@ export function formatTable(result: ProtocolResult): string {
     `training ${seconds(timings.trainMs)} (iALS ${seconds(timings.ialsMs)}, ` +
       `item-kNN ${seconds(timings.itemKnnMs)}, EASE ${seconds(timings.easeMs)}), ` +
       `evaluation ${seconds(timings.evaluateMs)}`,
+    `blend weights ${formatWeights(result.weights)}`,
   ];
   const rows = [['', ...METRICS]];
   for (const source of evaluatedIn(result)) {
@@ -149,7 +150,8 @@ pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; }
 <p>Data: ${escapeHtml(run.dataset)}. Seed ${run.seed}, evaluated on the ${part}.
 Every rating counts as an implicit positive; each list ranks every item the user has not seen in
 train. Bars are means over users; error bars are &#177;1 standard error (coverage has none).</p>
-<p>Blend weights: ${escapeHtml(formatWeights(run.weights))}.
+<p>Blend weights: ${escapeHtml(formatWeights(run.weights))} (the live sources covisitation and
+category have no offline twin and are left out).
 Whole run: ${escapeHtml(seconds(run.wallMs))}.</p>
 <p>${legend}</p>
 ${charts}
@@ -160,10 +162,9 @@ ${tables}
 `;
 }
 
+/** The weights of the sources evaluated; covisitation and category have no offline twin. */
 function formatWeights(weights: BlendWeights): string {
-  return Object.entries(weights)
-    .map(([source, weight]) => `${source}=${weight}`)
-    .join(', ');
+  return LIST_SOURCES.map((source) => `${source}=${weights[source]}`).join(', ');
 }
 
 const CHART = { width: 520, height: 260, left: 48, right: 12, top: 12, bottom: 36 };

@@ -1,4 +1,4 @@
-import { DEFAULT_BLEND_WEIGHTS } from '../../../src/domain/ranking';
+import type { BlendWeights } from '../../../src/domain/ranking';
 import { EVALUATED, type ProtocolResult } from '../../../src/evaluation/evaluate';
 import { METRICS, type Figures } from '../../../src/evaluation/metrics';
 import {
@@ -9,6 +9,16 @@ import {
   type EvaluationRun,
 } from '../../../src/evaluation/report';
 import { DEFAULT_MODEL_PARAMS } from '../../../src/learning/train';
+
+const WEIGHTS: BlendWeights = {
+  model: 1,
+  ease: 1,
+  itemKnn: 0.2,
+  covisitation: 0.8,
+  category: 0.5,
+  trending: 0.3,
+  popular: 0.2,
+};
 
 function figures(level: number): Figures {
   return Object.fromEntries(
@@ -25,7 +35,7 @@ function result(protocol: ProtocolResult['protocol'], withEase = true): Protocol
     splitSeed: 42,
     sizes: { ratings: 1000, train: 800, test: 200, users: 90, items: 120 },
     timings: { splitMs: 1, trainMs: 900, ialsMs: 500, itemKnnMs: 100, easeMs: 300, evaluateMs: 40 },
-    weights: DEFAULT_BLEND_WEIGHTS,
+    weights: WEIGHTS,
     figures: Object.fromEntries(sources.map((s, i) => [s, figures(0.5 - i * 0.05)])),
   };
 }
@@ -35,7 +45,7 @@ function run(overrides: Partial<EvaluationRun> = {}): EvaluationRun {
     dataset: '/data/ml-100k',
     seed: 42,
     validation: false,
-    weights: DEFAULT_BLEND_WEIGHTS,
+    weights: WEIGHTS,
     params: DEFAULT_MODEL_PARAMS,
     perSource: 100,
     wallMs: 1234,
@@ -49,15 +59,16 @@ describe('formatTable', () => {
   const lines = table.split('\n');
 
   test('has a column per metric and a row per source, with mean ± standard error', () => {
-    for (const metric of METRICS) expect(lines[2]).toContain(metric);
-    expect(lines).toHaveLength(3 + EVALUATED.length);
-    expect(lines[3]).toMatch(/^blend\s+0\.5000 ± 0\.0250/);
+    for (const metric of METRICS) expect(lines[3]).toContain(metric);
+    expect(lines).toHaveLength(4 + EVALUATED.length);
+    expect(lines[4]).toMatch(/^blend\s+0\.5000 ± 0\.0250/);
     expect(table).toMatch(/^most popular\s/m);
   });
 
-  test('heads the table with the split sizes and the training time of each part', () => {
+  test('heads the table with the split sizes, training time of each part and weights', () => {
     expect(lines[0]).toBe('random, seed 42 (test): 90 users, train 800, test 200, 120 items');
     expect(lines[1]).toMatch(/training 0\.9 s \(iALS 0\.5 s, item-kNN 0\.1 s, EASE 0\.3 s\)/);
+    expect(lines[2]).toBe('blend weights model=1, ease=1, itemKnn=0.2, trending=0.3, popular=0.2');
   });
 
   test('says when the figures come from a validation split', () => {
@@ -76,7 +87,7 @@ describe('toJson', () => {
       dataset: '/data/ml-100k',
       seed: 42,
       validation: false,
-      weights: DEFAULT_BLEND_WEIGHTS,
+      weights: WEIGHTS,
       perSource: 100,
       wallMs: 1234,
     });
