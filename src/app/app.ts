@@ -26,14 +26,19 @@ import { createLogger, type Logger, safeUrl } from '../observability/logger';
 import { Metrics } from '../observability/metrics';
 import { HotCopyWriter } from '../pipeline/hot-copy';
 import { Worker } from '../pipeline/worker';
+import { ModelRegistry } from '../recommend/model-registry';
 import { Recommender } from '../recommend/recommender';
 import { FeatureStore } from '../storage/feature-store';
 import { CatalogRepository } from '../storage/postgres/catalog-repository';
 import { createDb, type Db, pingDb } from '../storage/postgres/client';
 import { FeatureRepository } from '../storage/postgres/feature-repository';
 import { ensureDatabase, migrate } from '../storage/postgres/migrate';
+import { ModelRepository } from '../storage/postgres/model-repository';
 import { createRedis, pingRedis, type RedisClient } from '../storage/redis/client';
 import { HotStore } from '../storage/redis/hot-store';
+import { DEFAULT_MODEL_PARAMS } from '../learning/train';
+import { TrainingScheduler } from '../training/scheduler';
+import { Trainer } from '../training/trainer';
 
 export type Role = 'gateway' | 'worker' | 'all';
 export const ROLES: readonly Role[] = ['gateway', 'worker', 'all'];
@@ -59,6 +64,7 @@ export interface Core {
   natsWatch: ConnectionWatch;
   features: FeatureRepository;
   catalog: CatalogRepository;
+  models: ModelRepository;
   hot: HotStore;
   hotCopy: HotCopyWriter;
   ingest: IngestService;
@@ -74,7 +80,11 @@ export class RecflowApp {
   private constructor(
     readonly core: Core,
     readonly role: Role,
-    private readonly extra: { hub?: FeatureChangeHub },
+    private readonly extra: {
+      hub?: FeatureChangeHub;
+      registry?: ModelRegistry;
+      scheduler?: TrainingScheduler;
+    },
   ) {}
 
   /** Connects, migrates, and starts the parts of the role. */
@@ -94,6 +104,14 @@ export class RecflowApp {
         failpoint: config.env === 'production' ? undefined : options.failpoint,
       });
       await app.worker.start();
+      app.extra.scheduler = new TrainingScheduler(
+        createTrainer(core),
+        core.models,
+        config.postgres.url,
+        config.training.intervalMs,
+        log.child({ component: 'training' }),
+      );
+      app.extra.scheduler.start();
     }
     if (options.role === 'worker') {
       app.probes = new ProbeServer({ metrics: core.metrics, readiness: () => app.readiness() });
@@ -108,10 +126,20 @@ export class RecflowApp {
       }
       const hub = new FeatureChangeHub(core.nc, config.nats.subjectPrefix, log);
       app.extra.hub = hub;
+      const registry = new ModelRegistry(
+        core.models,
+        core.nc,
+        config.nats.subjectPrefix,
+        config.training.modelPollMs,
+        log.child({ component: 'models' }),
+        core.metrics,
+      );
+      await registry.start();
+      app.extra.registry = registry;
       app.gateway = new HttpGateway({
         config,
         schema: await recflowSchema(),
-        services: buildServices(core, hub),
+        services: buildServices(core, hub, registry),
         log: log.child({ component: 'gateway' }),
         metrics: core.metrics,
         readiness: () => app.readiness(),
@@ -146,6 +174,8 @@ export class RecflowApp {
     const timeout = this.core.config.http.shutdownTimeoutMs;
     await this.gateway?.drain(timeout);
     await this.worker?.drain();
+    await this.extra.scheduler?.stop();
+    this.extra.registry?.close();
     await this.probes?.close();
     await this.gateway?.close();
     this.extra.hub?.close();
@@ -153,13 +183,48 @@ export class RecflowApp {
     this.state = 'stopped';
     this.core.log.info('stopped');
   }
+
+  /** The model this gateway serves; undefined in the worker role. */
+  get models(): ModelRegistry | undefined {
+    return this.extra.registry;
+  }
+
+  /** The worker role's training schedule; undefined in the gateway role. */
+  get training(): TrainingScheduler | undefined {
+    return this.extra.scheduler;
+  }
 }
 
-function buildServices(core: Core, hub: FeatureChangeHub): Services {
+/** The trainer every role and the CLI share, with the configured parameters. */
+export function createTrainer(core: Core): Trainer {
+  return new Trainer({
+    repository: core.models,
+    nc: core.nc,
+    subjectPrefix: core.config.nats.subjectPrefix,
+    params: DEFAULT_MODEL_PARAMS,
+    blendWeights: core.config.recommend.blendWeights,
+    holdoutUsers: core.config.training.holdoutUsers,
+    keepVersions: core.config.training.keepVersions,
+    log: core.log.child({ component: 'training' }),
+    metrics: core.metrics,
+  });
+}
+
+function buildServices(core: Core, hub: FeatureChangeHub, models: ModelRegistry): Services {
   const { config, log, metrics } = core;
-  const store = new FeatureStore(core.hot, core.features, metrics, log, config.pipeline.neighbours);
-  const recommender = new Recommender(config.recommend.blendWeights, log, (strategy) =>
-    metrics.recommendationStrategy.inc({ strategy }),
+  const store = new FeatureStore(
+    core.hot,
+    core.features,
+    metrics,
+    log,
+    config.pipeline.neighbours,
+    config.recommend.popularCacheMs,
+  );
+  const recommender = new Recommender(
+    config.recommend.blendWeights,
+    log,
+    (strategy) => metrics.recommendationStrategy.inc({ strategy }),
+    models,
   );
   return {
     ingest: core.ingest,
@@ -237,6 +302,7 @@ export async function openCore(config: Config, givenLog?: Logger, name = 'recflo
     natsWatch,
     features,
     catalog: new CatalogRepository(db),
+    models: new ModelRepository(db),
     hot,
     hotCopy,
     ingest: new IngestService(publisher, config.events.limits, config.events.maxBatch),

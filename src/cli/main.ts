@@ -6,6 +6,8 @@
  *   recflow import movielens <dir> [--wait]
  *   recflow generate [--users N] [--items N] [--events N] [--categories N] [--seed N] [--days N] [--wait]
  *   recflow demo [--data <dir>]
+ *   recflow train
+ *   recflow model list | rollback
  *   recflow migrate
  *   recflow schema [--check]
  *   recflow eval [--data <dir>] [--protocol ...] [--seed N] [--json <file>] [--html <file>] ...
@@ -16,12 +18,14 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { RecflowApp, ROLES, type Role, openCore, closeCore, type Core } from '../app/app';
 import { CatalogService } from '../catalog/catalog-service';
 import { type Config, loadConfig } from '../config/config';
 import { ConfigError } from '../config/env';
 import { readMovieLens } from '../importers/movielens';
+import { runReplay } from '../evaluation/replay';
 import {
   type Dataset,
   type ImportSinks,
@@ -32,15 +36,18 @@ import { DEFAULT_SYNTHETIC, syntheticDataset } from '../importers/synthetic';
 import { createLogger } from '../observability/logger';
 import { migrate, ensureDatabase } from '../storage/postgres/migrate';
 import { evalCommand } from './eval-command';
+import { modelCommand, ModelUsageError, trainCommand } from './model-commands';
 import { writeSchema } from './print-schema';
 import { ProgressBar } from './progress';
-import { waitForPipeline } from './wait';
+import { waitForPipeline } from '../pipeline/wait';
 
 const USAGE = `usage:
   recflow serve [--role gateway|worker|all]
   recflow import movielens <dir> [--wait]
   recflow generate [--users N] [--items N] [--events N] [--categories N] [--seed N] [--days N] [--wait]
   recflow demo [--data <dir>]
+  recflow train
+  recflow model list | rollback
   recflow migrate
   recflow schema [--check]
   recflow eval [--data <dir>] [--protocol ...] [--seed N] [--json <file>] [--html <file>] ...`;
@@ -58,6 +65,12 @@ async function main(argv: string[]): Promise<number> {
       return generate(rest);
     case 'demo':
       return demo(rest);
+    case 'train':
+      return withCore(trainCommand);
+    case 'replay':
+      return replayCommand(rest);
+    case 'model':
+      return withCore((core) => modelCommand(core, rest));
     case 'migrate':
       return migrateCommand();
     case 'eval':
@@ -159,6 +172,11 @@ async function demo(args: string[]): Promise<number> {
     const dataset = syntheticDataset({ batchSize: config.events.maxBatch });
     await loadOnce(app.core, dataset, `gen-${DEFAULT_SYNTHETIC.seed}-`, 'the generated catalogue');
   }
+  if (!(await app.core.models.serving())) {
+    process.stderr.write('training the first model...\n');
+    await trainCommand(app.core);
+    await app.models?.refresh();
+  }
   const url = app.gateway?.url ?? '';
   process.stdout.write(`
 recflow is running. Open Apollo Sandbox at ${url}
@@ -192,6 +210,34 @@ async function loadOnce(core: Core, dataset: Dataset, idPrefix: string, label: s
   }
   process.stderr.write(`loading ${label}\n`);
   await runImport(core, dataset, true);
+}
+
+async function replayCommand(args: string[]): Promise<number> {
+  const defaultData = path.resolve(process.cwd(), '..', 'shared', 'datasets', 'ml-100k');
+  const { values } = parseArgs({
+    args,
+    options: {
+      data: { type: 'string', default: defaultData },
+      events: { type: 'string', default: '2000' },
+      json: { type: 'string' },
+    },
+  });
+  const events = Number(values.events);
+  if (!Number.isInteger(events) || events < 1)
+    throw new UsageError('--events must be a whole number >= 1');
+  const config = loadConfig();
+  const result = await runReplay({
+    dataDir: path.resolve(values.data as string),
+    events,
+    config,
+    log: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel),
+    progress: new ProgressBar(),
+    onProgress: (done, total) => process.stderr.write(`\rreplayed ${done}/${total}`),
+  });
+  process.stderr.write('\n');
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  if (values.json) await writeFile(values.json, JSON.stringify(result, null, 2));
+  return 0;
 }
 
 async function migrateCommand(): Promise<number> {
@@ -234,15 +280,14 @@ async function runImport(core: Core, dataset: Dataset, wait: boolean): Promise<I
   return summary;
 }
 
-async function withCore(run: (core: Core) => Promise<void>): Promise<number> {
+async function withCore(run: (core: Core) => Promise<void | number>): Promise<number> {
   const config: Config = loadConfig();
   const core = await openCore(
     config,
     createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel),
   );
   try {
-    await run(core);
-    return 0;
+    return (await run(core)) ?? 0;
   } finally {
     await closeCore(core);
   }
@@ -272,7 +317,11 @@ function untilSignal(app: RecflowApp): Promise<void> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (error instanceof ConfigError || error instanceof UsageError) {
+    if (
+      error instanceof ConfigError ||
+      error instanceof UsageError ||
+      error instanceof ModelUsageError
+    ) {
       process.stderr.write(
         `recflow: ${error.message}\n${error instanceof UsageError ? `${USAGE}\n` : ''}`,
       );

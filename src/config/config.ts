@@ -66,6 +66,18 @@ export interface Config {
     maxLimit: number;
     /** Wait this long after a features-changed notice before recomputing. */
     subscriptionDebounceMs: number;
+    /** Gateways reuse a popular or trending list this long before reading it again. */
+    popularCacheMs: number;
+  };
+  training: {
+    /** Workers train this often when new events arrived; 0 turns scheduled training off. */
+    intervalMs: number;
+    /** Users whose latest positive interaction is held out for the stored figures. */
+    holdoutUsers: number;
+    /** Model versions kept for rollback. */
+    keepVersions: number;
+    /** Gateways also check for a new serving model this often; 0 relies on notices alone. */
+    modelPollMs: number;
   };
 }
 
@@ -136,6 +148,13 @@ export function loadConfig(env: Env = process.env): Config {
       blendWeights: read.custom('RECFLOW_BLEND_WEIGHTS', DEFAULT_BLEND_WEIGHTS, parseBlendWeights),
       maxLimit: read.int('RECFLOW_MAX_LIMIT', 100, 1, 1000),
       subscriptionDebounceMs: read.duration('RECFLOW_SUBSCRIPTION_DEBOUNCE', 5, 0, 10_000),
+      popularCacheMs: read.duration('RECFLOW_POPULAR_CACHE', 1000, 0, 60_000),
+    },
+    training: {
+      intervalMs: read.duration('RECFLOW_TRAIN_INTERVAL', 3_600_000, 0, 30 * 86_400_000),
+      holdoutUsers: read.int('RECFLOW_TRAIN_HOLDOUT_USERS', 1000, 0, 1_000_000),
+      keepVersions: read.int('RECFLOW_MODEL_KEEP', 5, 2, 1000),
+      modelPollMs: read.duration('RECFLOW_MODEL_POLL', 30_000, 0, 86_400_000),
     },
   };
   read.done();

@@ -87,26 +87,85 @@ export function rankCandidates(
   rules: RankingRules,
   factsOf: (itemId: string) => ItemFacts | undefined,
 ): RankedItem[] {
-  const blended = blend(lists, weights);
-  const include = new Set(rules.includeCategories ?? []);
-  const excludeCats = new Set(rules.excludeCategories ?? []);
-  const perCategory = new Map<string, number>();
-  const cap = rules.maxPerCategory ?? Infinity;
+  const filter = new RuleFilter(rules);
   const result: RankedItem[] = [];
-
-  for (const item of blended) {
+  for (const item of blend(lists, weights)) {
     if (result.length >= rules.limit) break;
-    if (rules.exclude.has(item.itemId)) continue;
-    const facts = factsOf(item.itemId);
-    if (!facts || !facts.available) continue;
-    if (include.size > 0 && !facts.categories.some((c) => include.has(c))) continue;
-    if (facts.categories.some((c) => excludeCats.has(c))) continue;
-    if (facts.categories.some((c) => (perCategory.get(c) ?? 0) >= cap)) continue;
-
-    for (const c of facts.categories) perCategory.set(c, (perCategory.get(c) ?? 0) + 1);
-    result.push(item);
+    if (filter.accept(item.itemId, factsOf(item.itemId))) result.push(item);
   }
   return result;
+}
+
+/**
+ * The business rules as a stateful filter over a blended list walked best
+ * first: it remembers how many items of each category it accepted, so a
+ * caller can feed it page by page, loading item facts only for each page.
+ */
+export class RuleFilter {
+  private readonly include: Set<string>;
+  private readonly excludeCategories: Set<string>;
+  private readonly perCategory = new Map<string, number>();
+  private readonly cap: number;
+
+  constructor(private readonly rules: Omit<RankingRules, 'limit'>) {
+    this.include = new Set(rules.includeCategories ?? []);
+    this.excludeCategories = new Set(rules.excludeCategories ?? []);
+    this.cap = rules.maxPerCategory ?? Infinity;
+  }
+
+  /** Whether the item passes without needing its facts (seen, disliked, excluded). */
+  allowed(itemId: string): boolean {
+    return !this.rules.exclude.has(itemId);
+  }
+
+  /** Accepts the item, counting it against its categories, or refuses it. */
+  accept(itemId: string, facts: ItemFacts | undefined): boolean {
+    if (!this.allowed(itemId)) return false;
+    if (!facts || !facts.available) return false;
+    const { categories } = facts;
+    if (this.include.size > 0 && !categories.some((c) => this.include.has(c))) return false;
+    if (categories.some((c) => this.excludeCategories.has(c))) return false;
+    if (categories.some((c) => (this.perCategory.get(c) ?? 0) >= this.cap)) return false;
+    for (const c of categories) this.perCategory.set(c, (this.perCategory.get(c) ?? 0) + 1);
+    return true;
+  }
+}
+
+/**
+ * Maximal marginal relevance (Carbonell and Goldstein, 1998): picks `limit`
+ * items one at a time, each maximising
+ *   lambda · relevance − (1 − lambda) · (largest similarity to those picked),
+ * with relevance the blended score scaled to [0, 1]. lambda = 1 keeps the
+ * blended order; lower values trade relevance for variety.
+ */
+export function mmrRerank<T extends { itemId: string; score: number }>(
+  ranked: readonly T[],
+  limit: number,
+  lambda: number,
+  similarity: (a: string, b: string) => number,
+): T[] {
+  if (ranked.length === 0) return [];
+  const top = Math.max(...ranked.map((r) => r.score));
+  const bottom = Math.min(...ranked.map((r) => r.score));
+  const relevance = (r: T) => (top > bottom ? (r.score - bottom) / (top - bottom) : 1);
+  const left = [...ranked];
+  const picked: T[] = [];
+  while (picked.length < limit && left.length > 0) {
+    let best = 0;
+    let bestValue = -Infinity;
+    left.forEach((candidate, i) => {
+      const redundancy = picked.length
+        ? Math.max(...picked.map((p) => similarity(candidate.itemId, p.itemId)))
+        : 0;
+      const value = lambda * relevance(candidate) - (1 - lambda) * redundancy;
+      if (value > bestValue) {
+        bestValue = value;
+        best = i;
+      }
+    });
+    picked.push(left.splice(best, 1)[0]);
+  }
+  return picked;
 }
 
 /** Rank-normalised weighted sum over sources, ties broken by item id. */

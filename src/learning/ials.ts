@@ -119,8 +119,13 @@ function solveSide(
   for (let row = 0; row < nRows; row += 1) {
     const from = rows.start[row];
     const to = rows.start[row + 1];
-    const lambda = regularization(to - from, nOther, params);
     const offset = row * k;
+    if (from === to) {
+      // Nothing observed: zero is the exact solution (b = 0, A positive definite).
+      target.fill(0, offset, offset + k);
+      continue;
+    }
+    const lambda = regularization(to - from, nOther, params);
     for (let j = 0; j < k; j += 1) x[j] = target[offset + j];
 
     // r = b − A x, where b = Σ c p y and A x = G x + Σ (c − a0)(yᵀx) y + λ x.

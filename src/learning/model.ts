@@ -149,6 +149,24 @@ export class ServingModel {
     return { scores, because };
   }
 
+  /** Cosine of two items' factor vectors; null when the model lacks either or one is zero. */
+  factorCosine(a: string, b: string): number | null {
+    const i = this.itemIndex.get(a);
+    const j = this.itemIndex.get(b);
+    if (i === undefined || j === undefined) return null;
+    const k = this.factors;
+    const y = this.model.itemFactors;
+    let dot = 0;
+    let ni = 0;
+    let nj = 0;
+    for (let f = 0; f < k; f += 1) {
+      dot += y[i * k + f] * y[j * k + f];
+      ni += y[i * k + f] ** 2;
+      nj += y[j * k + f] ** 2;
+    }
+    return ni > 0 && nj > 0 ? dot / Math.sqrt(ni * nj) : null;
+  }
+
   /** An item's stored neighbours, most similar first. */
   neighboursOf(itemId: string): Array<{ itemId: string; similarity: number }> {
     const i = this.itemIndex.get(itemId);

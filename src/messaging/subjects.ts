@@ -4,6 +4,7 @@
  *   <prefix>.events.in              event stream (JetStream)
  *   <prefix>.events.dlq             dead letters (JetStream, own stream)
  *   <prefix>.features.user.<token>  "features changed" notices (core NATS)
+ *   <prefix>.models                 "serving model changed" notices (core NATS)
  *
  * A user id may hold characters a subject cannot (".", "*", ">", spaces),
  * so it travels as a base64url token.
@@ -21,6 +22,10 @@ export class Subjects {
 
   userFeatures(userId: string): string {
     return `${this.prefix}.features.user.${userToken(userId)}`;
+  }
+
+  get models(): string {
+    return `${this.prefix}.models`;
   }
 
   /** Matches every user's notices. */

@@ -94,6 +94,32 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly modelVersion = new Gauge({
+    name: 'recflow_model_version',
+    help: 'Model version this process serves (0 before the first training)',
+    registers: [this.registry],
+  });
+
+  readonly modelSwaps = new Counter({
+    name: 'recflow_model_swaps_total',
+    help: 'Times this gateway swapped in another model version',
+    registers: [this.registry],
+  });
+
+  readonly trainings = new Counter({
+    name: 'recflow_trainings_total',
+    help: 'Training runs, by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly trainingSeconds = new Histogram({
+    name: 'recflow_training_seconds',
+    help: 'Wall time of a training run, from snapshot to stored model',
+    buckets: [1, 2, 5, 10, 30, 60, 120, 300, 600, 1800],
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) {
       collectDefaultMetrics({ register: this.registry, prefix: 'recflow_' });

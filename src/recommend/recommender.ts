@@ -18,6 +18,9 @@ import {
   type CandidateSource,
   type ExplainLookup,
   type RankedItem,
+  blend,
+  mmrRerank,
+  RuleFilter,
   explain,
   rankCandidates,
 } from '../domain/ranking';
@@ -34,6 +37,11 @@ export interface RecommendationFilter {
   includeSeen?: boolean | null;
   /** At most this many items per category. */
   maxPerCategory?: number | null;
+  /**
+   * Maximal-marginal-relevance re-rank, trading relevance (1) for variety
+   * (towards 0); null for none.
+   */
+  mmrLambda?: number | null;
 }
 
 export interface RecommendedItem {
@@ -56,6 +64,10 @@ export interface RecommendationList {
 const ANCHORS = 10;
 /** Candidates each learned source offers the blend. */
 const LEARNED_CANDIDATES = 100;
+/** Item records loaded in the first page of a list; later pages double. */
+const MIN_PAGE = 32;
+/** With MMR, the re-rank chooses `limit` items among this many times `limit`. */
+const MMR_POOL = 4;
 
 /** Where the recommender finds the model to serve; null before the first training. */
 export interface ModelSource {
@@ -73,6 +85,8 @@ export class Recommender {
     /** Told the strategy of every list served, for metrics. */
     private readonly onList: (strategy: Strategy) => void = () => undefined,
     private readonly models: ModelSource = NO_MODEL,
+    /** What the learned sources know of a user; replay evaluation swaps it to freeze users. */
+    private readonly interactionsOf: (user: UserFeatures) => WeightedItem[] = userInteractions,
   ) {}
 
   async recommend(
@@ -98,7 +112,7 @@ export class Recommender {
       user && model
         ? learnedCandidates(
             model,
-            userInteractions(user),
+            this.interactionsOf(user),
             (id) => exclude.has(id),
             LEARNED_CANDIDATES,
           )
@@ -118,28 +132,44 @@ export class Recommender {
       throw degradedError(degraded);
     }
 
-    // 2. Load every candidate and anchor item in one batch.
-    const ids = new Set<string>();
-    for (const list of sources)
-      for (const c of list) {
-        ids.add(c.itemId);
-        if (c.because?.itemId) ids.add(c.because.itemId);
+    // 2. Blend, then walk the blend best first, loading item records (and
+    //    the anchors their reasons name) a page at a time, until the rules
+    //    have accepted enough. Most requests load a few dozen records, not
+    //    every candidate.
+    const rules = new RuleFilter({
+      exclude,
+      includeCategories: filter.includeCategories ?? undefined,
+      excludeCategories: filter.excludeCategories ?? undefined,
+      maxPerCategory: filter.maxPerCategory ?? null,
+    });
+    const blended = blend(sources, this.weights).filter((r) => rules.allowed(r.itemId));
+    const mmr = filter.mmrLambda ?? null;
+    const wanted = mmr === null ? limit : limit * MMR_POOL;
+    const items = new Map<string, ItemFeatures>();
+    const accepted: RankedItem[] = [];
+    let page = Math.max(MIN_PAGE, 2 * wanted);
+    for (let from = 0; accepted.length < wanted && from < blended.length; from += page, page *= 2) {
+      const slice = blended.slice(from, from + page);
+      const ids = new Set<string>();
+      for (const r of slice) {
+        if (!items.has(r.itemId)) ids.add(r.itemId);
+        for (const c of r.contributions) {
+          const anchor = c.because?.itemId;
+          if (anchor && !items.has(anchor)) ids.add(anchor);
+        }
       }
-    const items = await this.loadItems(loaders, [...ids]);
+      for (const [id, item] of await this.loadItems(loaders, [...ids])) items.set(id, item);
+      for (const r of slice) {
+        if (accepted.length >= wanted) break;
+        if (rules.accept(r.itemId, items.get(r.itemId))) accepted.push(r);
+      }
+    }
 
-    // 3. Rank with the business rules.
-    const ranked = rankCandidates(
-      sources,
-      this.weights,
-      {
-        limit,
-        exclude,
-        includeCategories: filter.includeCategories ?? undefined,
-        excludeCategories: filter.excludeCategories ?? undefined,
-        maxPerCategory: filter.maxPerCategory ?? null,
-      },
-      (id) => items.get(id),
-    );
+    // 3. Optional diversity re-rank.
+    const ranked =
+      mmr === null
+        ? accepted
+        : mmrRerank(accepted, limit, mmr, (a, b) => similarity(model, items, a, b));
 
     const strategy = strategyOf(user, personalCandidates, degraded);
     this.onList(strategy);
@@ -387,6 +417,25 @@ export function userInteractions(user: UserFeatures): WeightedItem[] {
   for (const id of user.disliked) if (!weights.has(id)) weights.set(id, -1);
   for (const id of user.seen) if (!weights.has(id)) weights.set(id, 1);
   return [...weights].map(([itemId, weight]) => ({ itemId, weight }));
+}
+
+/**
+ * How alike two items are, for MMR: the cosine of their factor vectors when
+ * the model knows both, otherwise the overlap (Jaccard) of their categories.
+ */
+function similarity(
+  model: ServingModel | null,
+  items: ReadonlyMap<string, ItemFeatures>,
+  a: string,
+  b: string,
+): number {
+  const cosine = model?.factorCosine(a, b);
+  if (cosine !== null && cosine !== undefined) return cosine;
+  const ca = new Set(items.get(a)?.categories ?? []);
+  const cb = items.get(b)?.categories ?? [];
+  const shared = cb.filter((c) => ca.has(c)).length;
+  const union = ca.size + cb.length - shared;
+  return union > 0 ? shared / union : 0;
 }
 
 function degradedError(degraded: CandidateSource[]): Error {

@@ -44,6 +44,8 @@ function parsePopularKey(key: string): { window: PopularityWindow; category: str
 export class FeatureStore {
   readonly redisCircuit: CircuitBreaker;
   private readonly inflight = new Map<string, Promise<unknown>>();
+  /** Popular lists are the same for every user: each is read once per `popularCacheMs`. */
+  private readonly popularCache = new Map<string, { until: number; entries: ScoredId[] }>();
 
   constructor(
     private readonly hot: HotStore,
@@ -51,6 +53,7 @@ export class FeatureStore {
     private readonly metrics: Metrics,
     private readonly log: Logger,
     private readonly neighbourDepth = 50,
+    private readonly popularCacheMs = 0,
   ) {
     metrics.circuitState.set({ dependency: 'redis' }, 0);
     this.redisCircuit = new CircuitBreaker({
@@ -151,6 +154,23 @@ export class FeatureStore {
   }
 
   private async loadPopular(keys: readonly string[]): Promise<ScoredId[][]> {
+    if (this.popularCacheMs <= 0) return this.readPopular(keys);
+    const now = Date.now();
+    const fresh = (key: string) => {
+      const hit = this.popularCache.get(key);
+      return hit && hit.until > now ? hit.entries : undefined;
+    };
+    const misses = keys.filter((key) => fresh(key) === undefined);
+    if (misses.length > 0) {
+      const read = await this.readPopular(misses);
+      misses.forEach((key, i) => {
+        this.popularCache.set(key, { until: now + this.popularCacheMs, entries: read[i] });
+      });
+    }
+    return keys.map((key) => this.popularCache.get(key)?.entries ?? []);
+  }
+
+  private async readPopular(keys: readonly string[]): Promise<ScoredId[][]> {
     const specs = keys.map(parsePopularKey);
     const redisKeys = specs.map((s) => this.hot.popularityKey(s.window, s.category));
     const reads: ZsetRead[] | undefined = await this.tryRedis('popular', () =>

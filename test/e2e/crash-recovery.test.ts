@@ -11,7 +11,7 @@ import { EventPublisher } from '../../src/ingestion/publisher';
 import { connectNats, ensureStreams, type NatsConnection } from '../../src/messaging/connection';
 import { createDb } from '../../src/storage/postgres/client';
 import { FeatureRepository, type StoredEvent } from '../../src/storage/postgres/feature-repository';
-import { waitForPipeline } from '../../src/cli/wait';
+import { waitForPipeline } from '../../src/pipeline/wait';
 import type { Interaction } from '../../src/domain/events';
 import { cleanUp, eventually, exited, spawnCli } from '../support/recflow';
 import { isolatedEnv, type IsolatedEnv } from '../support/services';

@@ -194,6 +194,17 @@ describe('operation limits', () => {
     });
   });
 
+  test.each([-0.1, 1.5])('an MMR trade-off of %p is BAD_USER_INPUT', async (lambda) => {
+    const r = await gql(
+      rf.url,
+      `{ recommendations(userId: "u", filter: { mmrLambda: ${lambda} }) { strategy } }`,
+    );
+    expect(r.errors?.[0].extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'filter.mmrLambda',
+    });
+  });
+
   test('an event id ending in whitespace is refused, so it cannot collide with its trimmed twin', async () => {
     const id = eventId();
     const first = await gql(rf.url, RECORD_EVENT, { input: event({ eventId: id }) });

@@ -178,3 +178,14 @@ test('with Redis killed reads come from PostgreSQL; a restarted Redis is refille
   );
   expect(store.redisCircuit.state).toBe('closed');
 });
+
+test('popular lists are read once per cache period, whichever request asks', async () => {
+  const cached = new FeatureStore(hot, repository, metrics, silentLogger(), NEIGHBOURS, 60_000);
+  const first = await cached.loaders().popular.load(popularKey('ALL_TIME', null));
+  const before = await roundTrips();
+  const again = await cached.loaders().popular.load(popularKey('ALL_TIME', null));
+  expect(again).toEqual(first);
+  expect(delta(before, await roundTrips())).toEqual({});
+  const other = await cached.loaders().popular.load(popularKey('DAY', null));
+  expect(other).toEqual(await store.loaders().popular.load(popularKey('DAY', null)));
+});

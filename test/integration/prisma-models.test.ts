@@ -6,6 +6,7 @@
 import { CatalogRepository } from '../../src/storage/postgres/catalog-repository';
 import { createDb, type Db } from '../../src/storage/postgres/client';
 import { FeatureRepository } from '../../src/storage/postgres/feature-repository';
+import { ModelRepository } from '../../src/storage/postgres/model-repository';
 import { storedEvent, T0 } from '../support/features';
 import { isolatedEnv, type IsolatedEnv } from '../support/services';
 
@@ -32,6 +33,7 @@ const MODELS = [
   'userCategory',
   'itemFeatures',
   'itemPair',
+  'model',
 ] as const;
 
 function findFirst(model: (typeof MODELS)[number]): Promise<unknown> {
@@ -59,6 +61,16 @@ test("every Prisma model reads back rows written by the repositories' SQL", asyn
     ],
     300_000,
   );
+  await new ModelRepository(db).save({
+    watermark: { streamSeq: 12, processedAt: new Date(T0) },
+    interactions: 2,
+    users: 1,
+    items: 2,
+    params: { factors: 2 },
+    evaluation: {},
+    timings: {},
+    data: Uint8Array.from([1, 2, 3]),
+  });
 
   for (const model of MODELS) {
     await expect(findFirst(model)).resolves.not.toBeNull();
@@ -75,6 +87,12 @@ test("every Prisma model reads back rows written by the repositories' SQL", asyn
     attributes: { year: 2001 },
     available: true,
     version: 1n,
+  });
+  expect(await db.model.findFirst()).toMatchObject({
+    watermarkSeq: 12n,
+    params: { factors: 2 },
+    sizeBytes: 3,
+    retiredAt: null,
   });
   expect(await db.itemPair.findFirst()).toMatchObject({ itemA: 'a', itemB: 'b', weight: 1 });
   expect(

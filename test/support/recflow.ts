@@ -4,12 +4,11 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
-import Redis from 'ioredis';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { RecflowApp, type Role } from '../../src/app/app';
 import { loadConfig, type Config } from '../../src/config/config';
-import { connectNats, deleteStreams } from '../../src/messaging/connection';
+import { removeIsolated } from '../../src/app/isolation';
 import { silentLogger } from '../../src/observability/logger';
 import { isolatedEnv, type IsolatedEnv } from './services';
 
@@ -45,25 +44,7 @@ export async function startRecflow(
 
 /** Removes everything an isolated environment created on the shared services. */
 export async function cleanUp(env: IsolatedEnv): Promise<void> {
-  const config = loadConfig(env.env);
-  const nc = await connectNats(config.nats.url, 'recflow-test-cleanup');
-  await deleteStreams(nc, config.nats);
-  await nc.close();
-  const redis = new Redis(config.redis.url);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(
-      cursor,
-      'MATCH',
-      `${config.redis.prefix}*`,
-      'COUNT',
-      1000,
-    );
-    if (keys.length > 0) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  redis.disconnect();
-  await env.dropDatabase();
+  await removeIsolated(loadConfig(env.env));
 }
 
 export interface GraphQLResponse<T = Record<string, unknown>> {

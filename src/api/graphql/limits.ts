@@ -20,12 +20,21 @@ export function checkId(id: string, field: string): string {
 }
 
 /** Checks the parts of a recommendation filter the schema cannot. */
-export function checkFilter(filter: { maxPerCategory?: number | null } | null | undefined): void {
+export function checkFilter(
+  filter: { maxPerCategory?: number | null; mmrLambda?: number | null } | null | undefined,
+): void {
   const cap = filter?.maxPerCategory;
   if (cap != null && (!Number.isInteger(cap) || cap < 1)) {
     throw new InvalidInputError(
       'filter.maxPerCategory',
       'filter.maxPerCategory must be a whole number of at least 1',
+    );
+  }
+  const lambda = filter?.mmrLambda;
+  if (lambda != null && !(lambda >= 0 && lambda <= 1)) {
+    throw new InvalidInputError(
+      'filter.mmrLambda',
+      'filter.mmrLambda must be a number from 0 (most varied) to 1 (most relevant)',
     );
   }
 }

@@ -67,6 +67,8 @@ export type RecommendationFilter = {
   includeSeen?: boolean | null | undefined;
   /** Diversity: at most this many items per category. */
   maxPerCategory?: number | null | undefined;
+  /** Diversity: maximal-marginal-relevance re-rank, from 1 (the blended order) towards 0 (more varied; items unlike those already picked move up). */
+  mmrLambda?: number | null | undefined;
 };
 
 /** PERSONALIZED: built from the user's own history. COLD_START: the user has no usable history yet, so popular and trending items. POPULARITY_FALLBACK: a personal source was unavailable, so the list leans on popularity. */

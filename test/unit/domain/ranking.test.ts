@@ -8,7 +8,9 @@ import {
   DEFAULT_BLEND_WEIGHTS,
   explain,
   type ItemFacts,
+  mmrRerank,
   rankCandidates,
+  RuleFilter,
   type RankingRules,
 } from '../../../src/domain/ranking';
 import type { EventType } from '../../../src/domain/events';
@@ -337,5 +339,47 @@ describe('explain', () => {
       expect(said(source)).toMatch(/^[a-z].+[a-z)]$/);
       expect(DEFAULT_BLEND_WEIGHTS[source]).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('RuleFilter', () => {
+  const facts: Record<string, ItemFacts> = {
+    a: { categories: ['Drama'], available: true },
+    b: { categories: ['Drama'], available: true },
+    c: { categories: ['Comedy'], available: true },
+    d: { categories: ['Drama', 'Comedy'], available: true },
+  };
+
+  test('fed item by item, it keeps its per-category counts across pages', () => {
+    const filter = new RuleFilter({ exclude: new Set(['c']), maxPerCategory: 1 });
+    const page1 = ['a', 'b'].filter((id) => filter.accept(id, facts[id]));
+    const page2 = ['c', 'd'].filter((id) => filter.accept(id, facts[id]));
+    expect(page1).toEqual(['a']);
+    expect(page2).toEqual([]);
+    expect(filter.allowed('c')).toBe(false);
+    expect(filter.allowed('a')).toBe(true);
+  });
+});
+
+describe('mmrRerank', () => {
+  const ranked = [
+    { itemId: 'sw1', score: 1 },
+    { itemId: 'sw2', score: 0.95 },
+    { itemId: 'sw3', score: 0.9 },
+    { itemId: 'drama', score: 0.5 },
+  ];
+  const similarity = (a: string, b: string) => (a.startsWith('sw') === b.startsWith('sw') ? 1 : 0);
+
+  test('lambda 1 keeps the blended order', () => {
+    expect(ids(mmrRerank(ranked, 3, 1, similarity))).toEqual(['sw1', 'sw2', 'sw3']);
+  });
+
+  test('a lower lambda moves an unlike item up', () => {
+    expect(ids(mmrRerank(ranked, 3, 0.5, similarity))).toEqual(['sw1', 'drama', 'sw2']);
+  });
+
+  test('returns at most limit items, and nothing for nothing', () => {
+    expect(mmrRerank(ranked, 10, 0.3, similarity)).toHaveLength(4);
+    expect(mmrRerank([], 3, 0.5, similarity)).toEqual([]);
   });
 });

@@ -28,6 +28,13 @@ export class RecommendationFilter {
     description: 'Diversity: at most this many items per category.',
   })
   maxPerCategory?: number | null;
+
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      'Diversity: maximal-marginal-relevance re-rank, from 1 (the blended order) towards 0 (more varied; items unlike those already picked move up).',
+  })
+  mmrLambda?: number | null;
 }
 
 @ObjectType({ description: 'One recommended item, its score and why it was picked.' })

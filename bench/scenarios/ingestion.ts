@@ -1,0 +1,103 @@
+/**
+ * Ingestion: events/s through the `recordEvents` mutation, in batches of
+ * 100 and of 1,000, each call answered only once JetStream acknowledged
+ * every event. The gateway runs in a child process.
+ *
+ * Baseline: the same messages (validated and encoded as the gateway does),
+ * published straight to a stream with the same settings, with their ids as
+ * message ids, the same number per batch and the same batches in flight.
+ */
+import { connectNats } from '../../src/messaging/connection';
+import { GraphQLHttp } from '../http';
+import { closedLoop } from '../load';
+import { Recorder } from '../percentiles';
+import { type Row, target } from '../results';
+import type { BenchContext, Scenario, ScenarioOutcome } from '../runner';
+import { RECORD_EVENTS, asVariable, encodeAll, makeData, publishRaw } from '../data';
+
+export const ingestion: Scenario = { name: 'ingestion', inDefaultRun: true, run };
+
+async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
+  const { ingestEvents, ingestConcurrency } = ctx.options;
+  const env = await ctx.env();
+  const gateway = await ctx.spawn('gateway', env);
+  const http = new GraphQLHttp(gateway.url, ingestConcurrency * 2, 30_000);
+  ctx.defer(() => http.close());
+  const nc = await connectNats(env.config.nats.url, 'recflow-bench-ingestion');
+  ctx.defer(() => nc.close());
+  const raw = await env.rawStream('raw');
+
+  // Warm-up: a few calls, so JIT and connections are ready on both paths.
+  const warm = makeData({ events: 2000, users: 500, items: 200 }, 'warm');
+  await http.query(RECORD_EVENTS, { inputs: warm.events.slice(0, 1000).map(asVariable) });
+  await publishRaw(nc, raw, encodeAll(warm.events, env.config), { batch: 500, inFlight: 2 });
+
+  const rows: Row[] = [];
+  for (const batch of [100, 1000]) {
+    const events = Math.max(batch, Math.round(ingestEvents / batch) * batch);
+    const data = makeData({ events, users: 20_000, items: 5_000 }, `b${batch}`);
+
+    // recordEvents: bodies serialised before the clock starts.
+    const bodies: string[] = [];
+    for (let i = 0; i < data.events.length; i += batch) {
+      const inputs = data.events.slice(i, i + batch).map(asVariable);
+      bodies.push(GraphQLHttp.body(RECORD_EVENTS, { inputs }));
+    }
+    ctx.log(`recordEvents, batches of ${batch}: ${data.events.length} events`);
+    const api = await closedLoop({
+      concurrency: ingestConcurrency,
+      durationMs: 120_000,
+      maxRequests: bodies.length,
+      send: (i) => http.post(bodies[i]),
+    });
+
+    // The same messages straight to JetStream (fresh ids, so none is a duplicate).
+    const again = encodeAll(
+      data.events.map((e) => ({ ...e, eventId: `raw-${e.eventId}` })),
+      env.config,
+    );
+    ctx.log(`raw JetStream, batches of ${batch}`);
+    const rawLatency = new Recorder();
+    const rawStart = performance.now();
+    await publishRaw(nc, raw, again, {
+      batch,
+      inFlight: ingestConcurrency,
+      onBatch: (ms) => rawLatency.record(ms),
+    });
+    const rawRate = (again.length * 1000) / (performance.now() - rawStart);
+
+    // Whole batches only (sizes are rounded), so answered calls x batch is the event count.
+    const rate = api.throughput * batch;
+    const share = (100 * rate) / rawRate;
+    rows.push({
+      scenario: 'ingestion',
+      case: `recordEvents x${batch}`,
+      measured: {
+        label: 'recordEvents',
+        latency: api.latency,
+        throughput: { value: rate, unit: 'events/s' },
+        errors: api.errors || undefined,
+      },
+      baseline: {
+        label: 'raw JetStream',
+        latency: rawLatency.summary(),
+        throughput: { value: rawRate, unit: 'events/s' },
+      },
+      targets:
+        batch === 1000
+          ? [
+              target('>= 20,000 events/s', rate, rate >= 20_000, 'events/s'),
+              target('>= 50% of raw JetStream', share, share >= 50, '%'),
+            ]
+          : [],
+      notes: [
+        `latency is per call of ${batch} events; ${ingestConcurrency} calls in flight`,
+        ...(api.firstError ? [`first error: ${api.firstError}`] : []),
+      ],
+    });
+  }
+  return {
+    rows,
+    details: { concurrency: ingestConcurrency, gateway: 'child process', events: ingestEvents },
+  };
+}

@@ -1,0 +1,223 @@
+/**
+ * Pipeline: events/s applied from a backlog by one worker, then by two
+ * competing workers, each case on a fresh database and stream holding the
+ * same synthetic events (many users and items, mixed types). The workers
+ * run in this process (RecflowApp role 'worker'), so each batch can be timed.
+ *
+ * Baseline: reading the same backlog with a plain pull consumer that acks
+ * every message and applies nothing.
+ */
+import {
+  AckPolicy,
+  DeliverPolicy,
+  type JsMsg,
+  jetstream,
+  jetstreamManager,
+} from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+import type { RecflowApp } from '../../src/app/app';
+import { connectNats, streamNames } from '../../src/messaging/connection';
+import { Subjects } from '../../src/messaging/subjects';
+import { Worker } from '../../src/pipeline/worker';
+import type { BenchEnv } from '../env';
+import { makeData } from '../data';
+import { backlogEnv } from '../fixtures';
+import { until } from '../load';
+import { Recorder } from '../percentiles';
+import { type Measure, type Row, target } from '../results';
+import type { BenchContext, Scenario, ScenarioOutcome } from '../runner';
+
+export const pipeline: Scenario = { name: 'pipeline', inDefaultRun: true, run };
+
+const TARGET_PER_WORKER = 10_000;
+
+async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
+  const { pipelineEvents, pipelineUsers, pipelineItems } = ctx.options;
+  const data = makeData(
+    { events: pipelineEvents, users: pipelineUsers, items: pipelineItems },
+    'pipe',
+  );
+  const timeoutMs = ctx.options.quick ? 40_000 : 150_000;
+  const batches = timeBatches(ctx);
+
+  const first = await backlogEnv(ctx, data);
+  const read = await rawRead(first, data.events.length, timeoutMs);
+  const one = await applyBacklog(ctx, first, 1, data.events.length, timeoutMs, batches);
+  const second = await backlogEnv(ctx, data);
+  const two = await applyBacklog(ctx, second, 2, data.events.length, timeoutMs, batches);
+
+  const rows: Row[] = [one, two].map((result) => {
+    const perWorker = result.measure.throughput!.value / result.workers;
+    return {
+      scenario: 'pipeline',
+      case: `apply, ${result.workers} worker${result.workers > 1 ? 's' : ''}`,
+      measured: result.measure,
+      baseline: read,
+      targets: [
+        target('>= 10,000 events/s per worker', perWorker, perWorker >= TARGET_PER_WORKER, 'ev/s'),
+      ],
+      notes: [
+        `latency is per batch (up to ${first.config.pipeline.batchSize} events)`,
+        `time per step: ${formatSteps(result.steps)}`,
+        ...(result.complete ? [] : ['did not finish within the time limit']),
+      ],
+    };
+  });
+  return {
+    rows,
+    details: {
+      events: data.events.length,
+      users: data.users.length,
+      items: data.items.length,
+      stepSeconds: { oneWorker: one.steps, twoWorkers: two.steps },
+      workers: 'in this process (RecflowApp.start role worker), sharing one event loop',
+    },
+  };
+}
+
+/** The baseline: a durable pull consumer with the worker's settings that only acks. */
+async function rawRead(env: BenchEnv, total: number, timeoutMs: number): Promise<Measure> {
+  const { nats, pipeline: settings } = env.config;
+  const nc = await connectNats(nats.url, 'recflow-bench-raw-read');
+  try {
+    const stream = streamNames(nats).events;
+    const name = `${nats.consumer}-raw`;
+    await (
+      await jetstreamManager(nc)
+    ).consumers.add(stream, {
+      durable_name: name,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: new Subjects(nats.subjectPrefix).events,
+      ack_wait: nanos(settings.ackWaitMs),
+      max_ack_pending: Math.max(1000, settings.batchSize * 4),
+    });
+    const consumer = await jetstream(nc).consumers.get(stream, name);
+    const messages = await consumer.consume({
+      max_messages: settings.batchSize * 2,
+      expires: 10_000,
+    });
+    const timer = setTimeout(() => void messages.close(), timeoutMs);
+    const perBatch = new Recorder();
+    const start = performance.now();
+    let mark = start;
+    let count = 0;
+    for await (const m of messages) {
+      m.ack();
+      count += 1;
+      if (count % settings.batchSize === 0 || count === total) {
+        perBatch.record(performance.now() - mark);
+        mark = performance.now();
+      }
+      if (count >= total) break;
+    }
+    const elapsed = performance.now() - start;
+    clearTimeout(timer);
+    await messages.close();
+    return {
+      label: 'raw pull + ack',
+      latency: perBatch.summary(),
+      throughput: { value: (count * 1000) / elapsed, unit: 'events/s' },
+    };
+  } finally {
+    await nc.close();
+  }
+}
+
+interface Applied {
+  workers: number;
+  measure: Measure;
+  steps: Record<string, number>;
+  complete: boolean;
+}
+
+async function applyBacklog(
+  ctx: BenchContext,
+  env: BenchEnv,
+  workers: number,
+  total: number,
+  timeoutMs: number,
+  batches: BatchTimes,
+): Promise<Applied> {
+  ctx.log(`applying ${total} events with ${workers} worker(s)`);
+  batches.reset();
+  const apps: RecflowApp[] = [];
+  for (let i = 0; i < workers; i += 1) apps.push(await ctx.app('worker', env));
+  const processed = () => apps.reduce((n, app) => n + (app.worker?.health().processed ?? 0), 0);
+  const complete = await until(() => processed() >= total, timeoutMs, 50);
+  const count = processed();
+  const steps = await stepSeconds(apps);
+  for (const app of apps) await app.stop();
+  const seconds = (batches.lastEnd - batches.firstStart) / 1000;
+  return {
+    workers,
+    complete,
+    steps,
+    measure: {
+      label: `${workers} worker(s)`,
+      latency: batches.latency.summary(),
+      throughput: { value: count / seconds, unit: 'events/s' },
+    },
+  };
+}
+
+interface BatchTimes {
+  latency: Recorder;
+  firstStart: number;
+  lastEnd: number;
+  reset(): void;
+}
+
+/**
+ * Times every batch a worker of this process handles (decode, apply, hot
+ * copy, notices, acks), by wrapping Worker's batch method for the length of
+ * the scenario. Instrumentation only: the method itself is unchanged.
+ */
+function timeBatches(ctx: BenchContext): BatchTimes {
+  const times: BatchTimes = {
+    latency: new Recorder(),
+    firstStart: Number.NaN,
+    lastEnd: Number.NaN,
+    reset() {
+      this.latency = new Recorder();
+      this.firstStart = Number.NaN;
+      this.lastEnd = Number.NaN;
+    },
+  };
+  type Batch = (this: Worker, batch: JsMsg[]) => Promise<void>;
+  const proto = Worker.prototype as unknown as { applyMessages: Batch };
+  const original = proto.applyMessages;
+  proto.applyMessages = async function timed(batch) {
+    const start = performance.now();
+    if (Number.isNaN(times.firstStart)) times.firstStart = start;
+    await original.call(this, batch);
+    times.lastEnd = performance.now();
+    times.latency.record(times.lastEnd - start);
+  };
+  ctx.defer(() => {
+    proto.applyMessages = original;
+  });
+  return times;
+}
+
+/** Total seconds per applyBatch step (recflow_pipeline_step_seconds), over all workers. */
+async function stepSeconds(apps: RecflowApp[]): Promise<Record<string, number>> {
+  const totals: Record<string, number> = {};
+  for (const app of apps) {
+    const metric = await app.core.metrics.pipelineSteps.get();
+    for (const v of metric.values) {
+      if (!String(v.metricName).endsWith('_sum')) continue;
+      const step = String(v.labels.step);
+      totals[step] = (totals[step] ?? 0) + v.value;
+    }
+  }
+  return totals;
+}
+
+function formatSteps(steps: Record<string, number>): string {
+  const total = Object.values(steps).reduce((a, b) => a + b, 0);
+  return Object.entries(steps)
+    .sort((a, b) => b[1] - a[1])
+    .map(([step, s]) => `${step} ${s.toFixed(1)} s (${Math.round((100 * s) / total)}%)`)
+    .join(', ');
+}

@@ -1,0 +1,128 @@
+/**
+ * Query: `recommendations(limit: 10)` with item titles, for users with real
+ * histories, against a gateway in a child process (the load generator runs
+ * here; both share the machine's cores).
+ *
+ * - Latency at fixed request rates, open loop: requests leave on schedule
+ *   whatever the answers do, and latency counts from the scheduled time.
+ * - Maximum throughput, closed loop with N requests in flight.
+ *
+ * Baselines: `{ __typename }` on the same gateway, at the same rate and in
+ * the same closed loop (the GraphQL-over-HTTP floor); and a bare Redis MGET
+ * of the same keys a recommendation reads (the user and its ten items).
+ */
+import Redis from 'ioredis';
+import { RECOMMENDATIONS, makeData } from '../data';
+import { SERVICES } from '../env';
+import { backlogEnv, pipelineCaughtUp } from '../fixtures';
+import { GraphQLHttp } from '../http';
+import { type LoadResult, closedLoop, openLoop } from '../load';
+import { type Measure, type Row, target } from '../results';
+import type { BenchContext, Scenario, ScenarioOutcome } from '../runner';
+
+export const query: Scenario = { name: 'query', inDefaultRun: true, run };
+
+const TRIVIAL = GraphQLHttp.body('{ __typename }');
+
+async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
+  const { queryRates, querySeconds, queryConcurrency, quick } = ctx.options;
+  const durationMs = querySeconds * 1000;
+  const data = makeData(
+    quick ? { users: 300, items: 300, events: 3000 } : { users: 2000, items: 1000, events: 40_000 },
+    'query',
+  );
+  const env = await backlogEnv(ctx, data);
+  const worker = await ctx.spawn('worker', env);
+  await pipelineCaughtUp(env, 180_000);
+  await worker.stop();
+  const gateway = await ctx.spawn('gateway', env);
+  const http = new GraphQLHttp(gateway.url, 256);
+  ctx.defer(() => http.close());
+
+  // Warm-up: every user once; keep what each list holds for the MGET baseline.
+  const users = data.users.map((u) => u.id);
+  const bodies = users.map((userId) => GraphQLHttp.body(RECOMMENDATIONS, { userId }));
+  const listed: string[][] = [];
+  ctx.log(`warming up: ${users.length} users`);
+  await closedLoop({
+    concurrency: 8,
+    durationMs: 60_000,
+    maxRequests: users.length,
+    send: async (i) => {
+      const answer = await http.post(bodies[i]);
+      listed[i] = answer.data?.recommendations.items.map((x: any) => x.item.id) ?? [];
+    },
+  });
+  const recommend = (i: number) => http.post(bodies[i % bodies.length]);
+  const trivial = () => http.post(TRIVIAL);
+
+  const rows: Row[] = [];
+  for (const rate of queryRates) {
+    ctx.log(`open loop at ${rate} req/s for ${querySeconds} s, then the trivial query`);
+    const recs = await openLoop({ rate, durationMs, send: recommend });
+    const floor = await openLoop({ rate, durationMs, send: trivial });
+    const p99 = recs.latency.p99;
+    rows.push({
+      scenario: 'query',
+      case: `open loop ${rate} req/s`,
+      measured: measure('recommendations', recs),
+      baseline: measure('{ __typename }', floor),
+      targets:
+        rate === 1000
+          ? [target('p99 <= 10 ms at 1,000 req/s', p99, p99 <= 10 && recs.errors === 0, 'ms')]
+          : [],
+      notes: recs.firstError ? [`first error: ${recs.firstError}`] : undefined,
+    });
+  }
+
+  ctx.log(`closed loop, ${queryConcurrency} in flight`);
+  const max = await closedLoop({ concurrency: queryConcurrency, durationMs, send: recommend });
+  const maxFloor = await closedLoop({ concurrency: queryConcurrency, durationMs, send: trivial });
+  const share = (100 * max.throughput) / maxFloor.throughput;
+  rows.push({
+    scenario: 'query',
+    case: `max throughput, ${queryConcurrency} in flight`,
+    measured: measure('recommendations', max),
+    baseline: measure('{ __typename }', maxFloor),
+    targets: [target(">= 50% of the trivial query's throughput", share, share >= 50, '%')],
+  });
+
+  // The same keys straight from Redis: the user record and its ten items.
+  const redis = new Redis(SERVICES.redis);
+  ctx.defer(() => redis.disconnect());
+  const prefix = env.config.redis.prefix;
+  const keys = users.map((u, i) => [
+    `${prefix}u:${u}`,
+    ...listed[i].map((id) => `${prefix}i:${id}`),
+  ]);
+  const mget = (i: number) => redis.mget(...keys[i % keys.length]);
+  const bare = await closedLoop({ concurrency: queryConcurrency, durationMs, send: mget });
+  const bareAt = await openLoop({ rate: 1000, durationMs, send: mget });
+  rows.push({
+    scenario: 'query',
+    case: `baseline: Redis MGET, ${queryConcurrency} in flight`,
+    measured: measure('MGET user + items', bare),
+    baseline: measure('MGET at 1,000 req/s', bareAt),
+    targets: [],
+  });
+
+  return {
+    rows,
+    details: {
+      users: users.length,
+      items: data.items.length,
+      events: data.events.length,
+      gateway: 'child process; load generator in the bench process, same 2 cores',
+      keepAlive: 'node:http Agent keepAlive, up to 256 sockets',
+    },
+  };
+}
+
+function measure(label: string, result: LoadResult): Measure {
+  return {
+    label,
+    latency: result.latency,
+    throughput: { value: result.throughput, unit: 'req/s' },
+    errors: result.errors || undefined,
+  };
+}

@@ -1,0 +1,160 @@
+/**
+ * Scale (`--scenario scale` only; up to 30 minutes at full size): a
+ * catalogue of `--scale-items` items and `--scale-users` users with
+ * `--scale-events` events, loaded by `recflow generate --wait` with two
+ * worker child processes, then:
+ *
+ * - Redis memory per user: MEMORY USAGE of every key under the run's
+ *   prefix, by kind; hot features per user = (user records + seen sets) /
+ *   users that have them. Baseline: INFO used_memory before and after (the
+ *   Redis server is shared, so other clients' keys can move it).
+ * - PostgreSQL: the database size and its largest tables.
+ * - Query latency at 1,000 req/s over random users, beside the trivial query.
+ */
+import Redis from 'ioredis';
+import { Client } from 'pg';
+import { RECOMMENDATIONS } from '../data';
+import { SERVICES } from '../env';
+import { GraphQLHttp } from '../http';
+import { type LoadResult, openLoop } from '../load';
+import { runCli } from '../processes';
+import { type Measure, type Row, target } from '../results';
+import type { BenchContext, Scenario, ScenarioOutcome } from '../runner';
+
+export const scale: Scenario = { name: 'scale', inDefaultRun: false, run };
+
+const MiB = 1024 ** 2;
+
+async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
+  const { scaleUsers, scaleItems, scaleEvents, querySeconds } = ctx.options;
+  const env = await ctx.env();
+  const redis = new Redis(SERVICES.redis);
+  ctx.defer(() => redis.disconnect());
+  const memoryBefore = await usedMemory(redis);
+
+  // Load through the real ingestion path and pipeline.
+  const workers = [await ctx.spawn('worker', env), await ctx.spawn('worker', env)];
+  ctx.log(`recflow generate: ${scaleUsers} users, ${scaleItems} items, ${scaleEvents} events`);
+  const loadStart = performance.now();
+  const args = ['generate', '--users', `${scaleUsers}`, '--items', `${scaleItems}`];
+  args.push('--events', `${scaleEvents}`, '--seed', '11', '--wait');
+  await runCli(args, env.env, 29 * 60_000);
+  const loadSeconds = (performance.now() - loadStart) / 1000;
+  for (const w of workers) await w.stop();
+  const memoryAfter = await usedMemory(redis);
+
+  ctx.log('measuring Redis key sizes under the prefix');
+  const kinds = await bytesByKind(redis, env.config.redis.prefix);
+  const hotUsers = kinds.u?.keys ?? 0;
+  const perUser = ((kinds.u?.bytes ?? 0) + (kinds.s?.bytes ?? 0)) / Math.max(1, hotUsers);
+  const deltaPerUser = (memoryAfter - memoryBefore) / Math.max(1, hotUsers);
+  const postgres = await databaseSize(env.config.postgres.url);
+
+  ctx.log('query latency at 1,000 req/s over random users');
+  const gateway = await ctx.spawn('gateway', env);
+  const http = new GraphQLHttp(gateway.url, 256);
+  ctx.defer(() => http.close());
+  const userBody = (i: number) =>
+    GraphQLHttp.body(RECOMMENDATIONS, { userId: `user-${1 + ((i * 7_919) % scaleUsers)}` });
+  await openLoop({ rate: 100, durationMs: 2000, send: (i) => http.post(userBody(i + 1e6)) });
+  const durationMs = querySeconds * 1000;
+  const recs = await openLoop({ rate: 1000, durationMs, send: (i) => http.post(userBody(i)) });
+  const floor = await openLoop({
+    rate: 1000,
+    durationMs,
+    send: () => http.post(GraphQLHttp.body('{ __typename }')),
+  });
+
+  const rows: Row[] = [
+    {
+      scenario: 'scale',
+      case: `Redis, ${hotUsers.toLocaleString('en-US')} users with hot features`,
+      measured: { label: 'MEMORY USAGE u: + s:', amount: { value: perUser, unit: 'B/user' } },
+      baseline: {
+        label: 'INFO used_memory delta',
+        amount: { value: deltaPerUser, unit: 'B/user' },
+      },
+      targets: [target('<= 500 bytes of hot features per user', perUser, perUser <= 500, 'B')],
+      notes: [
+        Object.entries(kinds)
+          .map(([k, v]) => `${k}: ${v.keys} keys, ${(v.bytes / MiB).toFixed(1)} MiB`)
+          .join('; '),
+      ],
+    },
+    {
+      scenario: 'scale',
+      case: 'PostgreSQL database',
+      measured: { label: 'pg_database_size', amount: { value: postgres.bytes / MiB, unit: 'MiB' } },
+      targets: [],
+      notes: [postgres.tables],
+    },
+    {
+      scenario: 'scale',
+      case: 'query at 1,000 req/s',
+      measured: measure('recommendations', recs),
+      baseline: measure('{ __typename }', floor),
+      targets: [
+        target('p99 <= 10 ms at 1,000 req/s', recs.latency.p99, recs.latency.p99 <= 10, 'ms'),
+      ],
+      notes: [`load took ${loadSeconds.toFixed(0)} s (generate, publish and apply, 2 workers)`],
+    },
+  ];
+  return {
+    rows,
+    details: { loadSeconds, redisByKind: kinds, postgres, memoryBefore, memoryAfter },
+  };
+}
+
+async function usedMemory(redis: Redis): Promise<number> {
+  const info = await redis.info('memory');
+  return Number(/^used_memory:(\d+)/m.exec(info)?.[1] ?? Number.NaN);
+}
+
+/** MEMORY USAGE (exact for sets: SAMPLES 0) of every key under the prefix, by kind. */
+async function bytesByKind(redis: Redis, prefix: string) {
+  const kinds: Record<string, { keys: number; bytes: number }> = {};
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000);
+    cursor = next;
+    if (keys.length === 0) continue;
+    const pipeline = redis.pipeline();
+    for (const key of keys) pipeline.memory('USAGE', key, 'SAMPLES', 0);
+    const sizes = (await pipeline.exec()) ?? [];
+    keys.forEach((key, i) => {
+      const kind = key.slice(prefix.length).split(':')[0];
+      kinds[kind] ??= { keys: 0, bytes: 0 };
+      kinds[kind].keys += 1;
+      kinds[kind].bytes += Number(sizes[i][1] ?? 0);
+    });
+  } while (cursor !== '0');
+  return kinds;
+}
+
+async function databaseSize(url: string): Promise<{ bytes: number; tables: string }> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    const size = await client.query('SELECT pg_database_size(current_database()) AS bytes');
+    const tables = await client.query(`
+      SELECT relname, pg_total_relation_size(relid) AS bytes FROM pg_catalog.pg_statio_user_tables
+      ORDER BY 2 DESC LIMIT 6`);
+    return {
+      bytes: Number(size.rows[0].bytes),
+      tables: tables.rows
+        .map((r) => `${r.relname} ${(Number(r.bytes) / MiB).toFixed(0)} MiB`)
+        .join(', '),
+    };
+  } finally {
+    await client.end();
+  }
+}
+
+function measure(label: string, result: LoadResult): Measure {
+  return {
+    label,
+    latency: result.latency,
+    throughput: { value: result.throughput, unit: 'req/s' },
+    errors: result.errors || undefined,
+  };
+}
