@@ -205,7 +205,7 @@ function barChart(results: ProtocolResult[], metric: Metric, sources: Evaluated[
       const f = r.figures[s]?.[metric];
       if (!f) return;
       const x = groupLeft + b * barWidth;
-      const centre = (x + barWidth / 2).toFixed(1);
+      const centre = (x + (barWidth * 0.9) / 2).toFixed(1);
       const label = `${r.protocol}, ${LABELS[s]}: ${formatFigure(metric, f)}`;
       parts.push(
         `<rect x="${x.toFixed(1)}" y="${y(f.mean).toFixed(1)}" width="${(barWidth * 0.9).toFixed(1)}" ` +
