@@ -10,6 +10,7 @@
  *   recflow model list | rollback
  *   recflow migrate
  *   recflow schema [--check]
+ *   recflow eval [--data <dir>] [--protocol ...] [--seed N] [--json <file>] [--html <file>] ...
  *
  * Configuration comes from the environment (see README); a bad value stops
  * the command with a message naming the variable, and exit code 2.
@@ -35,6 +36,7 @@ import {
 import { DEFAULT_SYNTHETIC, syntheticDataset } from '../importers/synthetic';
 import { createLogger } from '../observability/logger';
 import { migrate, ensureDatabase } from '../storage/postgres/migrate';
+import { evalCommand } from './eval-command';
 import { modelCommand, ModelUsageError, trainCommand } from './model-commands';
 import { writeSchema } from './print-schema';
 import { ProgressBar } from './progress';
@@ -48,7 +50,8 @@ const USAGE = `usage:
   recflow train
   recflow model list | rollback
   recflow migrate
-  recflow schema [--check]`;
+  recflow schema [--check]
+  recflow eval [--data <dir>] [--protocol ...] [--seed N] [--json <file>] [--html <file>] ...`;
 
 class UsageError extends Error {}
 
@@ -71,6 +74,8 @@ async function main(argv: string[]): Promise<number> {
       return withCore((core) => modelCommand(core, rest));
     case 'migrate':
       return migrateCommand();
+    case 'eval':
+      return evalCommand(rest);
     case 'schema':
       return writeSchema(
         parseArgs({ args: rest, options: { check: { type: 'boolean' } } }).values.check ?? false,

@@ -181,7 +181,7 @@ function parseKeys(raw: string): string[] {
 }
 
 /** Parses `model=1,covisitation=0.8,...`; unnamed sources keep their defaults. */
-function parseBlendWeights(raw: string): BlendWeights {
+export function parseBlendWeights(raw: string): BlendWeights {
   const weights: Record<string, number> = { ...DEFAULT_BLEND_WEIGHTS };
   for (const part of raw
     .split(',')
