@@ -19,22 +19,36 @@ import {
   type EvaluationData,
   type ProtocolResult,
 } from '../evaluation/evaluate';
-import { formatTable, renderHtml, toJson, type EvaluationRun } from '../evaluation/report';
+import {
+  formatReplay,
+  formatTable,
+  renderHtml,
+  toJson,
+  type EvaluationRun,
+} from '../evaluation/report';
+import { runReplay, type ReplayResult } from '../evaluation/replay';
+import { loadConfig } from '../config/config';
+import { createLogger } from '../observability/logger';
 import { PROTOCOLS, type Protocol } from '../evaluation/split';
 import { parseGenres, parseItems, parseRatings } from '../importers/movielens';
 import { DEFAULT_MODEL_PARAMS } from '../learning/train';
 
 export const EVAL_USAGE = `usage: recflow eval [--data <dir>] [--protocol random|temporal|loo|all[,...]]
                     [--seed N] [--json <file>] [--html <file>] [--validation]
-                    [--weights model=1,ease=1,itemKnn=0.2,trending=0.3,popular=0.2]
+                    [--weights model=1,ease=0.75,itemKnn=0.35,...]
+                    [--replay [--replay-events N]]
 
   --data        MovieLens-format directory (default: ../shared/datasets/ml-100k from here)
-  --protocol    one protocol, a comma list, or all (default: all)
+  --protocol    one protocol, a comma list, all, or none (default: all)
   --seed        split seed, a whole number >= 0 (default: 42)
   --json        write every figure, timing and parameter to this file
   --html        write a self-contained HTML report with one chart per metric to this file
   --validation  evaluate on a validation split carved from train (never reads test)
-  --weights     blend weights; sources not named keep their defaults`;
+  --weights     blend weights; sources not named keep their defaults
+  --replay      also replay the latest events, in time order, through the real pipeline on
+                the local services (own database, stream and key prefix), measuring HR@10 of
+                each next interaction with real-time fold-in on and off
+  --replay-events  how many of the latest events to replay (default: 2000)`;
 
 /** A caller mistake: a bad flag or an unusable data directory. */
 class EvalInputError extends Error {}
@@ -47,6 +61,8 @@ interface EvalOptions {
   html?: string;
   validation: boolean;
   weights: BlendWeights;
+  /** Events to replay through the real pipeline; 0 for no replay. */
+  replayEvents: number;
 }
 
 export async function evalCommand(args: string[]): Promise<number> {
@@ -79,6 +95,8 @@ function parseEvalArgs(args: string[]): EvalOptions | null {
         html: { type: 'string' },
         validation: { type: 'boolean', default: false },
         weights: { type: 'string' },
+        replay: { type: 'boolean', default: false },
+        'replay-events': { type: 'string', default: '2000' },
         help: { type: 'boolean', default: false },
       },
     }).values;
@@ -98,6 +116,11 @@ function parseEvalArgs(args: string[]): EvalOptions | null {
       throw new EvalInputError(`--weights ${(error as Error).message}`);
     }
   }
+  const replayEvents = Number(values['replay-events']);
+  if (!/^\d+$/.test(values['replay-events']) || replayEvents < 1 || replayEvents > 1_000_000)
+    throw new EvalInputError(
+      `--replay-events must be a whole number from 1 to 1000000, got "${values['replay-events']}"`,
+    );
   const output = (flag: string, file: string | undefined) => {
     if (file === undefined) return undefined;
     const resolved = path.resolve(file);
@@ -113,12 +136,14 @@ function parseEvalArgs(args: string[]): EvalOptions | null {
     html: output('html', values.html),
     validation: values.validation,
     weights,
+    replayEvents: values.replay ? replayEvents : 0,
   };
 }
 
 function parseProtocols(raw: string): Protocol[] {
   const chosen = new Set<Protocol>();
   for (const name of raw.split(',').map((p) => p.trim())) {
+    if (name === 'none') continue;
     if (name === 'all') PROTOCOLS.forEach((p) => chosen.add(p));
     else if ((PROTOCOLS as readonly string[]).includes(name)) chosen.add(name as Protocol);
     else
@@ -153,6 +178,24 @@ async function runEval(options: EvalOptions): Promise<number> {
     process.stdout.write(`\n${formatTable(result)}\n`);
   }
 
+  // Replay through the real pipeline, when asked.
+  let replay: ReplayResult | undefined;
+  if (options.replayEvents > 0) {
+    process.stderr.write(
+      `replay: loading all but the latest ${options.replayEvents} events through the pipeline...\n`,
+    );
+    const config = loadConfig();
+    replay = await runReplay({
+      dataDir: options.dir,
+      events: options.replayEvents,
+      config: { ...config, recommend: { ...config.recommend, blendWeights: options.weights } },
+      log: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel),
+      onProgress: (done, total) => process.stderr.write(`\rreplayed ${done}/${total}`),
+    });
+    process.stderr.write('\n');
+    process.stdout.write(`\n${formatReplay(replay)}\n`);
+  }
+
   // The reports.
   const run: EvaluationRun = {
     dataset: options.dir,
@@ -163,6 +206,7 @@ async function runEval(options: EvalOptions): Promise<number> {
     perSource: DEFAULT_PER_SOURCE,
     wallMs: Math.round(performance.now() - started),
     results,
+    replay,
   };
   if (options.json) {
     await writeFile(options.json, toJson(run));

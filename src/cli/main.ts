@@ -18,7 +18,6 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { RecflowApp, ROLES, type Role, openCore, closeCore, type Core } from '../app/app';
 import { CatalogService } from '../catalog/catalog-service';
@@ -26,7 +25,6 @@ import { CatalogChanges } from '../messaging/catalog-changes';
 import { type Config, loadConfig } from '../config/config';
 import { ConfigError } from '../config/env';
 import { readMovieLens } from '../importers/movielens';
-import { runReplay } from '../evaluation/replay';
 import {
   type Dataset,
   type ImportSinks,
@@ -68,8 +66,6 @@ async function main(argv: string[]): Promise<number> {
       return demo(rest);
     case 'train':
       return withCore(trainCommand);
-    case 'replay':
-      return replayCommand(rest);
     case 'model':
       return withCore((core) => modelCommand(core, rest));
     case 'migrate':
@@ -211,34 +207,6 @@ async function loadOnce(core: Core, dataset: Dataset, idPrefix: string, label: s
   }
   process.stderr.write(`loading ${label}\n`);
   await runImport(core, dataset, true);
-}
-
-async function replayCommand(args: string[]): Promise<number> {
-  const defaultData = path.resolve(process.cwd(), '..', 'shared', 'datasets', 'ml-100k');
-  const { values } = parseArgs({
-    args,
-    options: {
-      data: { type: 'string', default: defaultData },
-      events: { type: 'string', default: '2000' },
-      json: { type: 'string' },
-    },
-  });
-  const events = Number(values.events);
-  if (!Number.isInteger(events) || events < 1)
-    throw new UsageError('--events must be a whole number >= 1');
-  const config = loadConfig();
-  const result = await runReplay({
-    dataDir: path.resolve(values.data as string),
-    events,
-    config,
-    log: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel),
-    progress: new ProgressBar(),
-    onProgress: (done, total) => process.stderr.write(`\rreplayed ${done}/${total}`),
-  });
-  process.stderr.write('\n');
-  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  if (values.json) await writeFile(values.json, JSON.stringify(result, null, 2));
-  return 0;
 }
 
 async function migrateCommand(): Promise<number> {

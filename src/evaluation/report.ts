@@ -8,6 +8,7 @@
  *                error bars of ±1 standard error; no script, no external
  *                resource, every text escaped
  */
+import type { ReplayResult } from './replay';
 import type { BlendWeights } from '../domain/ranking';
 import type { ModelParams } from '../learning/model';
 import { EVALUATED, LIST_SOURCES, type Evaluated, type ProtocolResult } from './evaluate';
@@ -24,6 +25,34 @@ export interface EvaluationRun {
   /** Wall time of the whole run, data reading included. */
   wallMs: number;
   results: ProtocolResult[];
+  /** Replay through the real pipeline, when it was run. */
+  replay?: ReplayResult;
+}
+
+/** The replay's hit rates, fold-in on against off, as a terminal table. */
+export function formatReplay(replay: ReplayResult): string {
+  const { results } = replay;
+  const pct = (x: number) => x.toFixed(4);
+  const rows = [
+    ['', 'all users', 'users new since training'],
+    ['events', String(replay.heldOutEvents), String(replay.newUserEvents)],
+    ['model, fold-in on', pct(results.modelOn.hr10), pct(results.newUsers.modelOn.hr10)],
+    ['model, fold-in off', pct(results.modelOff.hr10), pct(results.newUsers.modelOff.hr10)],
+    ['served blend, fold-in on', pct(results.blendOn.hr10), pct(results.newUsers.blendOn.hr10)],
+    ['served blend, fold-in off', pct(results.blendOff.hr10), pct(results.newUsers.blendOff.hr10)],
+  ];
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  const lines = rows.map((r) =>
+    r
+      .map((cell, c) => cell.padEnd(widths[c]))
+      .join('  ')
+      .trimEnd(),
+  );
+  return [
+    `replay of the latest ${replay.heldOutEvents} events through the pipeline: HR@10 of the next interaction`,
+    ...lines,
+    `(${replay.historyEvents} earlier events loaded first; ${(replay.durationMs / 1000).toFixed(0)} s)`,
+  ].join('\n');
 }
 
 const LABELS: Record<Evaluated, string> = {
@@ -99,6 +128,7 @@ export function toJson(run: EvaluationRun): string {
         timings: r.timings,
         figures: r.figures,
       })),
+      ...(run.replay ? { replay: run.replay } : {}),
     },
     null,
     2,
@@ -130,7 +160,10 @@ export function renderHtml(run: EvaluationRun): string {
       `<figure>\n<figcaption>${escapeHtml(metric)}</figcaption>\n` +
       `${barChart(run.results, metric, sources)}\n</figure>`,
   ).join('\n');
-  const tables = run.results.map((r) => `<pre>${escapeHtml(formatTable(r))}</pre>`).join('\n');
+  const tables = [
+    ...run.results.map((r) => `<pre>${escapeHtml(formatTable(r))}</pre>`),
+    ...(run.replay ? [`<pre>${escapeHtml(formatReplay(run.replay))}</pre>`] : []),
+  ].join('\n');
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -1,11 +1,12 @@
 import {
   blend,
+  DEFAULT_BLEND_WEIGHTS,
   type BlendWeights,
   type Candidate,
   CANDIDATE_SOURCES,
   type CandidateSource,
   type Contribution,
-  DEFAULT_BLEND_WEIGHTS,
+  WEIGHTS,
   explain,
   type ItemFacts,
   mmrRerank,
@@ -15,6 +16,17 @@ import {
 } from '../../../src/domain/ranking';
 import type { EventType } from '../../../src/domain/events';
 import { shuffles } from '../support/random';
+
+/** Fixed weights for these tests, apart from the tuned defaults. */
+const WEIGHTS: BlendWeights = {
+  model: 1,
+  ease: 1,
+  itemKnn: 0.2,
+  covisitation: 0.8,
+  category: 0.5,
+  trending: 0.3,
+  popular: 0.2,
+};
 
 const EVEN: BlendWeights = {
   model: 1,
@@ -44,7 +56,7 @@ const ids = (items: readonly { itemId: string }[]) => items.map((item) => item.i
 
 describe('blend', () => {
   test('gives the item at rank r a share of weight / (10 + r)', () => {
-    const ranked = blend([list('model', ['a', 'b', 'c'])], DEFAULT_BLEND_WEIGHTS);
+    const ranked = blend([list('model', ['a', 'b', 'c'])], WEIGHTS);
     expect(ranked.map((r) => [r.itemId, r.score])).toEqual([
       ['a', 1 / 11],
       ['b', 1 / 12],
@@ -55,19 +67,19 @@ describe('blend', () => {
   test("normalises by rank, so a source's score scale does not matter", () => {
     const small = [candidate('a', 'trending', 0.3), candidate('b', 'trending', 0.2)];
     const huge = [candidate('a', 'trending', 1e9), candidate('b', 'trending', -5)];
-    expect(blend([small], DEFAULT_BLEND_WEIGHTS)).toEqual(blend([huge], DEFAULT_BLEND_WEIGHTS));
+    expect(blend([small], WEIGHTS)).toEqual(blend([huge], WEIGHTS));
   });
 
   test('lets a source with huge raw scores weigh no more than its blend weight', () => {
     const model = [candidate('m', 'model', 0.01)];
     const popular = [candidate('p', 'popular', 1e12)];
-    expect(ids(blend([popular, model], DEFAULT_BLEND_WEIGHTS))).toEqual(['m', 'p']);
+    expect(ids(blend([popular, model], WEIGHTS))).toEqual(['m', 'p']);
   });
 
   test('ranks by the sum of shares from every source', () => {
     const ranked = blend(
       [list('model', ['a', 'b']), list('popular', ['b', 'a']), list('trending', ['b'])],
-      DEFAULT_BLEND_WEIGHTS,
+      WEIGHTS,
     );
     expect(ranked[0].itemId).toBe('b');
     expect(ranked[0].score).toBeCloseTo(1 / 12 + 0.2 / 11 + 0.3 / 11, 15);
@@ -83,11 +95,11 @@ describe('blend', () => {
 
   test('ranks equal scores within one list by item id, whatever their order', () => {
     const tied = ['d', 'b', 'e', 'a', 'c'].map((id) => candidate(id, 'model', 1));
-    const reference = blend([tied], DEFAULT_BLEND_WEIGHTS);
+    const reference = blend([tied], WEIGHTS);
     expect(ids(reference)).toEqual(['a', 'b', 'c', 'd', 'e']);
     expect(reference[0].score).toBeGreaterThan(reference[4].score);
     for (const order of shuffles(tied, [1, 2, 3, 4, 5])) {
-      expect(blend([order], DEFAULT_BLEND_WEIGHTS)).toEqual(reference);
+      expect(blend([order], WEIGHTS)).toEqual(reference);
     }
   });
 
@@ -97,7 +109,7 @@ describe('blend', () => {
       candidate('b', 'model', 0.5),
       candidate('a', 'model', 0.1),
     ];
-    const ranked = blend([repeated], DEFAULT_BLEND_WEIGHTS);
+    const ranked = blend([repeated], WEIGHTS);
     expect(ranked.map((r) => [r.itemId, r.score])).toEqual([
       ['a', 1 / 11],
       ['b', 1 / 12],
@@ -105,15 +117,15 @@ describe('blend', () => {
   });
 
   test('drops sources whose blend weight is zero', () => {
-    const weights = { ...DEFAULT_BLEND_WEIGHTS, popular: 0 };
+    const weights = { ...WEIGHTS, popular: 0 };
     const ranked = blend([list('model', ['a']), list('popular', ['a', 'p'])], weights);
     expect(ids(ranked)).toEqual(['a']);
     expect(ranked[0].contributions.map((c) => c.source)).toEqual(['model']);
   });
 
   test('returns nothing for no lists or empty lists', () => {
-    expect(blend([], DEFAULT_BLEND_WEIGHTS)).toEqual([]);
-    expect(blend([[], []], DEFAULT_BLEND_WEIGHTS)).toEqual([]);
+    expect(blend([], WEIGHTS)).toEqual([]);
+    expect(blend([[], []], WEIGHTS)).toEqual([]);
   });
 
   test('names each source in the contributions, largest share first', () => {
@@ -122,7 +134,7 @@ describe('blend', () => {
       [candidate('x', 'category', 3, { category: 'Drama' })],
       [candidate('y', 'model', 9), candidate('x', 'model', 1)],
     ];
-    const x = blend(lists, DEFAULT_BLEND_WEIGHTS).find((r) => r.itemId === 'x');
+    const x = blend(lists, WEIGHTS).find((r) => r.itemId === 'x');
     expect(x?.contributions).toEqual([
       { source: 'model', share: 1 / 12, because: undefined },
       { source: 'category', share: 0.5 / 11, because: { category: 'Drama' } },
@@ -142,7 +154,7 @@ describe('blend', () => {
       [fromAlien, fromStarWars],
       [fromStarWars, fromAlien],
     ]) {
-      const x = blend(lists, DEFAULT_BLEND_WEIGHTS).find((r) => r.itemId === 'x');
+      const x = blend(lists, WEIGHTS).find((r) => r.itemId === 'x');
       expect(x?.contributions).toHaveLength(1);
       expect(x?.contributions[0].because).toEqual({ itemId: 'star-wars' });
       expect(x?.contributions[0].share).toBeCloseTo(0.8 / 13 + 0.8 / 11, 15);
@@ -159,7 +171,7 @@ describe('blend', () => {
       anchored('star-wars', ['x']),
     ];
     for (const order of [lists, [...lists].reverse(), [lists[1], lists[2], lists[0]]]) {
-      const x = blend(order, DEFAULT_BLEND_WEIGHTS).find((r) => r.itemId === 'x');
+      const x = blend(order, WEIGHTS).find((r) => r.itemId === 'x');
       expect(x?.contributions[0].because).toEqual({ itemId: 'star-wars' });
       expect(x?.contributions[0].share).toBeCloseTo(0.8 * (1 / 12 + 1 / 13 + 1 / 11), 15);
     }
@@ -198,7 +210,7 @@ describe('rankCandidates', () => {
 
   function rank(rules: Partial<RankingRules>): string[] {
     const all: RankingRules = { limit: 100, exclude: new Set(), ...rules };
-    return ids(rankCandidates([list('model', ORDER)], DEFAULT_BLEND_WEIGHTS, all, factsOf));
+    return ids(rankCandidates([list('model', ORDER)], WEIGHTS, all, factsOf));
   }
 
   const KNOWN_AND_AVAILABLE = ORDER.filter((id) => id !== 'ghost' && id !== 'withdrawn');
@@ -281,7 +293,7 @@ describe('rankCandidates', () => {
   test("keeps each result's score and contributions from the blend", () => {
     const [top] = rankCandidates(
       [list('model', ['fargo']), [candidate('fargo', 'popular', 1, { category: 'Drama' })]],
-      DEFAULT_BLEND_WEIGHTS,
+      WEIGHTS,
       { limit: 1, exclude: new Set() },
       factsOf,
     );
