@@ -6,7 +6,6 @@ import {
   CANDIDATE_SOURCES,
   type CandidateSource,
   type Contribution,
-  WEIGHTS,
   explain,
   type ItemFacts,
   mmrRerank,
