@@ -31,6 +31,7 @@ const SIZE_FLAGS: Record<string, keyof BenchOptions> = {
   'pipeline-events': 'pipelineEvents',
   'pipeline-users': 'pipelineUsers',
   'pipeline-items': 'pipelineItems',
+  'pipeline-batch': 'pipelineBatch',
   'freshness-samples': 'freshnessSamples',
   'background-rate': 'backgroundRate',
   'query-seconds': 'querySeconds',

@@ -18,6 +18,8 @@ export interface BenchOptions {
   pipelineEvents: number;
   pipelineUsers: number;
   pipelineItems: number;
+  /** RECFLOW_WORKER_BATCH for the pipeline's workers; 0 keeps recflow's default. */
+  pipelineBatch: number;
   freshnessSamples: number;
   backgroundRate: number;
   queryRates: number[];
@@ -38,6 +40,7 @@ export const FULL: BenchOptions = {
   pipelineEvents: 50_000,
   pipelineUsers: 20_000,
   pipelineItems: 5_000,
+  pipelineBatch: 0,
   freshnessSamples: 200,
   backgroundRate: 1000,
   queryRates: [500, 1000, 2000],

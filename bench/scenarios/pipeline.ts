@@ -40,10 +40,13 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
   const timeoutMs = ctx.options.quick ? 40_000 : 150_000;
   const batches = timeBatches(ctx);
 
-  const first = await backlogEnv(ctx, data);
+  const overrides: Record<string, string> = ctx.options.pipelineBatch
+    ? { RECFLOW_WORKER_BATCH: String(ctx.options.pipelineBatch) }
+    : {};
+  const first = await backlogEnv(ctx, data, overrides);
   const read = await rawRead(first, data.events.length, timeoutMs);
   const one = await applyBacklog(ctx, first, 1, data.events.length, timeoutMs, batches);
-  const second = await backlogEnv(ctx, data);
+  const second = await backlogEnv(ctx, data, overrides);
   const two = await applyBacklog(ctx, second, 2, data.events.length, timeoutMs, batches);
 
   const rows: Row[] = [one, two].map((result) => {

@@ -69,9 +69,7 @@ export class HotCopyWriter {
     const pairs = [...this.pairs.values()];
     const seen = new Map([...this.seen].map(([user, set]) => [user, new Set(set)]));
     try {
-      await this.hot.addSeen(seen);
-      await this.hot.writeRecords(users, items);
-      await this.hot.writeNeighbours(pairs, this.neighbours);
+      await this.hot.writeBatch({ users, seen, items, pairs, keep: this.neighbours });
     } catch (error) {
       this.trim();
       this.log.warn({ err: error, pending: this.pending }, 'hot copy write failed; will retry');

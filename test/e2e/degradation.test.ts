@@ -18,6 +18,7 @@ import {
 } from '../support/recflow';
 import { ownNats, ownRedis, type OwnServer } from '../support/own-servers';
 import { isolatedEnv } from '../support/services';
+import { parseUserValue } from '../../src/storage/redis/user-codec';
 
 jest.setTimeout(90_000);
 
@@ -103,9 +104,9 @@ describe('with Redis stopped', () => {
       15_000,
       'redis to be refilled',
     );
-    const cached = await client.get(`${rf.config.redis.prefix}u:me`);
+    const cached = parseUserValue('me', await client.get(`${rf.config.redis.prefix}u:me`));
     client.disconnect();
-    expect(cached).toContain('"events":2');
+    expect(cached?.record.events).toBe(2);
   });
 });
 

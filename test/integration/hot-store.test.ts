@@ -105,6 +105,34 @@ describe('records', () => {
     expect(u5?.seen.sort()).toEqual(['i1', 'i2', 'i3']);
   });
 
+  test('seen items are added even with a record older than the stored one', async () => {
+    await hot.writeRecords([user('u6', 5, 5)], []);
+    await hot.fillSeen([{ ...user('u6', 5, 5), seen: ['a'] }]);
+    const many = Array.from({ length: 20 }, (_, i) => `m${i}`);
+    await hot.writeBatch({
+      users: [user('u6', 4, 4)],
+      seen: new Map([['u6', new Set(['a', 'b', ...many])]]),
+      items: [],
+      pairs: [],
+      keep: 10,
+    });
+    await hot.addSeen(new Map([['u6', new Set(['b', 'c'])]]));
+    const [u6] = await hot.getUsers(['u6']);
+    expect(u6).toMatchObject({ version: 5, events: 5 });
+    expect(u6?.seen).toEqual(['a', 'b', 'c', ...many].sort());
+  });
+
+  test('a remembered absence gives way to a record, and never hides a seen list', async () => {
+    await hot.writeAbsent('user', ['u7', 'u8']);
+    expect(await hot.getUsers(['u7'])).toEqual([null]);
+    await hot.writeRecords([user('u7', 1, 1)], []);
+    await hot.fillSeen([{ ...user('u7', 1, 1), seen: ['x'] }]);
+    expect((await hot.getUsers(['u7']))[0]).toMatchObject({ version: 1, seen: ['x'] });
+    // Items alone (no record) drop the absence: the user reads as a miss.
+    await hot.addSeen(new Map([['u8', new Set(['y'])]]));
+    expect(await hot.getUsers(['u8'])).toEqual([undefined]);
+  });
+
   test('a record that was never written reads as undefined', async () => {
     expect(await hot.getUsers(['nobody', 'u1'])).toEqual([
       undefined,

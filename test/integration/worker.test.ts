@@ -23,7 +23,8 @@ import { CatalogRepository } from '../../src/storage/postgres/catalog-repository
 import { createDb, type Db } from '../../src/storage/postgres/client';
 import { FeatureRepository } from '../../src/storage/postgres/feature-repository';
 import { createRedis, type RedisClient } from '../../src/storage/redis/client';
-import { decode, HotStore } from '../../src/storage/redis/hot-store';
+import { HotStore } from '../../src/storage/redis/hot-store';
+import { parseUserValue } from '../../src/storage/redis/user-codec';
 import type { UserFeatures } from '../../src/domain/features';
 import { catalogue } from '../support/features';
 import { cleanUp, eventId, eventually } from '../support/recflow';
@@ -131,15 +132,16 @@ describe('a running worker', () => {
     await eventually(async () => (await eventCount(user)) === 3, 10_000, 'events in PostgreSQL');
     const stored = await repository.loadUsers([user]);
     expect(stored.get(user)).toMatchObject({ events: 3, positives: 2, negatives: 1 });
-    const cached = await eventually(
-      async () => decode<UserFeatures>(await redis.get(hot.userKey(user))) ?? undefined,
+    const value = await eventually(
+      async () => parseUserValue(user, await redis.get(hot.userKey(user))) ?? undefined,
       5000,
       'the user in Redis',
     );
+    const cached = value.record;
     const { seen, ...record } = stored.get(user) as UserFeatures;
     expect(cached).toEqual(record);
-    // Seen items live in their own set, added to by the pipeline.
-    expect((await redis.smembers(hot.seenKey(user))).sort()).toEqual(seen);
+    // Seen items live beside the record, added to by the pipeline.
+    expect(value.seen.sort()).toEqual(seen);
     expect(await redis.zscore(hot.neighboursKey('i00'), 'i01')).toBe('1');
     expect(Number(await redis.zscore(hot.popularityKey('ALL_TIME'), 'i00'))).toBeGreaterThan(0);
     await eventually(async () => notices.length > 0, 5000, 'a features-changed notice');

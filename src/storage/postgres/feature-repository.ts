@@ -1,28 +1,42 @@
 /**
  * PostgreSQL side of the features: applying a batch of events exactly once,
  * and reading whole feature records back. Every write is one batched
- * statement per table; every read is one statement per entity kind.
+ * statement per table, and returns the values the hot copy needs, so a
+ * batch reads nothing back but its users' stored records.
+ *
+ * The SQL goes to the node-postgres pool directly rather than through
+ * Prisma's raw queries: with arrays of hundreds of values per statement,
+ * Prisma's argument and result mapping cost more than PostgreSQL did.
  */
+import type { Pool, PoolClient } from 'pg';
 import { aggregateBatch, type BatchDeltas, type WeightedInteraction } from '../../domain/aggregate';
-import type { ItemFeatures, PopularityWindow, UserFeatures } from '../../domain/features';
-import type { Db } from './client';
+import { sortCategoriesByAffinity } from '../../domain/affinity';
+import type {
+  CategoryAffinity,
+  ItemFeatures,
+  PopularityWindow,
+  UserFeatures,
+} from '../../domain/features';
+import { foldUserRecord, type UserRecordState } from '../../domain/user-record';
+import { type Db, inTransaction } from './client';
 import {
   LOCK_USERS_SQL,
   INSERT_EVENTS_SQL,
-  UPSERT_USER_FEATURES_SQL,
+  USER_STATES_SQL,
+  WRITE_USER_FEATURES_SQL,
   UPSERT_USER_ITEMS_SQL,
   UPSERT_USER_CATEGORIES_SQL,
   UPSERT_ITEM_FEATURES_SQL,
   COVISITATION_SQL,
   NEIGHBOURS_SQL,
 } from './feature-sql';
-
 import {
   ITEM_RECORDS_SQL,
   userRecordsSql,
   toItemFeatures,
   toUserFeatures,
   type ItemRow,
+  type StoredRecent,
   type UserRow,
 } from './records';
 
@@ -68,10 +82,14 @@ const POPULARITY_COLUMN: Record<PopularityWindow, string> = {
 export type StepObserver = (step: string, seconds: number) => void;
 
 export class FeatureRepository {
+  private readonly pool: Pool;
+
   constructor(
-    private readonly db: Db,
+    db: Db,
     private readonly observe: StepObserver = () => undefined,
-  ) {}
+  ) {
+    this.pool = db.pool;
+  }
 
   /**
    * Records the events as processed and applies the effects of those that
@@ -86,25 +104,32 @@ export class FeatureRepository {
     const userIds = unique(events.map((e) => e.userId));
     const itemIds = unique(events.map((e) => e.itemId));
 
-    return this.db.$transaction(async (tx) => {
-      // 1. Serialise per user, so co-visitation sees every earlier event of the user.
-      await this.step('lock', () => tx.$queryRawUnsafe(LOCK_USERS_SQL, userIds));
+    return inTransaction(this.pool, async (tx) => {
+      // 1. Serialise per user: co-visitation must see every earlier event of
+      //    the user, and user records are read, folded and written whole.
+      await this.step('lock', () => tx.query(LOCK_USERS_SQL, [userIds]));
 
       // 2. Record the events; only the newly inserted ones apply effects.
       const inserted = await this.step('record', () =>
-        tx.$queryRawUnsafe<Array<{ event_id: string }>>(INSERT_EVENTS_SQL, ...eventColumns(events)),
+        rows<{ event_id: string; item_id: string; categories: string[] | null }>(
+          tx,
+          INSERT_EVENTS_SQL,
+          eventColumns(events),
+        ),
       );
       const fresh = new Set(inserted.map((r) => r.event_id));
       const newEvents = events.filter((e) => fresh.has(e.eventId));
 
+      let users: UserFeatures[] = [];
+      let items: ItemFeatures[] = [];
       let pairs: ItemPairWeight[] = [];
       if (newEvents.length > 0) {
-        // 3. Fold the new events into deltas and add them, one statement per table.
-        const categories = await this.step('categories', () =>
-          this.categoriesOf(tx, unique(newEvents.map((e) => e.itemId))),
-        );
+        // 3. Fold the new events into deltas and add them; each write
+        //    returns the new values, which make the hot copy's records.
+        const categories = new Map(inserted.map((r) => [r.item_id, r.categories ?? []]));
         const deltas = aggregateBatch(newEvents, (id) => categories.get(id) ?? []);
-        await applyDeltas(tx, deltas, (step, run) => this.step(step, run));
+        users = await this.applyUsers(tx, deltas, newEvents);
+        items = await this.step('item_features', () => writeItems(tx, deltas));
 
         // 4. Co-visitation against the user's other events, in event time.
         pairs = await this.step('covisitation', () =>
@@ -112,13 +137,24 @@ export class FeatureRepository {
         );
       }
 
-      // 5. Read back what the hot copy must now hold.
-      const users = await this.step('read_users', () => readUsers(tx, userIds, false));
-      const items = await this.step('read_items', () => readItems(tx, itemIds));
+      // 5. Users and items touched only by events applied before (a
+      //    redelivery): read back as they stand, for the hot copy.
+      const folded = new Set(users.map((u) => u.userId));
+      const staleUsers = userIds.filter((id) => !folded.has(id));
+      if (staleUsers.length > 0) {
+        const read = await this.step('read_users', () => readUsers(tx, staleUsers, false));
+        users = [...users, ...read.values()];
+      }
+      const written = new Set(items.map((i) => i.itemId));
+      const staleItems = itemIds.filter((id) => !written.has(id));
+      if (staleItems.length > 0) {
+        const read = await this.step('read_items', () => readItems(tx, staleItems));
+        items = [...items, ...read.values()];
+      }
       return {
         applied: [...fresh],
-        users: [...users.values()],
-        items: [...items.values()],
+        users,
+        items,
         pairs,
         interactions: events.map((e) => ({ userId: e.userId, itemId: e.itemId })),
       };
@@ -130,30 +166,34 @@ export class FeatureRepository {
    * with no events are absent.
    */
   loadUsers(ids: readonly string[]): Promise<Map<string, UserFeatures>> {
-    return readUsers(this.db, ids, true);
+    return readUsers(this.pool, ids, true);
   }
 
   /** How many applied events have ids starting with `prefix` (to tell a loaded data set). */
   async countEvents(prefix: string): Promise<number> {
-    const rows = await this.db.$queryRawUnsafe<Array<{ n: number }>>(
+    const found = await rows<{ n: number }>(
+      this.pool,
       'SELECT count(*)::int AS n FROM events WHERE starts_with(event_id, $1)',
-      prefix,
+      [prefix],
     );
-    return rows[0].n;
+    return found[0].n;
   }
 
   /** Whole item records (catalogue and features), in one query. */
   loadItems(ids: readonly string[]): Promise<Map<string, ItemFeatures>> {
-    return readItems(this.db, ids);
+    return readItems(this.pool, ids);
   }
 
   /** Each item's strongest co-visitation neighbours, in one query. */
   async neighbours(itemIds: readonly string[], k: number): Promise<Map<string, Neighbour[]>> {
-    const rows = await this.db.$queryRawUnsafe<
-      Array<{ anchor: string; other: string; weight: number }>
-    >(NEIGHBOURS_SQL, [...itemIds], k);
+    const found = await rows<{ anchor: string; other: string; weight: number }>(
+      this.pool,
+      NEIGHBOURS_SQL,
+      [[...itemIds], k],
+    );
     const result = new Map<string, Neighbour[]>(itemIds.map((id) => [id, []]));
-    for (const row of rows) result.get(row.anchor)?.push({ itemId: row.other, weight: row.weight });
+    for (const row of found)
+      result.get(row.anchor)?.push({ itemId: row.other, weight: row.weight });
     return result;
   }
 
@@ -164,17 +204,59 @@ export class FeatureRepository {
     k: number,
   ): Promise<Array<{ itemId: string; score: number }>> {
     const column = POPULARITY_COLUMN[window];
-    const rows = await this.db.$queryRawUnsafe<Array<{ item_id: string; score: number }>>(
+    const found = await rows<{ item_id: string; score: number }>(
+      this.pool,
       `SELECT f.item_id, f.${column} AS score
        FROM item_features f JOIN items i ON i.id = f.item_id
        WHERE i.available AND f.pop_all > 0 AND f.${column} IS NOT NULL
          AND ($1::text IS NULL OR i.categories @> ARRAY[$1::text])
        ORDER BY f.${column} DESC, f.item_id COLLATE "C"
        LIMIT $2`,
-      category,
-      k,
+      [category, k],
     );
-    return rows.map((r) => ({ itemId: r.item_id, score: Number(r.score) }));
+    return found.map((r) => ({ itemId: r.item_id, score: Number(r.score) }));
+  }
+
+  /**
+   * The user side of a batch: per-item sums (whose new net weights say what
+   * the user now dislikes), category affinities (returned whole), then each
+   * user's stored record, folded with the batch and written back whole.
+   */
+  private async applyUsers(
+    tx: PoolClient,
+    deltas: BatchDeltas,
+    events: readonly WeightedInteraction[],
+  ): Promise<UserFeatures[]> {
+    const userIds = deltas.users.map((d) => d.userId);
+    const netWeights = await this.step('user_items', () => writeUserItems(tx, deltas));
+    const categories = await this.step('user_categories', () =>
+      writeUserCategories(tx, deltas, userIds),
+    );
+    const stored = await this.step('user_states', () => readUserStates(tx, userIds));
+
+    const byUser = groupBy(events, (e) => e.userId);
+    const states = deltas.users.map((delta) =>
+      foldUserRecord(
+        stored.get(delta.userId) ?? null,
+        delta,
+        byUser.get(delta.userId) ?? [],
+        netWeights.get(delta.userId) ?? new Map(),
+      ),
+    );
+    await this.step('user_features', () => writeUserStates(tx, states));
+    return states.map((state) => ({
+      userId: state.userId,
+      version: state.version,
+      events: state.events,
+      positives: state.positives,
+      negatives: state.negatives,
+      firstAt: state.firstAt,
+      lastAt: state.lastAt,
+      categories: sortCategoriesByAffinity(categories.get(state.userId) ?? []),
+      recent: state.recent.map(({ eventId: _id, ...interaction }) => interaction),
+      disliked: state.disliked,
+      seen: [],
+    }));
   }
 
   private async step<T>(name: string, run: () => Promise<T>): Promise<T> {
@@ -185,32 +267,33 @@ export class FeatureRepository {
       this.observe(name, Number(process.hrtime.bigint() - started) / 1e9);
     }
   }
-
-  private async categoriesOf(tx: Tx, itemIds: string[]): Promise<Map<string, string[]>> {
-    const rows = await tx.$queryRawUnsafe<Array<{ id: string; categories: string[] }>>(
-      'SELECT id, categories FROM items WHERE id = ANY($1::text[])',
-      itemIds,
-    );
-    return new Map(rows.map((r) => [r.id, r.categories]));
-  }
 }
 
-type Tx = Pick<Db, '$queryRawUnsafe' | '$executeRawUnsafe'>;
+/** Anything that runs a query: the pool, or one connection inside a transaction. */
+type Queryable = Pick<Pool, 'query'> | PoolClient;
+
+async function rows<T>(db: Queryable, sql: string, params: unknown[]): Promise<T[]> {
+  const result = await db.query(sql, params);
+  return result.rows as T[];
+}
 
 async function readUsers(
-  db: Tx,
+  db: Queryable,
   ids: readonly string[],
   withSeen: boolean,
 ): Promise<Map<string, UserFeatures>> {
   if (ids.length === 0) return new Map();
-  const rows = await db.$queryRawUnsafe<UserRow[]>(userRecordsSql(withSeen), [...ids]);
-  return new Map(rows.map((row) => [row.user_id, toUserFeatures(row)]));
+  const found = await rows<UserRow>(db, userRecordsSql(withSeen), [[...ids]]);
+  return new Map(found.map((row) => [row.user_id, toUserFeatures(row)]));
 }
 
-async function readItems(db: Tx, ids: readonly string[]): Promise<Map<string, ItemFeatures>> {
+async function readItems(
+  db: Queryable,
+  ids: readonly string[],
+): Promise<Map<string, ItemFeatures>> {
   if (ids.length === 0) return new Map();
-  const rows = await db.$queryRawUnsafe<ItemRow[]>(ITEM_RECORDS_SQL, [...ids]);
-  return new Map(rows.map((row) => [row.item_id, toItemFeatures(row)]));
+  const found = await rows<ItemRow>(db, ITEM_RECORDS_SQL, [[...ids]]);
+  return new Map(found.map((row) => [row.item_id, toItemFeatures(row)]));
 }
 
 function eventColumns(events: readonly StoredEvent[]): unknown[] {
@@ -227,44 +310,132 @@ function eventColumns(events: readonly StoredEvent[]): unknown[] {
   ];
 }
 
-type Timed = <T>(step: string, run: () => Promise<T>) => Promise<T>;
-
-async function applyDeltas(tx: Tx, deltas: BatchDeltas, timed: Timed): Promise<void> {
-  const { users, items, userItems, userCategories } = deltas;
-  const run = (step: string, sql: string, columns: unknown[]) =>
-    timed(step, () => tx.$executeRawUnsafe(sql, ...columns));
-
-  await run('user_features', UPSERT_USER_FEATURES_SQL, [
-    users.map((d) => d.userId),
-    users.map((d) => d.events),
-    users.map((d) => d.positives),
-    users.map((d) => d.negatives),
-    users.map((d) => d.firstAt),
-    users.map((d) => d.lastAt),
-  ]);
-  await run('user_items', UPSERT_USER_ITEMS_SQL, [
-    userItems.map((d) => d.userId),
-    userItems.map((d) => d.itemId),
-    userItems.map((d) => d.events),
-    userItems.map((d) => d.weightSum),
-    userItems.map((d) => d.logPos),
-    userItems.map((d) => d.logNeg),
-    userItems.map((d) => d.rating),
-    userItems.map((d) => d.ratingAt),
-    userItems.map((d) => d.lastAt),
-    userItems.map((d) => d.lastType),
-    userItems.map((d) => d.lastKey),
-  ]);
-  if (userCategories.length > 0) {
-    await run('user_categories', UPSERT_USER_CATEGORIES_SQL, [
-      userCategories.map((d) => d.userId),
-      userCategories.map((d) => d.category),
-      userCategories.map((d) => d.events),
-      userCategories.map((d) => d.logPos),
-      userCategories.map((d) => d.logNeg),
-    ]);
+/** Adds the per-item sums; returns each user's new net weight per touched item. */
+async function writeUserItems(
+  tx: PoolClient,
+  { userItems }: BatchDeltas,
+): Promise<Map<string, Map<string, number>>> {
+  const found = await rows<{ user_id: string; item_id: string; weight_sum: number }>(
+    tx,
+    UPSERT_USER_ITEMS_SQL,
+    [
+      userItems.map((d) => d.userId),
+      userItems.map((d) => d.itemId),
+      userItems.map((d) => d.events),
+      userItems.map((d) => d.weightSum),
+      userItems.map((d) => d.logPos),
+      userItems.map((d) => d.logNeg),
+      userItems.map((d) => d.rating),
+      userItems.map((d) => d.ratingAt),
+      userItems.map((d) => d.lastAt),
+      userItems.map((d) => d.lastType),
+      userItems.map((d) => d.lastKey),
+    ],
+  );
+  const result = new Map<string, Map<string, number>>();
+  for (const row of found) {
+    const items = result.get(row.user_id) ?? new Map<string, number>();
+    items.set(row.item_id, row.weight_sum);
+    result.set(row.user_id, items);
   }
-  await run('item_features', UPSERT_ITEM_FEATURES_SQL, [
+  return result;
+}
+
+/** Adds category affinities; returns every category of `userIds`, as it now stands. */
+async function writeUserCategories(
+  tx: PoolClient,
+  { userCategories }: BatchDeltas,
+  userIds: readonly string[],
+): Promise<Map<string, CategoryAffinity[]>> {
+  const found = await rows<{
+    user_id: string;
+    category: string;
+    events: number;
+    log_pos: number | null;
+    log_neg: number | null;
+  }>(tx, UPSERT_USER_CATEGORIES_SQL, [
+    userCategories.map((d) => d.userId),
+    userCategories.map((d) => d.category),
+    userCategories.map((d) => d.events),
+    userCategories.map((d) => d.logPos),
+    userCategories.map((d) => d.logNeg),
+    userIds,
+  ]);
+  const result = new Map<string, CategoryAffinity[]>();
+  for (const row of found) {
+    const list = result.get(row.user_id) ?? [];
+    list.push({
+      category: row.category,
+      events: row.events,
+      logPos: row.log_pos,
+      logNeg: row.log_neg,
+    });
+    result.set(row.user_id, list);
+  }
+  return result;
+}
+
+async function readUserStates(
+  tx: PoolClient,
+  userIds: readonly string[],
+): Promise<Map<string, UserRecordState>> {
+  const found = await rows<{
+    user_id: string;
+    events: number;
+    positives: number;
+    negatives: number;
+    first_at: number;
+    last_at: number;
+    version: number;
+    recent: StoredRecent[];
+    disliked: string[];
+  }>(tx, USER_STATES_SQL, [userIds]);
+  return new Map(
+    found.map((row) => [
+      row.user_id,
+      {
+        userId: row.user_id,
+        version: row.version,
+        events: row.events,
+        positives: row.positives,
+        negatives: row.negatives,
+        firstAt: row.first_at,
+        lastAt: row.last_at,
+        recent: row.recent.map(([eventId, itemId, type, value, weight, at]) => ({
+          eventId,
+          itemId,
+          type,
+          value,
+          weight,
+          at,
+        })),
+        disliked: row.disliked,
+      },
+    ]),
+  );
+}
+
+async function writeUserStates(tx: PoolClient, states: readonly UserRecordState[]): Promise<void> {
+  await tx.query(WRITE_USER_FEATURES_SQL, [
+    states.map((s) => s.userId),
+    states.map((s) => s.events),
+    states.map((s) => s.positives),
+    states.map((s) => s.negatives),
+    states.map((s) => s.firstAt),
+    states.map((s) => s.lastAt),
+    states.map((s) => s.version),
+    states.map((s) =>
+      JSON.stringify(
+        s.recent.map((r): StoredRecent => [r.eventId, r.itemId, r.type, r.value, r.weight, r.at]),
+      ),
+    ),
+    states.map((s) => JSON.stringify(s.disliked)),
+  ]);
+}
+
+/** Adds the item deltas; returns the items' whole records. */
+async function writeItems(tx: PoolClient, { items }: BatchDeltas): Promise<ItemFeatures[]> {
+  const found = await rows<ItemRow>(tx, UPSERT_ITEM_FEATURES_SQL, [
     items.map((d) => d.itemId),
     items.map((d) => d.events),
     items.map((d) => d.positives),
@@ -277,6 +448,7 @@ async function applyDeltas(tx: Tx, deltas: BatchDeltas, timed: Timed): Promise<v
     items.map((d) => d.logMonth),
     items.map((d) => d.lastAt),
   ]);
+  return found.map(toItemFeatures);
 }
 
 /**
@@ -288,24 +460,37 @@ async function applyDeltas(tx: Tx, deltas: BatchDeltas, timed: Timed): Promise<v
  * advisory lock).
  */
 async function addCovisitation(
-  tx: Tx,
+  tx: PoolClient,
   events: readonly StoredEvent[],
   windowMs: number,
 ): Promise<ItemPairWeight[]> {
   const positive = events.filter((e) => e.weight > 0);
   if (positive.length === 0 || windowMs <= 0) return [];
-  const rows = await tx.$queryRawUnsafe<Array<{ item_a: string; item_b: string; weight: number }>>(
+  const found = await rows<{ item_a: string; item_b: string; weight: number }>(
+    tx,
     COVISITATION_SQL,
-    positive.map((e) => e.eventId),
-    positive.map((e) => e.userId),
-    positive.map((e) => e.itemId),
-    positive.map((e) => e.occurredAt),
-    events.map((e) => e.eventId),
-    windowMs,
+    [
+      positive.map((e) => e.eventId),
+      positive.map((e) => e.userId),
+      positive.map((e) => e.itemId),
+      positive.map((e) => e.occurredAt),
+      events.map((e) => e.eventId),
+      windowMs,
+    ],
   );
-  return rows.map((r) => ({ itemA: r.item_a, itemB: r.item_b, weight: Number(r.weight) }));
+  return found.map((r) => ({ itemA: r.item_a, itemB: r.item_b, weight: Number(r.weight) }));
 }
 
 function unique(values: readonly string[]): string[] {
   return [...new Set(values)].sort();
+}
+
+function groupBy<T>(values: readonly T[], key: (value: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const value of values) {
+    const group = groups.get(key(value));
+    if (group) group.push(value);
+    else groups.set(key(value), [value]);
+  }
+  return groups;
 }

@@ -8,31 +8,59 @@ export const LOCK_USERS_SQL = `
 SELECT count(pg_advisory_xact_lock(k)) FROM (
   SELECT DISTINCT hashtextextended(u, 7) AS k FROM unnest($1::text[]) AS u ORDER BY k) s`;
 
+/**
+ * Records the events; returns only those inserted now (the ones whose
+ * effects this batch applies), each with its item's categories as the
+ * catalogue knows them.
+ */
 export const INSERT_EVENTS_SQL = `
-INSERT INTO events (event_id, user_id, item_id, type, value, weight, occurred_at, context,
-                    stream_seq)
-SELECT e.event_id, e.user_id, e.item_id, e.type, e.value, e.weight,
-       to_timestamp(e.at_ms / 1000.0), e.context::jsonb, e.seq
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::float8[],
-            $7::float8[], $8::text[], $9::int8[])
-     AS e(event_id, user_id, item_id, type, value, weight, at_ms, context, seq)
-ORDER BY e.event_id
-ON CONFLICT (event_id) DO NOTHING
-RETURNING event_id`;
+WITH inserted AS (
+  INSERT INTO events (event_id, user_id, item_id, type, value, weight, occurred_at, context,
+                      stream_seq)
+  SELECT e.event_id, e.user_id, e.item_id, e.type, e.value, e.weight,
+         to_timestamp(e.at_ms / 1000.0), e.context::jsonb, e.seq
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::float8[],
+              $7::float8[], $8::text[], $9::int8[])
+       AS e(event_id, user_id, item_id, type, value, weight, at_ms, context, seq)
+  ORDER BY e.event_id
+  ON CONFLICT (event_id) DO NOTHING
+  RETURNING event_id, item_id)
+SELECT n.event_id, n.item_id,
+       (SELECT i.categories FROM items i WHERE i.id = n.item_id) AS categories
+FROM inserted n`;
 
-export const UPSERT_USER_FEATURES_SQL = `
-INSERT INTO user_features AS f (user_id, events, positives, negatives, first_at, last_at)
+/** The stored records of some users (see UserRecordState), to fold a batch into. */
+export const USER_STATES_SQL = `
+SELECT f.user_id, f.events, f.positives, f.negatives,
+       (extract(epoch FROM f.first_at) * 1000)::float8 AS first_at,
+       (extract(epoch FROM f.last_at) * 1000)::float8 AS last_at,
+       f.version::float8 AS version, f.recent, f.disliked
+FROM user_features f
+WHERE f.user_id = ANY($1::text[])`;
+
+/**
+ * Writes whole user records, folded from the stored ones under the users'
+ * locks: absolute values, never increments. `disliked` arrives as JSON
+ * arrays, as unnest cannot take an array per row.
+ */
+export const WRITE_USER_FEATURES_SQL = `
+INSERT INTO user_features AS f (user_id, events, positives, negatives, first_at, last_at,
+                                version, recent, disliked)
 SELECT d.user_id, d.events, d.positives, d.negatives,
-       to_timestamp(d.first_ms / 1000.0), to_timestamp(d.last_ms / 1000.0)
-FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::float8[], $6::float8[])
-     AS d(user_id, events, positives, negatives, first_ms, last_ms)
+       to_timestamp(d.first_ms / 1000.0), to_timestamp(d.last_ms / 1000.0), d.version,
+       d.recent::json, ARRAY(SELECT json_array_elements_text(d.disliked::json))
+FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::float8[], $6::float8[],
+            $7::int8[], $8::text[], $9::text[])
+     AS d(user_id, events, positives, negatives, first_ms, last_ms, version, recent, disliked)
 ON CONFLICT (user_id) DO UPDATE SET
-  events = f.events + EXCLUDED.events,
-  positives = f.positives + EXCLUDED.positives,
-  negatives = f.negatives + EXCLUDED.negatives,
-  first_at = LEAST(f.first_at, EXCLUDED.first_at),
-  last_at = GREATEST(f.last_at, EXCLUDED.last_at),
-  version = f.version + 1`;
+  events = EXCLUDED.events,
+  positives = EXCLUDED.positives,
+  negatives = EXCLUDED.negatives,
+  first_at = EXCLUDED.first_at,
+  last_at = EXCLUDED.last_at,
+  version = EXCLUDED.version,
+  recent = EXCLUDED.recent,
+  disliked = EXCLUDED.disliked`;
 
 export const UPSERT_USER_ITEMS_SQL = `
 INSERT INTO user_items AS ui (user_id, item_id, events, weight_sum, log_pos, log_neg,
@@ -56,38 +84,81 @@ ON CONFLICT (user_id, item_id) DO UPDATE SET
   last_at = GREATEST(ui.last_at, EXCLUDED.last_at),
   last_type = CASE WHEN EXCLUDED.last_key COLLATE "C" > ui.last_key COLLATE "C"
                    THEN EXCLUDED.last_type ELSE ui.last_type END,
-  last_key = GREATEST(ui.last_key COLLATE "C", EXCLUDED.last_key COLLATE "C")`;
+  last_key = GREATEST(ui.last_key COLLATE "C", EXCLUDED.last_key COLLATE "C")
+RETURNING ui.user_id, ui.item_id, ui.weight_sum`;
 
+/**
+ * Adds category affinities, and returns every category of the users in $6
+ * as it stands after the addition: the rows just written, and the stored
+ * rows the batch left alone (the statement reads the table as it was before
+ * its own writes).
+ */
 export const UPSERT_USER_CATEGORIES_SQL = `
-INSERT INTO user_categories AS c (user_id, category, events, log_pos, log_neg)
-SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::float8[], $5::float8[])
-ON CONFLICT (user_id, category) DO UPDATE SET
-  events = c.events + EXCLUDED.events,
-  log_pos = recflow_logaddexp(c.log_pos, EXCLUDED.log_pos),
-  log_neg = recflow_logaddexp(c.log_neg, EXCLUDED.log_neg)`;
+WITH d AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::float8[], $5::float8[])
+           AS d(user_id, category, events, log_pos, log_neg)
+), written AS (
+  INSERT INTO user_categories AS c (user_id, category, events, log_pos, log_neg)
+  SELECT * FROM d
+  ON CONFLICT (user_id, category) DO UPDATE SET
+    events = c.events + EXCLUDED.events,
+    log_pos = recflow_logaddexp(c.log_pos, EXCLUDED.log_pos),
+    log_neg = recflow_logaddexp(c.log_neg, EXCLUDED.log_neg)
+  RETURNING c.user_id, c.category, c.events, c.log_pos, c.log_neg
+)
+SELECT * FROM written
+UNION ALL
+SELECT c.user_id, c.category, c.events, c.log_pos, c.log_neg
+FROM user_categories c
+WHERE c.user_id = ANY($6::text[])
+  AND NOT EXISTS (SELECT 1 FROM d WHERE d.user_id = c.user_id AND d.category = c.category)`;
 
+/** Adds item deltas, and returns the whole records (catalogue and features) of those items. */
 export const UPSERT_ITEM_FEATURES_SQL = `
-INSERT INTO item_features AS f (item_id, events, positives, negatives, rating_sum, rating_count,
-                                pop_all, log_day, log_week, log_month, last_at)
-SELECT d.item_id, d.events, d.positives, d.negatives, d.rating_sum, d.rating_count, d.pop_all,
-       d.log_day, d.log_week, d.log_month, to_timestamp(d.last_ms / 1000.0)
-FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::float8[], $6::int[], $7::float8[],
-            $8::float8[], $9::float8[], $10::float8[], $11::float8[])
-     AS d(item_id, events, positives, negatives, rating_sum, rating_count, pop_all,
-          log_day, log_week, log_month, last_ms)
-ON CONFLICT (item_id) DO UPDATE SET
-  events = f.events + EXCLUDED.events,
-  positives = f.positives + EXCLUDED.positives,
-  negatives = f.negatives + EXCLUDED.negatives,
-  rating_sum = f.rating_sum + EXCLUDED.rating_sum,
-  rating_count = f.rating_count + EXCLUDED.rating_count,
-  pop_all = f.pop_all + EXCLUDED.pop_all,
-  log_day = recflow_logaddexp(f.log_day, EXCLUDED.log_day),
-  log_week = recflow_logaddexp(f.log_week, EXCLUDED.log_week),
-  log_month = recflow_logaddexp(f.log_month, EXCLUDED.log_month),
-  last_at = GREATEST(f.last_at, EXCLUDED.last_at),
-  version = f.version + 1`;
+WITH written AS (
+  INSERT INTO item_features AS f (item_id, events, positives, negatives, rating_sum, rating_count,
+                                  pop_all, log_day, log_week, log_month, last_at)
+  SELECT d.item_id, d.events, d.positives, d.negatives, d.rating_sum, d.rating_count, d.pop_all,
+         d.log_day, d.log_week, d.log_month, to_timestamp(d.last_ms / 1000.0)
+  FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::float8[], $6::int[], $7::float8[],
+              $8::float8[], $9::float8[], $10::float8[], $11::float8[])
+       AS d(item_id, events, positives, negatives, rating_sum, rating_count, pop_all,
+            log_day, log_week, log_month, last_ms)
+  ON CONFLICT (item_id) DO UPDATE SET
+    events = f.events + EXCLUDED.events,
+    positives = f.positives + EXCLUDED.positives,
+    negatives = f.negatives + EXCLUDED.negatives,
+    rating_sum = f.rating_sum + EXCLUDED.rating_sum,
+    rating_count = f.rating_count + EXCLUDED.rating_count,
+    pop_all = f.pop_all + EXCLUDED.pop_all,
+    log_day = recflow_logaddexp(f.log_day, EXCLUDED.log_day),
+    log_week = recflow_logaddexp(f.log_week, EXCLUDED.log_week),
+    log_month = recflow_logaddexp(f.log_month, EXCLUDED.log_month),
+    last_at = GREATEST(f.last_at, EXCLUDED.last_at),
+    version = f.version + 1
+  RETURNING f.*
+)
+SELECT w.item_id, i.id IS NOT NULL AS known,
+       COALESCE(i.title, '') AS title, COALESCE(i.categories, '{}') AS categories,
+       COALESCE(i.available, false) AS available,
+       COALESCE(i.attributes, '{}'::jsonb) AS attributes,
+       (COALESCE(i.version, 0) + w.version)::float8 AS version,
+       w.events, w.positives, w.negatives, w.rating_sum, w.rating_count, w.pop_all,
+       w.log_day, w.log_week, w.log_month,
+       (extract(epoch FROM w.last_at) * 1000)::float8 AS last_at
+FROM written w
+LEFT JOIN LATERAL (SELECT * FROM items WHERE items.id = w.item_id OFFSET 0) i ON true`;
 
+/**
+ * Pairs each new positive event ($1-$4) with the user's other positive
+ * events within $6 ms, through the (user_id, occurred_at) index. $5 holds
+ * every new event of the batch: a pair of two new events counts once, from
+ * the one with the larger id.
+ *
+ * `OFFSET 0` keeps each LATERAL subquery an index lookup per row: flattened
+ * into a join, the planner took a hash join over the whole events table
+ * whenever its statistics lagged behind a bulk load.
+ */
 export const COVISITATION_SQL = `
 WITH fresh AS (
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[])
@@ -95,12 +166,16 @@ WITH fresh AS (
 ), pairs AS (
   SELECT LEAST(n.item_id, e.item_id) AS a, GREATEST(n.item_id, e.item_id) AS b, count(*)::int AS c
   FROM fresh n
-  JOIN events e ON e.user_id = n.user_id
-   AND e.occurred_at BETWEEN to_timestamp((n.at_ms - $6) / 1000.0)
-                         AND to_timestamp((n.at_ms + $6) / 1000.0)
-   AND e.weight > 0
-   AND e.item_id <> n.item_id
-  WHERE NOT (e.event_id = ANY($5::text[]) AND e.event_id COLLATE "C" >= n.event_id COLLATE "C")
+  CROSS JOIN LATERAL (
+    SELECT e.item_id, e.event_id FROM events e
+    WHERE e.user_id = n.user_id
+      AND e.occurred_at BETWEEN to_timestamp((n.at_ms - $6) / 1000.0)
+                            AND to_timestamp((n.at_ms + $6) / 1000.0)
+      AND e.weight > 0
+      AND e.item_id <> n.item_id
+    OFFSET 0) e
+  WHERE NOT (e.event_id COLLATE "C" >= n.event_id COLLATE "C"
+             AND e.event_id IN (SELECT unnest($5::text[])))
   GROUP BY 1, 2
 )
 INSERT INTO item_pairs AS p (item_a, item_b, weight, events)

@@ -5,12 +5,12 @@
  * holds exactly what PostgreSQL computed.
  */
 import type { EventType } from '../../domain/events';
-import { RECENT_INTERACTIONS, type ItemFeatures, type UserFeatures } from '../../domain/features';
+import type { ItemFeatures, UserFeatures } from '../../domain/features';
 import { sortCategoriesByAffinity } from '../../domain/affinity';
 
 /**
  * Whole user records. `seen` (every item the user touched) is read only
- * when asked: the pipeline never needs it (it adds to the hot set instead),
+ * when asked: the pipeline never needs it (it adds to the hot copy instead),
  * and it grows with the user's history.
  */
 export function userRecordsSql(withSeen: boolean): string {
@@ -26,16 +26,7 @@ SELECT f.user_id, f.events, f.positives, f.negatives,
        COALESCE((SELECT json_agg(json_build_object(
                    'c', c.category, 'e', c.events, 'p', c.log_pos, 'n', c.log_neg))
                  FROM user_categories c WHERE c.user_id = f.user_id), '[]'::json) AS categories,
-       COALESCE((SELECT json_agg(json_build_object(
-                   'i', r.item_id, 't', r.type, 'v', r.value, 'w', r.weight,
-                   'a', (extract(epoch FROM r.occurred_at) * 1000)::float8)
-                   ORDER BY r.occurred_at DESC, r.event_id DESC)
-                 FROM (SELECT e.item_id, e.type, e.value, e.weight, e.occurred_at, e.event_id
-                       FROM events e WHERE e.user_id = f.user_id
-                       ORDER BY e.occurred_at DESC, e.event_id DESC
-                       LIMIT ${RECENT_INTERACTIONS}) r), '[]'::json) AS recent,
-       COALESCE((SELECT array_agg(ui.item_id ORDER BY ui.item_id COLLATE "C") FROM user_items ui
-                 WHERE ui.user_id = f.user_id AND ui.weight_sum < 0), '{}') AS disliked,
+       f.recent, f.disliked,
        ${seen} AS seen
 FROM user_features f
 WHERE f.user_id = ANY($1::text[])`;
@@ -52,9 +43,20 @@ SELECT k.id AS item_id, i.id IS NOT NULL AS known,
        f.log_day, f.log_week, f.log_month,
        (extract(epoch FROM f.last_at) * 1000)::float8 AS last_at
 FROM unnest($1::text[]) AS k(id)
-LEFT JOIN items i ON i.id = k.id
-LEFT JOIN item_features f ON f.item_id = k.id
+LEFT JOIN LATERAL (SELECT * FROM items WHERE items.id = k.id OFFSET 0) i ON true
+LEFT JOIN LATERAL (SELECT * FROM item_features WHERE item_features.item_id = k.id OFFSET 0) f
+  ON true
 WHERE i.id IS NOT NULL OR f.item_id IS NOT NULL`;
+
+/** One entry of user_features.recent. */
+export type StoredRecent = [
+  eventId: string,
+  itemId: string,
+  type: EventType,
+  value: number | null,
+  weight: number,
+  at: number,
+];
 
 interface UserRow {
   user_id: string;
@@ -65,7 +67,8 @@ interface UserRow {
   last_at: number;
   version: number;
   categories: Array<{ c: string; e: number; p: number | null; n: number | null }>;
-  recent: Array<{ i: string; t: EventType; v: number | null; w: number; a: number }>;
+  /** Stored as [eventId, itemId, type, value, weight, atMs], newest first. */
+  recent: StoredRecent[];
   disliked: string[];
   seen: string[];
 }
@@ -82,12 +85,12 @@ export function toUserFeatures(row: UserRow): UserFeatures {
     categories: sortCategoriesByAffinity(
       row.categories.map((c) => ({ category: c.c, events: c.e, logPos: c.p, logNeg: c.n })),
     ),
-    recent: row.recent.map((r) => ({
-      itemId: r.i,
-      type: r.t,
-      value: r.v,
-      weight: r.w,
-      at: Number(r.a),
+    recent: row.recent.map(([, itemId, type, value, weight, at]) => ({
+      itemId,
+      type,
+      value,
+      weight,
+      at,
     })),
     disliked: row.disliked,
     seen: row.seen,

@@ -2,24 +2,35 @@
  * Redis, the hot copy of the features.
  *
  * Layout, under the configured prefix:
- *   u:<user>            user features, "<version>|<json>", without `seen`
- *   s:<user>            set of every item the user interacted with (`seen`)
- *   i:<item>            item record (catalogue and features), same encoding
+ *   u:<user>            the user's record and seen items, one string:
+ *                       "<version>|<record>\n<F|P>\t<item>\t<item>\t..."
+ *                       (see user-codec.ts; F marks a complete seen list)
+ *   i:<item>            item record (catalogue and features), "<version>|<json>"
  *   pop:<WINDOW>[:c:<category>]   sorted set of item -> popularity score
  *   nb:<item>           sorted set of co-visited item -> pair weight
  *
  * Every write is idempotent: records are replaced only by a higher version
- * (a Lua check), and sorted-set scores only grow (ZADD GT). So a late or
- * repeated write after a crash can never move the hot copy backwards.
+ * (a Lua check), seen lists only grow, and sorted-set scores only grow
+ * (ZADD GT). So a late or repeated write after a crash can never move the
+ * hot copy backwards.
+ *
+ * A user's seen items sit in the same string as the record, rather than in
+ * a set of their own: a second key, and a Redis 7.0 set of strings (a hash
+ * table), cost more than the record itself for a user with a few items.
+ * The Lua script that writes a user appends the items it is given that the
+ * list lacks, whatever the version, so the list keeps growing even when the
+ * record is older than the one stored.
  *
  * A sorted set that was filled from PostgreSQL carries the member FILLED
- * with score +inf. A set without it may hold only what the pipeline wrote
- * since Redis last restarted, so readers treat it as a miss and refill it.
+ * with score +inf, and a complete seen list starts with F. A set or list
+ * without the mark may hold only what the pipeline wrote since Redis last
+ * restarted, so readers treat it as a miss and refill it.
  */
 import type { ItemFeatures, PopularityWindow, UserFeatures } from '../../domain/features';
 import { POPULARITY_WINDOWS, popularityScore } from '../../domain/features';
 import type { ItemPairWeight } from '../postgres/feature-repository';
 import type { RedisClient } from './client';
+import { encodeUserRecord, parseUserValue } from './user-codec';
 
 /** Marks a sorted set as complete; ids can never contain control characters. */
 export const FILLED = '\u0000';
@@ -33,6 +44,61 @@ if current then
   if version and version >= tonumber(ARGV[1]) then return 0 end
 end
 redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+return 1`;
+
+/**
+ * Writes one user: KEYS[1] the user key; ARGV[1] the record's version,
+ * ARGV[2] the encoded record ('' for none), ARGV[3] '1' when the items make
+ * the seen list complete, ARGV[4] the TTL, ARGV[5..] seen items to add. The
+ * record is replaced only by a higher version; items are appended when the
+ * list lacks them; a list, once complete, stays so. A remembered absence
+ * ("0|null") gives way to anything written.
+ */
+const WRITE_USER = `
+local current = redis.call('GET', KEYS[1])
+local head, seen = '', 'P\\t'
+if current then
+  local nl = string.find(current, '\\n', 1, true)
+  if nl then
+    head = string.sub(current, 1, nl - 1)
+    seen = string.sub(current, nl + 1)
+  else
+    head = current
+  end
+end
+local changed = false
+if head == '0|null' then head = ''; changed = true end
+if ARGV[2] ~= '' then
+  local version = tonumber(string.match(head, '^(%d+)|'))
+  if not version or version < tonumber(ARGV[1]) then
+    head = ARGV[1] .. '|' .. ARGV[2]
+    changed = true
+  end
+end
+if ARGV[3] == '1' and string.sub(seen, 1, 1) ~= 'F' then
+  seen = 'F' .. string.sub(seen, 2)
+  changed = true
+end
+if #ARGV > 4 then
+  local added, have = {}, {}
+  local many = #ARGV > 12
+  if many then
+    for id in string.gmatch(string.sub(seen, 3), '([^\\t]+)\\t') do have[id] = true end
+  end
+  for i = 5, #ARGV do
+    local id = ARGV[i]
+    if not have[id] and (many or not string.find(seen, '\\t' .. id .. '\\t', 1, true)) then
+      have[id] = true
+      added[#added + 1] = id .. '\\t'
+    end
+  end
+  if #added > 0 then
+    seen = seen .. table.concat(added)
+    changed = true
+  end
+end
+if not changed then return 0 end
+redis.call('SET', KEYS[1], head .. '\\n' .. seen, 'EX', ARGV[4])
 return 1`;
 
 /** Keeps the ARGV[1] highest members, plus the sentinel ARGV[2] when the set holds it. */
@@ -59,6 +125,14 @@ declare module 'ioredis' {
       ttl: number,
     ): Result<number, Context>;
     recflowTrimToTop(key: string, keep: number, sentinel: string): Result<number, Context>;
+    recflowWriteUser(
+      key: string,
+      version: number,
+      record: string,
+      complete: string,
+      ttl: number,
+      ...items: string[]
+    ): Result<number, Context>;
   }
 }
 
@@ -69,6 +143,7 @@ export class HotStore {
   ) {
     redis.defineCommand('recflowSetIfNewer', { numberOfKeys: 1, lua: SET_IF_NEWER });
     redis.defineCommand('recflowTrimToTop', { numberOfKeys: 1, lua: TRIM_TO_TOP });
+    redis.defineCommand('recflowWriteUser', { numberOfKeys: 1, lua: WRITE_USER });
   }
 
   userKey(userId: string): string {
@@ -89,32 +164,22 @@ export class HotStore {
     return `${this.prefix}nb:${itemId}`;
   }
 
-  seenKey(userId: string): string {
-    return `${this.prefix}s:${userId}`;
-  }
-
   // ---- reads: one round trip each ----
 
   /**
    * Per id: the record with its seen items, null when known to be absent, or
-   * undefined on a miss (no record, or a seen set that was never filled).
-   * One pipelined round trip: an MGET and one SMEMBERS per user.
+   * undefined on a miss (no record, or a seen list that is not complete).
+   * One MGET.
    */
   async getUsers(ids: readonly string[]): Promise<Array<UserFeatures | null | undefined>> {
     if (ids.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    pipeline.mget(...ids.map((id) => this.userKey(id)));
-    for (const id of ids) pipeline.smembers(this.seenKey(id));
-    const replies = (await pipeline.exec()) ?? [];
-    for (const [error] of replies) if (error) throw error;
-    const records = replies[0][1] as Array<string | null>;
-    return ids.map((_, i) => {
-      const record = decode<UserFeatures>(records[i]);
-      if (!record) return record;
-      const seen = replies[i + 1][1] as string[];
-      if (!seen.includes(FILLED)) return undefined;
-      // Sets are unordered; sorted, the record reads the same as from PostgreSQL.
-      return { ...record, seen: seen.filter((id) => id !== FILLED).sort() };
+    const values = await this.redis.mget(...ids.map((id) => this.userKey(id)));
+    return ids.map((id, i) => {
+      const value = parseUserValue(id, values[i]);
+      if (!value) return value;
+      if (!value.complete) return undefined;
+      // Sorted, the record reads the same as from PostgreSQL.
+      return { ...value.record, seen: value.seen.sort() };
     });
   }
 
@@ -138,52 +203,56 @@ export class HotStore {
 
   // ---- writes: pipelined, idempotent ----
 
+  /**
+   * Writes whatever a batch changed, in one pipelined round trip: user
+   * records with the items each user touched (`seen`, grown, never
+   * replaced), item records and their popularity, and co-visitation pairs
+   * (each item's neighbours trimmed to `keep`).
+   */
+  async writeBatch(batch: {
+    users: readonly UserFeatures[];
+    seen: ReadonlyMap<string, ReadonlySet<string>>;
+    items: readonly ItemFeatures[];
+    pairs: readonly ItemPairWeight[];
+    keep: number;
+  }): Promise<void> {
+    const pipeline = this.redis.pipeline();
+    const records = new Map(batch.users.map((u) => [u.userId, u]));
+    for (const userId of new Set([...records.keys(), ...batch.seen.keys()])) {
+      this.queueUser(pipeline, userId, records.get(userId), [...(batch.seen.get(userId) ?? [])]);
+    }
+    this.queueItems(pipeline, batch.items);
+    this.queueNeighbours(pipeline, batch.pairs, batch.keep);
+    await execOrThrow(pipeline);
+  }
+
+  /** Writes records; a user's seen list is left as it is. */
   async writeRecords(
     users: readonly UserFeatures[],
     items: readonly ItemFeatures[],
   ): Promise<void> {
     if (users.length === 0 && items.length === 0) return;
     const pipeline = this.redis.pipeline();
-    for (const user of users) {
-      pipeline.recflowSetIfNewer(
-        this.userKey(user.userId),
-        user.version,
-        encode(withoutSeen(user)),
-        RECORD_TTL_SECONDS,
-      );
-    }
-    for (const item of items) {
-      pipeline.recflowSetIfNewer(
-        this.itemKey(item.itemId),
-        item.version,
-        encode(item),
-        RECORD_TTL_SECONDS,
-      );
-      this.queuePopularity(pipeline, item);
-    }
+    for (const user of users) this.queueUser(pipeline, user.userId, user, []);
+    this.queueItems(pipeline, items);
     await execOrThrow(pipeline);
   }
 
-  /** Adds items to users' seen sets. Sets only grow, so repeating this is harmless. */
+  /** Adds items to users' seen lists. Lists only grow, so repeating this is harmless. */
   async addSeen(interactions: ReadonlyMap<string, ReadonlySet<string>>): Promise<void> {
     if (interactions.size === 0) return;
     const pipeline = this.redis.pipeline();
     for (const [userId, items] of interactions) {
-      if (items.size === 0) continue;
-      pipeline.sadd(this.seenKey(userId), ...items);
-      pipeline.expire(this.seenKey(userId), RECORD_TTL_SECONDS);
+      if (items.size > 0) this.queueUser(pipeline, userId, undefined, [...items]);
     }
     await execOrThrow(pipeline);
   }
 
-  /** Fills a user's seen set from PostgreSQL's answer and marks it complete. */
+  /** Fills a user's seen list from PostgreSQL's answer and marks it complete. */
   async fillSeen(users: readonly UserFeatures[]): Promise<void> {
     if (users.length === 0) return;
     const pipeline = this.redis.pipeline();
-    for (const user of users) {
-      pipeline.sadd(this.seenKey(user.userId), FILLED, ...user.seen);
-      pipeline.expire(this.seenKey(user.userId), RECORD_TTL_SECONDS);
-    }
+    for (const user of users) this.queueUser(pipeline, user.userId, undefined, user.seen, true);
     await execOrThrow(pipeline);
   }
 
@@ -191,17 +260,7 @@ export class HotStore {
   async writeNeighbours(pairs: readonly ItemPairWeight[], keep: number): Promise<void> {
     if (pairs.length === 0) return;
     const pipeline = this.redis.pipeline();
-    const touched = new Set<string>();
-    for (const pair of pairs) {
-      pipeline.zadd(this.neighboursKey(pair.itemA), 'GT', pair.weight, pair.itemB);
-      pipeline.zadd(this.neighboursKey(pair.itemB), 'GT', pair.weight, pair.itemA);
-      touched.add(pair.itemA);
-      touched.add(pair.itemB);
-    }
-    // Keep the `keep` heaviest neighbours, and the sentinel (+inf) if the set is filled.
-    for (const itemId of touched) {
-      pipeline.recflowTrimToTop(this.neighboursKey(itemId), keep, FILLED);
-    }
+    this.queueNeighbours(pipeline, pairs, keep);
     await execOrThrow(pipeline);
   }
 
@@ -237,33 +296,86 @@ export class HotStore {
     if (ids.length === 0) return;
     const pipeline = this.redis.pipeline();
     for (const id of ids) {
-      const key = kind === 'user' ? this.userKey(id) : this.itemKey(id);
-      pipeline.recflowSetIfNewer(key, 0, ABSENT, ABSENT_TTL_SECONDS);
+      // A user key may hold a seen list without a record: keep it.
+      if (kind === 'user') pipeline.set(this.userKey(id), ABSENT, 'EX', ABSENT_TTL_SECONDS, 'NX');
+      else pipeline.recflowSetIfNewer(this.itemKey(id), 0, ABSENT, ABSENT_TTL_SECONDS);
     }
     await execOrThrow(pipeline);
   }
 
-  private queuePopularity(pipeline: ReturnType<RedisClient['pipeline']>, item: ItemFeatures): void {
-    if (!item.available) return;
-    for (const window of POPULARITY_WINDOWS) {
-      const score = popularityScore(item, window);
-      if (score === null) continue;
-      pipeline.zadd(this.popularityKey(window), 'GT', score, item.itemId);
-      for (const c of item.categories)
-        pipeline.zadd(this.popularityKey(window, c), 'GT', score, item.itemId);
+  private queueUser(
+    pipeline: Pipeline,
+    userId: string,
+    record: UserFeatures | undefined,
+    seen: readonly string[],
+    complete = false,
+  ): void {
+    pipeline.recflowWriteUser(
+      this.userKey(userId),
+      record?.version ?? 0,
+      record ? encodeUserRecord(record) : '',
+      complete ? '1' : '0',
+      RECORD_TTL_SECONDS,
+      ...seen,
+    );
+  }
+
+  /**
+   * Item records, and their popularity: one ZADD per sorted set for all the
+   * items of the batch, not one per item and set.
+   */
+  private queueItems(pipeline: Pipeline, items: readonly ItemFeatures[]): void {
+    const scores = new Map<string, Array<string | number>>();
+    const add = (key: string, score: number, itemId: string) => {
+      const args = scores.get(key);
+      if (args) args.push(score, itemId);
+      else scores.set(key, [score, itemId]);
+    };
+    for (const item of items) {
+      pipeline.recflowSetIfNewer(
+        this.itemKey(item.itemId),
+        item.version,
+        encode(item),
+        RECORD_TTL_SECONDS,
+      );
+      if (!item.available) continue;
+      for (const window of POPULARITY_WINDOWS) {
+        const score = popularityScore(item, window);
+        if (score === null) continue;
+        add(this.popularityKey(window), score, item.itemId);
+        for (const c of item.categories) add(this.popularityKey(window, c), score, item.itemId);
+      }
+    }
+    for (const [key, args] of scores) pipeline.zadd(key, 'GT', ...args);
+  }
+
+  /** Pair weights into both items' neighbour sets, one ZADD per set, then the trims. */
+  private queueNeighbours(pipeline: Pipeline, pairs: readonly ItemPairWeight[], keep: number) {
+    if (pairs.length === 0) return;
+    const byItem = new Map<string, Array<string | number>>();
+    const add = (itemId: string, weight: number, other: string) => {
+      const args = byItem.get(itemId);
+      if (args) args.push(weight, other);
+      else byItem.set(itemId, [weight, other]);
+    };
+    for (const pair of pairs) {
+      add(pair.itemA, pair.weight, pair.itemB);
+      add(pair.itemB, pair.weight, pair.itemA);
+    }
+    for (const [itemId, args] of byItem) {
+      const key = this.neighboursKey(itemId);
+      pipeline.zadd(key, 'GT', ...args);
+      // Keep the `keep` heaviest neighbours, and the sentinel (+inf) if the set is filled.
+      pipeline.recflowTrimToTop(key, keep, FILLED);
     }
   }
 }
 
+type Pipeline = ReturnType<RedisClient['pipeline']>;
+
 /** Payload of a remembered absence; see writeAbsent. */
 const ABSENT = '0|null';
 const ABSENT_TTL_SECONDS = 60;
-
-/** The record as stored: `seen` lives in its own set. */
-function withoutSeen(user: UserFeatures): Omit<UserFeatures, 'seen'> {
-  const { seen: _seen, ...record } = user;
-  return record;
-}
 
 export function encode(record: { version: number }): string {
   return `${record.version}|${JSON.stringify(record)}`;
