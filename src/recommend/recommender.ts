@@ -121,11 +121,11 @@ export class Recommender {
         : { model: [], ease: [], itemKnn: [] };
     const stored = await Promise.all([
       user ? this.covisitation(loaders, user, degraded) : [],
-      user ? this.categoryFavourites(loaders, user, degraded) : [],
-      this.popularList(loaders, 'trending', 'DAY', null, degraded),
-      this.popularList(loaders, 'popular', 'ALL_TIME', null, degraded),
+      user ? this.categoryFavourites(loaders, user, degraded, exclude) : [],
+      this.popularList(loaders, 'trending', 'DAY', null, degraded, exclude),
+      this.popularList(loaders, 'popular', 'ALL_TIME', null, degraded, exclude),
       ...(filter.includeCategories ?? []).map((c) =>
-        this.popularList(loaders, 'popular', 'ALL_TIME', c, degraded),
+        this.popularList(loaders, 'popular', 'ALL_TIME', c, degraded, exclude),
       ),
     ]);
     // The stored lists are long (popular ones hold hundreds of items, most
@@ -245,7 +245,15 @@ export class Recommender {
       because: { itemId },
     }));
     const category = anchor.categories[0] ?? null;
-    const fallback = await this.popularList(loaders, 'popular', 'ALL_TIME', category, degraded);
+    const fallback = await this.popularList(
+      loaders,
+      'popular',
+      'ALL_TIME',
+      category,
+      degraded,
+      new Set([itemId]),
+      Infinity,
+    );
     const items = await this.loadItems(
       loaders,
       [...learned, ...covisited, ...fallback].map((c) => c.itemId).concat(itemId),
@@ -319,6 +327,7 @@ export class Recommender {
     loaders: FeatureLoaders,
     user: UserFeatures,
     degraded: CandidateSource[],
+    exclude: ReadonlySet<string>,
   ): Promise<Candidate[]> {
     const favourites = user.categories
       .filter((c) => affinityAt(c, user.lastAt) > 0)
@@ -333,14 +342,18 @@ export class Recommender {
     lists.forEach((list, i) => {
       if (list instanceof Error) return;
       const preference = 1 / (1 + i);
-      list.forEach((entry, rank) =>
+      let taken = 0;
+      for (let rank = 0; rank < list.length && taken < STORED_CANDIDATES; rank += 1) {
+        const entry = list[rank];
+        if (exclude.has(entry.itemId)) continue;
+        taken += 1;
         candidates.push({
           itemId: entry.itemId,
           source: 'category',
           score: preference / (1 + rank),
           because: { category: favourites[i] },
-        }),
-      );
+        });
+      }
     });
     return candidates;
   }
@@ -351,16 +364,25 @@ export class Recommender {
     window: PopularityWindow,
     category: string | null,
     degraded: CandidateSource[],
+    exclude: ReadonlySet<string> = new Set(),
+    most = STORED_CANDIDATES,
   ): Promise<Candidate[]> {
     const list = await this.optional(source, degraded, () =>
       loaders.popular.load(popularKey(window, category)),
     );
-    return (list ?? []).map((e) => ({
-      itemId: e.itemId,
-      source,
-      score: e.score,
-      because: category ? { category } : undefined,
-    }));
+    // Lists come best first: keep the first `most` the user may be shown.
+    const candidates: Candidate[] = [];
+    for (const e of list ?? []) {
+      if (candidates.length >= most) break;
+      if (exclude.has(e.itemId)) continue;
+      candidates.push({
+        itemId: e.itemId,
+        source,
+        score: e.score,
+        because: category ? { category } : undefined,
+      });
+    }
+    return candidates;
   }
 
   private async loadItems(
