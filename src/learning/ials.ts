@@ -216,17 +216,19 @@ export function foldIn(
   if (entries.length === 0) return b;
   const lambda = regularization(entries.length, nItems, params);
   for (let j = 0; j < k; j += 1) a[j * k + j] += lambda;
+  // choleskySolve reads only the lower triangle, so only it is accumulated.
   for (const { item, weight } of entries) {
     const c = confidence(weight, params);
     const extra = c - params.unobservedWeight;
+    const liked = preference(weight) === 1;
     const offset = item * k;
     for (let i = 0; i < k; i += 1) {
       const yi = items[offset + i];
       if (yi === 0) continue;
       const scaled = extra * yi;
       const row = i * k;
-      for (let j = 0; j < k; j += 1) a[row + j] += scaled * items[offset + j];
-      if (preference(weight) === 1) b[i] += c * yi;
+      for (let j = 0; j <= i; j += 1) a[row + j] += scaled * items[offset + j];
+      if (liked) b[i] += c * yi;
     }
   }
   return choleskySolve(a, b, k) ? b : new Float64Array(k);

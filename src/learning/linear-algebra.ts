@@ -20,7 +20,8 @@ export function gram(a: ArrayLike<number>, n: number, k: number): Float64Array {
 }
 
 /**
- * Solves A x = b in place for a symmetric positive-definite k×k matrix A
+ * Solves A x = b in place for a symmetric positive-definite k×k matrix A,
+ * of which only the lower triangle is read
  * (overwritten by its Cholesky factor). Returns false when A is not
  * positive definite, leaving `b` unspecified.
  */
