@@ -20,10 +20,10 @@ export function gram(a: ArrayLike<number>, n: number, k: number): Float64Array {
 }
 
 /**
- * Solves A x = b in place for a symmetric positive-definite k×k matrix A,
- * of which only the lower triangle is read
- * (overwritten by its Cholesky factor). Returns false when A is not
- * positive definite, leaving `b` unspecified.
+ * Solves A x = b in place for a symmetric positive-definite k×k matrix A.
+ * Only A's lower triangle is read, and it is overwritten by the Cholesky
+ * factor. Returns false when A is not positive definite, leaving `b`
+ * unspecified.
  */
 export function choleskySolve(a: Float64Array, b: Float64Array, k: number): boolean {
   for (let j = 0; j < k; j += 1) {
