@@ -2,9 +2,25 @@
  * Writes events to JetStream. A call resolves only once JetStream has
  * stored every event (or recognised it as a duplicate by its id); anything
  * else is an INGESTION_UNAVAILABLE error and claims nothing.
+ *
+ * A call's events go out as plain NATS publishes, each with its event id as
+ * JetStream's message id and its own reply subject under one wildcard inbox
+ * per publisher. The acknowledgements come back on that inbox and are
+ * matched to their events by the reply subject, and one timer bounds the
+ * whole call. This is what `js.publish` does per message, without its
+ * per-message request, timer, promise and the two Error objects it makes
+ * for stack traces: on this 2-core machine, 1,000-event batches cost the
+ * client about 7 µs of CPU per event this way against 55-60 µs through
+ * `js.publish`, and NATS stores over 100,000 events/s instead of 20,000.
  */
-import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { PubHeaders } from '@nats-io/jetstream';
+import {
+  createInbox,
+  headers,
+  type Msg,
+  type NatsConnection,
+  type Subscription,
+} from '@nats-io/transport-node';
 import { ErrorCode, RecflowError } from '../domain/errors';
 import type { Interaction } from '../domain/events';
 import { Subjects } from '../messaging/subjects';
@@ -22,7 +38,7 @@ export interface PublishedEvent {
 export interface PublisherOptions {
   /** False while the client reconnects: fail at once instead of buffering. Default: always true. */
   connected?: () => boolean;
-  /** How long to wait for JetStream's acknowledgement. Default 5000 ms. */
+  /** How long to wait for JetStream's acknowledgement of a whole call. Default 5000 ms. */
   timeoutMs?: number;
   /** Told how many events JetStream stored, by answer (for metrics). */
   onPublished?: (answer: EventAnswer, count: number) => void;
@@ -30,13 +46,37 @@ export interface PublisherOptions {
   recreate?: () => Promise<void>;
 }
 
+/** JetStream's acknowledgement of one message. */
+interface StoredAck {
+  seq: number;
+  duplicate: boolean;
+}
+
+/** One call's events in flight: an ack slot per event, filled as replies arrive. */
+interface InFlight {
+  acks: Array<StoredAck | undefined>;
+  waiting: number;
+  settle: (error?: Error) => void;
+}
+
+/** Nobody answered a publish: the stream does not exist (NATS lost its storage). */
+class NoStreamError extends Error {
+  constructor(subject: string) {
+    super(`no responders: no JetStream stream stores ${subject}`);
+    this.name = 'NoStreamError';
+  }
+}
+
 export class EventPublisher {
-  private readonly js: JetStreamClient;
-  private readonly subjects: Subjects;
+  private readonly subject: string;
   private readonly connected: () => boolean;
   private readonly timeoutMs: number;
   private readonly onPublished: (answer: EventAnswer, count: number) => void;
   private readonly recreate?: () => Promise<void>;
+  private readonly inFlight = new Map<string, InFlight>();
+  private readonly inbox = `${createInbox()}.`;
+  private replies?: Subscription;
+  private calls = 0;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -47,48 +87,129 @@ export class EventPublisher {
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.onPublished = options.onPublished ?? (() => undefined);
     this.recreate = options.recreate;
-    this.js = jetstream(nc, { timeout: this.timeoutMs });
-    this.subjects = new Subjects(subjectPrefix);
+    this.subject = new Subjects(subjectPrefix).events;
   }
 
-  private store(events: readonly Interaction[]) {
-    return Promise.all(
-      events.map((event) =>
-        this.js.publish(this.subjects.events, encodeEvent(event), {
-          msgID: event.eventId,
-          timeout: this.timeoutMs,
-        }),
-      ),
-    );
-  }
-
-  /** Publishes all events concurrently; the message id is the event id. */
+  /** Publishes all events at once and answers in input order; the message id is the event id. */
   async publish(events: readonly Interaction[]): Promise<PublishedEvent[]> {
     if (this.nc.isClosed() || this.nc.isDraining() || !this.connected()) {
       throw unavailable(new Error('NATS connection is not connected'));
     }
+    const acks = new Array<StoredAck | undefined>(events.length);
     try {
-      const acks = await this.store(events).catch(async (error: unknown) => {
+      await this.store(events, acks).catch(async (error: unknown) => {
         // A NATS server restarted without its storage has no stream: no one answers.
-        if (!this.recreate || !/no responders/i.test(String((error as Error)?.message)))
-          throw error;
+        if (!this.recreate || !(error instanceof NoStreamError)) throw error;
         await this.recreate();
-        return this.store(events);
+        return this.store(events, acks);
       });
-      const published = acks.map((ack, i): PublishedEvent => ({
-        eventId: events[i].eventId,
-        answer: ack.duplicate ? 'DUPLICATE' : 'ACCEPTED',
-        sequence: ack.seq,
-      }));
-      const duplicates = published.filter((p) => p.answer === 'DUPLICATE').length;
-      if (published.length > duplicates)
-        this.onPublished('ACCEPTED', published.length - duplicates);
-      if (duplicates > 0) this.onPublished('DUPLICATE', duplicates);
-      return published;
     } catch (error) {
       throw unavailable(error);
     }
+    return this.answers(events, acks as StoredAck[]);
   }
+
+  /**
+   * Publishes every event whose ack slot is still empty, and resolves once
+   * JetStream filled them all. A retry therefore never re-sends a stored
+   * event, which would come back as a duplicate of itself.
+   */
+  private store(events: readonly Interaction[], acks: Array<StoredAck | undefined>) {
+    return new Promise<void>((resolve, reject) => {
+      this.calls += 1;
+      const call = String(this.calls);
+      const waiting = acks.length - acks.filter((a) => a !== undefined).length;
+      const timer = setTimeout(() => {
+        const stored = acks.filter((a) => a !== undefined).length;
+        settle(new Error(`JetStream acknowledged ${stored} of ${acks.length} events in time`));
+      }, this.timeoutMs);
+      const settle = (error?: Error) => {
+        clearTimeout(timer);
+        this.inFlight.delete(call);
+        if (error) reject(error);
+        else resolve();
+      };
+      if (waiting === 0) return settle();
+      this.inFlight.set(call, { acks, waiting, settle });
+      try {
+        const reply = `${this.listen()}${call}.`;
+        for (let i = 0; i < events.length; i++) {
+          if (acks[i] !== undefined) continue;
+          const msgHeaders = headers();
+          msgHeaders.set(PubHeaders.MsgIdHdr, events[i].eventId);
+          this.nc.publish(this.subject, encodeEvent(events[i]), {
+            reply: `${reply}${i}`,
+            headers: msgHeaders,
+          });
+        }
+      } catch (error) {
+        settle(error as Error);
+      }
+    });
+  }
+
+  /** The reply inbox prefix, subscribed once (again after the subscription closed). */
+  private listen(): string {
+    if (!this.replies || this.replies.isClosed()) {
+      this.replies = this.nc.subscribe(`${this.inbox}>`, {
+        callback: (error, msg) => this.onReply(error, msg),
+      });
+    }
+    return this.inbox;
+  }
+
+  /** Files one acknowledgement (`<inbox><call>.<index>`) under its call and event. */
+  private onReply(error: Error | null, msg: Msg): void {
+    if (error) {
+      for (const call of [...this.inFlight.values()]) call.settle(error);
+      return;
+    }
+    const token = msg.subject.slice(this.inbox.length);
+    const dot = token.indexOf('.');
+    const call = this.inFlight.get(token.slice(0, dot));
+    const index = Number(token.slice(dot + 1));
+    if (!call || call.acks[index] !== undefined) return;
+    if (msg.data.length === 0 && msg.headers?.code === 503) {
+      call.settle(new NoStreamError(this.subject));
+      return;
+    }
+    const ack = parseAck(msg);
+    if (ack instanceof Error) {
+      call.settle(ack);
+      return;
+    }
+    call.acks[index] = ack;
+    call.waiting -= 1;
+    if (call.waiting === 0) call.settle();
+  }
+
+  private answers(events: readonly Interaction[], acks: readonly StoredAck[]): PublishedEvent[] {
+    let duplicates = 0;
+    const published = acks.map((ack, i): PublishedEvent => {
+      if (ack.duplicate) duplicates += 1;
+      return {
+        eventId: events[i].eventId,
+        answer: ack.duplicate ? 'DUPLICATE' : 'ACCEPTED',
+        sequence: ack.seq,
+      };
+    });
+    if (published.length > duplicates) this.onPublished('ACCEPTED', published.length - duplicates);
+    if (duplicates > 0) this.onPublished('DUPLICATE', duplicates);
+    return published;
+  }
+}
+
+/** JetStream's answer to a publish: `{ stream, seq, duplicate? }`, or `{ error }`. */
+function parseAck(msg: Msg): StoredAck | Error {
+  let body: { seq?: unknown; duplicate?: unknown; error?: { description?: string } };
+  try {
+    body = msg.json();
+  } catch (error) {
+    return new Error('JetStream sent an acknowledgement that is not JSON', { cause: error });
+  }
+  if (body.error) return new Error(`JetStream refused an event: ${body.error.description}`);
+  if (typeof body.seq !== 'number') return new Error('JetStream sent an invalid acknowledgement');
+  return { seq: body.seq, duplicate: body.duplicate === true };
 }
 
 function unavailable(cause: unknown): RecflowError {

@@ -3,9 +3,9 @@
  * shared server for the answers, and a nats-server of our own that this
  * file kills to see ingestion fail cleanly.
  */
-import { jetstreamManager } from '@nats-io/jetstream';
+import { DiscardPolicy, jetstreamManager, StorageType } from '@nats-io/jetstream';
 import { ErrorCode, RecflowError } from '../../src/domain/errors';
-import type { EventInput } from '../../src/domain/events';
+import { type EventInput, validateEvent } from '../../src/domain/events';
 import { IngestService } from '../../src/ingestion/ingest-service';
 import { EventPublisher, type PublishedEvent } from '../../src/ingestion/publisher';
 import {
@@ -15,6 +15,7 @@ import {
   type NatsConnection,
   streamNames,
 } from '../../src/messaging/connection';
+import { Subjects } from '../../src/messaging/subjects';
 import { cleanUp, eventId } from '../support/recflow';
 import { ownNats, type OwnServer } from '../support/own-servers';
 import { isolatedEnv, type IsolatedEnv } from '../support/services';
@@ -112,6 +113,72 @@ test('a batch over the maximum is BATCH_TOO_LARGE and nothing reaches the stream
   expect(await storedMessages()).toBe(before);
   // The maximum itself is allowed.
   expect(await ingest.record(batch.slice(0, MAX_BATCH))).toHaveLength(MAX_BATCH);
+});
+
+test('a thousand events go out at once and are answered in input order', async () => {
+  const publisher = new EventPublisher(nc, env.config.nats.subjectPrefix);
+  const now = Date.now();
+  const events = Array.from({ length: 1000 }, () => validateEvent(input(), now));
+
+  const answers = await publisher.publish([...events, events[10]]);
+
+  expect(answers.map((a) => a.eventId)).toEqual([...events, events[10]].map((e) => e.eventId));
+  expect(answers.slice(0, 1000).every((a) => a.answer === 'ACCEPTED')).toBe(true);
+  const sequences = answers.slice(0, 1000).map((a) => a.sequence);
+  expect(new Set(sequences).size).toBe(1000);
+  // The same id twice in one call is stored once; both answers name the stored copy.
+  expect(answers[1000]).toEqual({ ...answers[10], answer: 'DUPLICATE' });
+});
+
+test('a stream deleted under a running publisher is created again, and the call succeeds', async () => {
+  let recreated = 0;
+  const publisher = new EventPublisher(nc, env.config.nats.subjectPrefix, {
+    recreate: async () => {
+      recreated += 1;
+      await ensureStreams(nc, env.config.nats);
+    },
+  });
+  const service = new IngestService(publisher, env.config.events.limits, MAX_BATCH);
+  await service.record([input()]);
+  const jsm = await jetstreamManager(nc);
+  await jsm.streams.delete(streamNames(env.config.nats).events);
+
+  const answers = await service.record([input(), input()]);
+
+  expect(answers.map((a) => a.answer)).toEqual(['ACCEPTED', 'ACCEPTED']);
+  expect(recreated).toBe(1);
+  expect(await storedMessages()).toBe(2);
+});
+
+test('a publish JetStream refuses is INGESTION_UNAVAILABLE', async () => {
+  // A stream of our own that holds one message and refuses more.
+  const prefix = `${env.config.nats.subjectPrefix}-full`;
+  const jsm = await jetstreamManager(nc);
+  const name = `${streamNames(env.config.nats).events}_FULL`;
+  await jsm.streams.add({
+    name,
+    subjects: [new Subjects(prefix).events],
+    storage: StorageType.Memory,
+    discard: DiscardPolicy.New,
+    max_msgs: 1,
+  });
+  try {
+    const service = new IngestService(
+      new EventPublisher(nc, prefix, { timeoutMs: 2000 }),
+      env.config.events.limits,
+      MAX_BATCH,
+    );
+    await service.record([input()]);
+
+    const started = Date.now();
+    const error = await rejection(service.record([input()]));
+
+    expect(error.code).toBe(ErrorCode.INGESTION_UNAVAILABLE);
+    expect(error.retryable).toBe(true);
+    expect(Date.now() - started).toBeLessThan(1000);
+  } finally {
+    await jsm.streams.delete(name);
+  }
 });
 
 describe('with the NATS server down', () => {
