@@ -38,7 +38,9 @@ export async function benchEnv(overrides: Record<string, string> = {}): Promise<
   const id = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   const database = `recflow_bench_${id}`;
   const env: Record<string, string> = {
-    NODE_ENV: 'test',
+    // As deployed: graphql-js skips its development-only checks, and no
+    // failpoint can fire. No API keys are set, so the gateway logs a warning.
+    NODE_ENV: 'production',
     RECFLOW_LOG_LEVEL: process.env.RECFLOW_BENCH_LOG_LEVEL ?? 'warn',
     RECFLOW_HOST: '127.0.0.1',
     RECFLOW_DATABASE_URL: `${SERVICES.postgres}/${database}`,
