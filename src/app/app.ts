@@ -247,6 +247,7 @@ function buildServices(core: Core, hub: FeatureChangeHub, models: ModelRegistry)
       config.recommend.subscriptionDebounceMs,
       metrics,
       log.child({ component: 'subscriptions' }),
+      config.recommend.subscriptionConcurrency,
     ),
     maxLimit: config.recommend.maxLimit,
   };

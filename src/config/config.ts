@@ -66,6 +66,8 @@ export interface Config {
     maxLimit: number;
     /** Wait this long after a features-changed notice before recomputing. */
     subscriptionDebounceMs: number;
+    /** Subscribed lists a gateway computes at once; the rest wait their turn. */
+    subscriptionConcurrency: number;
     /** Gateways reuse a popular or trending list this long before reading it again. */
     popularCacheMs: number;
     /** Gateways reuse an item record this long before reading it again. */
@@ -150,6 +152,7 @@ export function loadConfig(env: Env = process.env): Config {
       blendWeights: read.custom('RECFLOW_BLEND_WEIGHTS', DEFAULT_BLEND_WEIGHTS, parseBlendWeights),
       maxLimit: read.int('RECFLOW_MAX_LIMIT', 100, 1, 1000),
       subscriptionDebounceMs: read.duration('RECFLOW_SUBSCRIPTION_DEBOUNCE', 5, 0, 10_000),
+      subscriptionConcurrency: read.int('RECFLOW_SUBSCRIPTION_CONCURRENCY', 32, 1, 10_000),
       popularCacheMs: read.duration('RECFLOW_POPULAR_CACHE', 1000, 0, 60_000),
       itemCacheMs: read.duration('RECFLOW_ITEM_CACHE', 1000, 0, 60_000),
     },

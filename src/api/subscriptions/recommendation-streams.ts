@@ -7,6 +7,7 @@
  * recomputation. Every computation uses fresh loaders.
  */
 import type { Logger } from '../../observability/logger';
+import { ConcurrencyLimit } from '../../resilience/concurrency-limit';
 import type { Metrics } from '../../observability/metrics';
 import type { RecommendationFilter, Recommender } from '../../recommend/recommender';
 import type { FeatureChangeHub } from '../../messaging/feature-changes';
@@ -16,6 +17,8 @@ import type { RecommendationList } from '../graphql/types/recommendation';
 
 export class RecommendationStreams {
   private readonly live = new Set<LiveList>();
+  /** Lists computed at once, across every stream of this gateway. */
+  private readonly computing: ConcurrencyLimit;
 
   constructor(
     private readonly hub: FeatureChangeHub,
@@ -24,7 +27,10 @@ export class RecommendationStreams {
     private readonly debounceMs: number,
     private readonly metrics: Metrics,
     private readonly log: Logger,
-  ) {}
+    concurrency = 32,
+  ) {
+    this.computing = new ConcurrencyLimit(concurrency);
+  }
 
   get size(): number {
     return this.live.size;
@@ -35,8 +41,13 @@ export class RecommendationStreams {
     limit: number,
     filter: RecommendationFilter,
   ): AsyncIterableIterator<RecommendationList> {
-    const compute = async () =>
-      presentList(await this.recommender.recommend(this.features.loaders(), userId, limit, filter));
+    // Fresh loaders per computation, created when its turn comes.
+    const compute = () =>
+      this.computing.run(async () =>
+        presentList(
+          await this.recommender.recommend(this.features.loaders(), userId, limit, filter),
+        ),
+      );
     const live = new LiveList(
       compute,
       this.debounceMs,
