@@ -111,6 +111,7 @@ export class RecflowApp {
         config.postgres.url,
         config.training.intervalMs,
         log.child({ component: 'training' }),
+        () => core.metrics.trainings.inc({ outcome: 'failed' }),
       );
       app.extra.scheduler.start();
     }
@@ -230,6 +231,17 @@ function buildServices(core: Core, hub: FeatureChangeHub, models: ModelRegistry)
     (strategy) => metrics.recommendationStrategy.inc({ strategy }),
     models,
   );
+  const streams = new RecommendationStreams(
+    hub,
+    store,
+    recommender,
+    config.recommend.subscriptionDebounceMs,
+    metrics,
+    log.child({ component: 'subscriptions' }),
+    config.recommend.subscriptionConcurrency,
+  );
+  // A new model changes every list: subscribers get theirs without waiting for an event.
+  models.onSwap(() => streams.refreshAll());
   return {
     ingest: core.ingest,
     catalog: new CatalogService(core.catalog, core.features, core.hotCopy, core.hot, (ids) => {
@@ -240,15 +252,7 @@ function buildServices(core: Core, hub: FeatureChangeHub, models: ModelRegistry)
     catalogRepository: core.catalog,
     features: store,
     recommender,
-    streams: new RecommendationStreams(
-      hub,
-      store,
-      recommender,
-      config.recommend.subscriptionDebounceMs,
-      metrics,
-      log.child({ component: 'subscriptions' }),
-      config.recommend.subscriptionConcurrency,
-    ),
+    streams,
     maxLimit: config.recommend.maxLimit,
   };
 }

@@ -39,7 +39,7 @@ async function listModels(core: Core): Promise<number> {
     process.stdout.write('no model is stored yet; run `recflow train`\n');
     return 0;
   }
-  const serving = models.find((m) => m.retiredAt === null)?.version;
+  const serving = (await core.models.serving())?.version;
   const rows = models.map((m) => [
     String(m.version),
     m.version === serving ? 'serving' : m.retiredAt ? 'retired' : 'standby',

@@ -157,21 +157,28 @@ export function mmrRerank<T extends { itemId: string; score: number }>(
   const bottom = Math.min(...ranked.map((r) => r.score));
   const relevance = (r: T) => (top > bottom ? (r.score - bottom) / (top - bottom) : 1);
   const left = [...ranked];
+  // Each candidate's largest similarity to what was picked, kept up to date
+  // as items are picked: O(pool · limit) similarity calls in all.
+  const redundancy = new Array<number>(left.length).fill(0);
   const picked: T[] = [];
   while (picked.length < limit && left.length > 0) {
     let best = 0;
     let bestValue = -Infinity;
-    left.forEach((candidate, i) => {
-      const redundancy = picked.length
-        ? Math.max(...picked.map((p) => similarity(candidate.itemId, p.itemId)))
-        : 0;
-      const value = lambda * relevance(candidate) - (1 - lambda) * redundancy;
+    for (let i = 0; i < left.length; i += 1) {
+      const value = lambda * relevance(left[i]) - (1 - lambda) * redundancy[i];
       if (value > bestValue) {
         bestValue = value;
         best = i;
       }
-    });
-    picked.push(left.splice(best, 1)[0]);
+    }
+    const [chosen] = left.splice(best, 1);
+    redundancy.splice(best, 1);
+    picked.push(chosen);
+    if (lambda < 1) {
+      for (let i = 0; i < left.length; i += 1) {
+        redundancy[i] = Math.max(redundancy[i], similarity(left[i].itemId, chosen.itemId));
+      }
+    }
   }
   return picked;
 }
@@ -273,9 +280,12 @@ export function explain(contribution: Contribution, itemId: string, lookup: Expl
   const anchor = contribution.because?.itemId;
   const category = contribution.because?.category;
   const anchorTitle = anchor ? lookup.titleOf(anchor) : undefined;
+  // Without a user (similar items), the anchor is the item being viewed.
   const because =
     anchor && anchorTitle
-      ? `because you ${actionVerb(lookup.actionOf?.(anchor))} ${anchorTitle}`
+      ? lookup.actionOf
+        ? `because you ${actionVerb(lookup.actionOf(anchor))} ${anchorTitle}`
+        : `similar to ${anchorTitle}`
       : undefined;
   switch (contribution.source) {
     case 'model':

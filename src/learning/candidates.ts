@@ -40,19 +40,21 @@ export function learnedCandidates(
       ...(because && because[i] >= 0 ? { because: { itemId: ids[because[i]] } } : {}),
     }));
 
-  const positive = interactions.some((x) => x.weight > 0);
-  if (!positive) return { model: [], ease: [], itemKnn: [] };
-  const vector = serving.foldIn(interactions);
-  const knn = serving.neighbourScores(interactions);
-  const ease = serving.easeScores(interactions);
+  // Only items the model knows can say anything; a liked item it never saw
+  // (or one that had no events in training, so zero factors) says nothing.
+  const known = interactions.filter((x) => serving.itemIndex.has(x.itemId));
+  if (!known.some((x) => x.weight > 0)) return { model: [], ease: [], itemKnn: [] };
+  const vector = serving.foldIn(known);
+  const knn = serving.neighbourScores(known);
+  const ease = serving.easeScores(known);
   return {
-    model: pick('model', serving.scores(vector)),
-    ease: ease ? pick('ease', ease.scores, ease.because) : [],
+    model: vector.some((v) => v !== 0) ? pick('model', serving.scores(vector)) : [],
+    ease: ease ? pick('ease', withoutZeros(ease.scores), ease.because) : [],
     itemKnn: pick('itemKnn', withoutZeros(knn.scores), knn.because),
   };
 }
 
-/** Items no liked item points to score -Infinity, so they are never picked. */
+/** Items no liked item points to score -Infinity, so they are never picked as filler. */
 function withoutZeros(scores: Float64Array): Float64Array {
   for (let i = 0; i < scores.length; i += 1) if (scores[i] === 0) scores[i] = -Infinity;
   return scores;

@@ -244,13 +244,44 @@ export function decodeModel(bytes: Uint8Array): TrainedModel {
   const index = take((b, o, n) => new Int32Array(b, o, n), header.neighbourCount);
   const value = take((b, o, n) => new Float32Array(b, o, n), header.neighbourCount);
   const ease = header.hasEase ? take((b, o, n) => new Float32Array(b, o, n), easeCount) : null;
-  return {
+  const model = {
     params: header.params,
     itemIds: header.itemIds,
     itemFactors,
     neighbours: { start, index, value },
     ease,
   };
+  checkModel(model);
+  return model;
+}
+
+/**
+ * Refuses a model that decodes but cannot be served safely: a gateway keeps
+ * its current model rather than swap in one that would loop, read out of
+ * range, or score every item NaN.
+ */
+export function checkModel(model: TrainedModel): void {
+  const fail = (why: string) => {
+    throw new Error(`model is inconsistent: ${why}`);
+  };
+  const n = model.itemIds.length;
+  const k = model.params?.ials?.factors;
+  if (n === 0) fail('it knows no item');
+  if (!Number.isInteger(k) || k < 1) fail('the factor count is not a positive whole number');
+  if (new Set(model.itemIds).size !== n) fail('an item id appears twice');
+  if (model.itemIds.some((id) => typeof id !== 'string' || id.length === 0))
+    fail('an item id is empty');
+  if (!model.itemFactors.every(Number.isFinite)) fail('a factor is not a finite number');
+  const { start, index, value } = model.neighbours;
+  if (start[0] !== 0 || start[n] !== index.length) fail('neighbour offsets do not span the list');
+  for (let i = 0; i < n; i += 1) {
+    if (start[i + 1] < start[i]) fail('neighbour offsets go backwards');
+  }
+  for (let e = 0; e < index.length; e += 1) {
+    if (index[e] < 0 || index[e] >= n) fail('a neighbour index is out of range');
+    if (!Number.isFinite(value[e])) fail('a similarity is not a finite number');
+  }
+  if (model.ease && !model.ease.every(Number.isFinite)) fail('an EASE weight is not finite');
 }
 
 function align(n: number): number {

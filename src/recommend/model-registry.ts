@@ -22,6 +22,11 @@ export class ModelRegistry implements ModelSource {
   private serving: ServingModel | null = null;
   private servingVersion = 0;
   private refreshing: Promise<void> | null = null;
+  /** A refresh was asked for while one ran: run again when it ends. */
+  private again = false;
+  /** Versions that failed to load; they are not downloaded again. */
+  private readonly broken = new Set<number>();
+  private readonly swapListeners: Array<() => void> = [];
   private subscription?: Subscription;
   private timer?: NodeJS.Timeout;
 
@@ -59,9 +64,28 @@ export class ModelRegistry implements ModelSource {
     }
   }
 
-  /** Loads the serving version if it changed. Concurrent calls share one load. */
+  /** Called after every swap (subscriptions recompute their lists). */
+  onSwap(listener: () => void): void {
+    this.swapListeners.push(listener);
+  }
+
+  /**
+   * Loads the serving version if it changed. A call during a load makes that
+   * load run once more when it ends, so a notice that arrives mid-load is
+   * never lost.
+   */
   refresh(): Promise<void> {
-    this.refreshing ??= this.load().finally(() => {
+    if (this.refreshing) {
+      this.again = true;
+      return this.refreshing;
+    }
+    const run = async (): Promise<void> => {
+      do {
+        this.again = false;
+        await this.load();
+      } while (this.again);
+    };
+    this.refreshing = run().finally(() => {
       this.refreshing = null;
     });
     return this.refreshing;
@@ -78,30 +102,53 @@ export class ModelRegistry implements ModelSource {
     );
   }
 
+  /**
+   * Serves the first version, in serving order, that loads: a version that
+   * is corrupt or inconsistent is logged, remembered and skipped, and the
+   * next one serves instead of none.
+   */
   private async load(): Promise<void> {
-    const info = await this.repository.serving();
-    if (!info) {
+    const candidates = await this.repository.serviceable(FALLBACK_VERSIONS);
+    if (candidates.length === 0) {
       if (this.serving) this.log.warn('no serviceable model is stored; keeping the current one');
       return;
     }
-    if (info.version === this.servingVersion) return;
-    const data = await this.repository.data(info.version);
-    if (!data) return; // pruned in between; the next notice or poll finds the newer one
-    const started = performance.now();
-    const model = new ServingModel(decodeModel(data));
-    const previous = this.servingVersion;
-    this.serving = model;
-    this.servingVersion = info.version;
-    this.metrics?.modelVersion.set(info.version);
-    this.metrics?.modelSwaps.inc();
-    this.log.info(
-      {
-        version: info.version,
-        previous,
-        items: model.itemCount,
-        loadMs: Math.round(performance.now() - started),
-      },
-      'serving model swapped in',
-    );
+    for (const info of candidates) {
+      if (info.version === this.servingVersion) return;
+      if (this.broken.has(info.version)) continue;
+      const data = await this.repository.data(info.version);
+      if (!data) continue; // pruned in between
+      const started = performance.now();
+      let model: ServingModel;
+      try {
+        model = new ServingModel(decodeModel(data));
+      } catch (error) {
+        this.broken.add(info.version);
+        this.log.error(
+          { err: error, version: info.version },
+          'stored model cannot be served; trying the previous version',
+        );
+        continue;
+      }
+      const previous = this.servingVersion;
+      this.serving = model;
+      this.servingVersion = info.version;
+      this.metrics?.modelVersion.set(info.version);
+      this.metrics?.modelSwaps.inc();
+      this.log.info(
+        {
+          version: info.version,
+          previous,
+          items: model.itemCount,
+          loadMs: Math.round(performance.now() - started),
+        },
+        'serving model swapped in',
+      );
+      for (const listener of this.swapListeners) listener();
+      return;
+    }
   }
 }
+
+/** How many serviceable versions a gateway tries before giving up. */
+const FALLBACK_VERSIONS = 5;

@@ -406,7 +406,7 @@ export class Recommender {
     const lookup: ExplainLookup = {
       titleOf: (id) => items.get(id)?.title || undefined,
       categoryOf: (id) => items.get(id)?.categories[0],
-      actionOf: (id) => user?.recent.find((r) => r.itemId === id)?.type,
+      ...(user ? { actionOf: (id: string) => user.recent.find((r) => r.itemId === id)?.type } : {}),
     };
     return ranked.map((r) => ({
       item: items.get(r.itemId) as ItemFeatures,

@@ -24,6 +24,8 @@ export class TrainingScheduler {
     private readonly databaseUrl: string,
     private readonly intervalMs: number,
     private readonly log: Logger,
+    /** Told of rounds that fail before training starts (the trainer counts its own). */
+    private readonly onFailure: () => void = () => undefined,
   ) {}
 
   start(): void {
@@ -56,6 +58,7 @@ export class TrainingScheduler {
 
   private async tick(): Promise<void> {
     const lock = new Client({ connectionString: this.databaseUrl });
+    let training = false;
     try {
       await lock.connect();
       const { rows } = await lock.query<{ taken: boolean }>(
@@ -70,8 +73,10 @@ export class TrainingScheduler {
         this.log.debug('no events since the newest model; skipping this round');
         return;
       }
+      training = true;
       await this.trainer.train();
     } catch (error) {
+      if (!training) this.onFailure();
       this.log.error({ err: error }, 'scheduled training failed; the serving model stays');
     } finally {
       // Closing the session releases the advisory lock too.

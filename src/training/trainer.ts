@@ -73,7 +73,10 @@ export class Trainer {
         data,
       });
       await repository.prune(this.options.keepVersions);
-      await this.announce(model.version);
+      // Stored is what counts: a lost notice only waits for the gateways' poll.
+      await this.announce(model.version).catch((error) =>
+        log.warn({ err: error, version: model.version }, 'model stored, but the notice failed'),
+      );
       metrics?.trainings.inc({ outcome: 'stored' });
       metrics?.trainingSeconds.observe((performance.now() - started) / 1000);
       log.info(

@@ -168,3 +168,45 @@ test('scheduled training runs only when new events arrived, and on one worker at
   const versions = (await models.list()).map((m) => m.version);
   expect(versions.filter((v) => v > before)).toHaveLength(1);
 });
+
+test('a gateway skips a stored version it cannot serve and serves the one before', async () => {
+  const good = (await models.serving())?.version as number;
+  const info = await models.serving();
+  const corrupt = await models.save({
+    watermark: { streamSeq: (info?.watermark.streamSeq ?? 0) + 1, processedAt: new Date() },
+    interactions: 1,
+    users: 1,
+    items: 1,
+    params: {},
+    evaluation: {},
+    timings: {},
+    data: Buffer.from('RFM1 but not a model at all'),
+  });
+  expect((await models.serving())?.version).toBe(corrupt.version);
+  const registry = new ModelRegistry(models, nc, env.config.nats.subjectPrefix, 0, silentLogger());
+  await registry.start();
+  try {
+    expect(registry.version).toBe(good);
+    expect(registry.current()).not.toBeNull();
+  } finally {
+    registry.close();
+    await db.$executeRawUnsafe('DELETE FROM models WHERE version = $1', corrupt.version);
+  }
+});
+
+test('a training that read older data never displaces one that read newer data', async () => {
+  const serving = await models.serving();
+  const older = await models.save({
+    watermark: { streamSeq: 1, processedAt: new Date(0) },
+    interactions: 1,
+    users: 1,
+    items: 1,
+    params: {},
+    evaluation: {},
+    timings: {},
+    data: Buffer.from('x'),
+  });
+  expect(older.version).toBeGreaterThan(serving?.version ?? 0);
+  expect((await models.serving())?.version).toBe(serving?.version);
+  await db.$executeRawUnsafe('DELETE FROM models WHERE version = $1', older.version);
+});

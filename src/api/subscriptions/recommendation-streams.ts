@@ -66,6 +66,11 @@ export class RecommendationStreams {
     return live;
   }
 
+  /** Recomputes every live list, as after a change (a new model is serving). */
+  refreshAll(): void {
+    for (const live of this.live) live.changed();
+  }
+
   /** Ends every stream (shutdown); clients see the subscription complete. */
   closeAll(): void {
     for (const live of [...this.live]) void live.return();

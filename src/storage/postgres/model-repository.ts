@@ -55,6 +55,8 @@ export interface NewModel extends ModelDescription {
 
 const PAGE = 50_000;
 
+const SERVING_ORDER = 'watermark_seq DESC NULLS LAST, watermark_at DESC NULLS LAST, version DESC';
+
 const INFO_COLUMNS = `version, created_at, watermark_seq::float8 AS watermark_seq, watermark_at,
   interactions, users, items, params, evaluation, timings, size_bytes, retired_at`;
 
@@ -165,10 +167,22 @@ export class ModelRepository {
 
   /** The version gateways should serve, or null when none is. */
   async serving(): Promise<ModelInfo | null> {
-    const [row] = await this.db.$queryRawUnsafe<InfoRow[]>(
-      `SELECT ${INFO_COLUMNS} FROM models WHERE retired_at IS NULL ORDER BY version DESC LIMIT 1`,
+    return (await this.serviceable(1))[0] ?? null;
+  }
+
+  /**
+   * Versions that are not retired, in serving order: the one covering the
+   * most data first (the highest watermark), the newest among equals. A
+   * training that read older data but finished later never displaces one
+   * that read newer data.
+   */
+  async serviceable(count: number): Promise<ModelInfo[]> {
+    const rows = await this.db.$queryRawUnsafe<InfoRow[]>(
+      `SELECT ${INFO_COLUMNS} FROM models WHERE retired_at IS NULL
+       ORDER BY ${SERVING_ORDER} LIMIT $1`,
+      count,
     );
-    return row ? toInfo(row) : null;
+    return rows.map(toInfo);
   }
 
   /** One version's encoded model, or null when there is no such version. */
@@ -189,7 +203,7 @@ export class ModelRepository {
     return this.db.$transaction(async (tx) => {
       const rows = await tx.$queryRawUnsafe<InfoRow[]>(
         `SELECT ${INFO_COLUMNS} FROM models WHERE retired_at IS NULL
-         ORDER BY version DESC LIMIT 2 FOR UPDATE`,
+         ORDER BY ${SERVING_ORDER} LIMIT 2 FOR UPDATE`,
       );
       if (rows.length < 2) return null;
       const [retired] = await tx.$queryRawUnsafe<InfoRow[]>(
@@ -204,7 +218,7 @@ export class ModelRepository {
   async prune(keep: number): Promise<number> {
     return this.db.$executeRawUnsafe(
       `DELETE FROM models WHERE version NOT IN (
-         SELECT version FROM models WHERE retired_at IS NULL ORDER BY version DESC LIMIT $1)`,
+         SELECT version FROM models WHERE retired_at IS NULL ORDER BY ${SERVING_ORDER} LIMIT $1)`,
       keep,
     );
   }

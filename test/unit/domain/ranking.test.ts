@@ -341,6 +341,17 @@ describe('explain', () => {
     expect(withAction(undefined)).toBe('because you liked Star Wars (1977)');
   });
 
+  test('without a user (similar items) the anchor is what is being viewed', () => {
+    const similar = explain(
+      { source: 'itemKnn', share: 1, because: { itemId: 'star-wars' } },
+      'x',
+      {
+        titleOf: lookup.titleOf,
+      },
+    );
+    expect(similar).toBe('similar to Star Wars (1977)');
+  });
+
   test("says which category an item is trending in, from the item's main category", () => {
     expect(said('trending', undefined, 'fargo')).toBe('trending in Crime');
   });

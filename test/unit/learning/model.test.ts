@@ -55,6 +55,36 @@ describe('encodeModel / decodeModel', () => {
     expect(() => decodeModel(bytes.subarray(0, bytes.length - 4))).toThrow(/expected/);
   });
 
+  test.each<[string, (m: typeof model) => typeof model]>([
+    [
+      'neighbour offsets that go backwards',
+      (m) => {
+        const start = Int32Array.from(m.neighbours.start);
+        start[1] = start[2] + 1;
+        return { ...m, neighbours: { ...m.neighbours, start } };
+      },
+    ],
+    [
+      'a neighbour index out of range',
+      (m) => {
+        const index = Int32Array.from(m.neighbours.index);
+        index[0] = m.itemIds.length + 5;
+        return { ...m, neighbours: { ...m.neighbours, index } };
+      },
+    ],
+    [
+      'a NaN factor',
+      (m) => {
+        const itemFactors = Float32Array.from(m.itemFactors);
+        itemFactors[3] = NaN;
+        return { ...m, itemFactors };
+      },
+    ],
+    ['a duplicated item id', (m) => ({ ...m, itemIds: [m.itemIds[1], ...m.itemIds.slice(1)] })],
+  ])('refuses a model with %s', (_, corrupt) => {
+    expect(() => decodeModel(encodeModel(corrupt(model)))).toThrow(/inconsistent/);
+  });
+
   test('knows catalogue items nobody touched, with zero factors', () => {
     const i = model.itemIds.indexOf('new');
     expect(i).toBeGreaterThanOrEqual(0);
@@ -88,6 +118,16 @@ describe('ServingModel and learnedCandidates', () => {
   test('a user with no positive interaction gets no learned candidates', () => {
     const none = learnedCandidates(serving, [{ itemId: 'a0', weight: -6 }], () => false, 4);
     expect(none).toEqual({ model: [], ease: [], itemKnn: [] });
+  });
+
+  test('offers nothing when the only liked items carry no signal (unknown, or zero factors)', () => {
+    const none = { model: [], ease: [], itemKnn: [] };
+    expect(
+      learnedCandidates(serving, [{ itemId: 'brand-new', weight: 6 }], () => false, 4),
+    ).toEqual(none);
+    expect(learnedCandidates(serving, [{ itemId: 'new', weight: 6 }], () => false, 4)).toEqual(
+      none,
+    );
   });
 
   test('ignores items the model does not know', () => {
