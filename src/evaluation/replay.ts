@@ -92,7 +92,22 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
   const config = isolatedConfig(options.config, 'replay');
   const log = options.log;
 
+  log.warn(
+    { database: new URL(config.postgres.url).pathname.slice(1), stream: config.nats.stream },
+    'replay runs on its own database and stream; both are removed at the end',
+  );
   const app = await RecflowApp.start({ config, role: 'all', log });
+  // Ctrl-C or SIGTERM mid-replay still removes what the replay created.
+  const interrupted = (signal: NodeJS.Signals) => {
+    log.warn({ signal }, 'replay interrupted; removing its database, stream and keys');
+    void app
+      .stop()
+      .catch(() => undefined)
+      .then(() => removeIsolated(config))
+      .finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     const { core } = app;
     const catalog = new CatalogService(core.catalog, core.features, core.hotCopy, core.hot);
@@ -187,6 +202,8 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
       results: { ...all, newUsers: newcomers },
     };
   } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
     await app.stop();
     await removeIsolated(config);
   }
