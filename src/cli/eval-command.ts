@@ -7,7 +7,7 @@
  * JSON and HTML reports when asked. A bad flag or an unusable data
  * directory stops it with a message and exit code 2.
  */
-import { existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import path from 'node:path';
@@ -126,6 +126,12 @@ function parseEvalArgs(args: string[]): EvalOptions | null {
     const resolved = path.resolve(file);
     if (!isDirectory(path.dirname(resolved)))
       throw new EvalInputError(`--${flag}: no directory ${path.dirname(resolved)} to write into`);
+    if (isDirectory(resolved)) throw new EvalInputError(`--${flag}: ${resolved} is a directory`);
+    try {
+      accessSync(path.dirname(resolved), constants.W_OK);
+    } catch {
+      throw new EvalInputError(`--${flag}: cannot write into ${path.dirname(resolved)}`);
+    }
     return resolved;
   };
   return {
@@ -161,6 +167,8 @@ function isDirectory(dir: string): boolean {
 async function runEval(options: EvalOptions): Promise<number> {
   const started = performance.now();
   const data = await readEvaluationData(options.dir);
+  if (options.replayEvents > 0 && !existsSync(path.join(options.dir, 'u.user')))
+    throw new EvalInputError(`--replay needs u.user in ${options.dir}`);
   const part = options.validation ? 'a validation split of train' : 'test';
   process.stderr.write(
     `read ${data.ratings.length} ratings of ${data.items.length} items from ${options.dir}\n`,
