@@ -100,5 +100,7 @@ export const RECOMMENDATIONS = `query Recs($userId: ID!) {
 }`;
 
 export const RECOMMENDATIONS_UPDATED = `subscription Live($userId: ID!) {
-  recommendationsUpdated(userId: $userId, limit: 10) { computedAt items { score item { id title } } }
+  recommendationsUpdated(userId: $userId, limit: 10) {
+    computedAt items { score item { id title } }
+  }
 }`;

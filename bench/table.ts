@@ -27,7 +27,8 @@ export function renderTable(reports: readonly ScenarioReport[]): string {
       for (const note of row.notes ?? []) notes.push(`  ${row.scenario} / ${row.case}: ${note}`);
       for (const t of row.targets) {
         targets.push(
-          `  ${t.pass ? 'pass' : 'MISS'}  ${row.scenario} / ${row.case}: ${t.text} (measured ${t.actual})`,
+          `  ${t.pass ? 'pass' : 'MISS'}  ${row.scenario} / ${row.case}: ` +
+            `${t.text} (measured ${t.actual})`,
         );
       }
     }

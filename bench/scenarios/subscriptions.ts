@@ -131,7 +131,8 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
         ),
       ],
       notes: [
-        `${(perSubscription / 1024).toFixed(1)} KiB RSS per subscription; heap used ${(heapUsed / MiB).toFixed(0)} MiB`,
+        `${(perSubscription / 1024).toFixed(1)} KiB RSS per subscription; ` +
+          `heap used ${(heapUsed / MiB).toFixed(0)} MiB`,
         `latency is from the first subscribe sent to each first list (all sent at once)`,
       ],
     },

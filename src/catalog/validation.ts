@@ -94,7 +94,8 @@ function validateCategories(categories: string[], field: string): string[] {
     ) {
       throw new InvalidInputError(
         field,
-        `${field} entries must be 1-${CATALOGUE_LIMITS.maxCategoryLength} characters without control characters`,
+        `${field} entries must be 1-${CATALOGUE_LIMITS.maxCategoryLength} characters ` +
+          'without control characters',
       );
     }
   }

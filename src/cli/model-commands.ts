@@ -19,7 +19,8 @@ export async function trainCommand(core: Core): Promise<number> {
       `  read ${(snapshotMs / 1000).toFixed(1)} s; trained in ${(t.totalMs / 1000).toFixed(1)} s ` +
       `(iALS ${t.ialsMs} ms, item-kNN ${t.itemKnnMs} ms, EASE ${t.easeMs} ms, ` +
       `evaluation ${t.evaluationMs} ms)\n` +
-      `  held-out check on ${output.evaluation.users} users: ${describeEvaluation(model.evaluation)}\n`,
+      `  held-out check on ${output.evaluation.users} users: ` +
+      `${describeEvaluation(model.evaluation)}\n`,
   );
   return 0;
 }

@@ -51,7 +51,9 @@ export class ProgressBar implements ImportProgress {
     const width = 30;
     const filled = Math.round(fraction * width);
     const bar = `${'#'.repeat(filled)}${'.'.repeat(width - filled)}`;
-    const line = `${this.name.padEnd(6)} [${bar}] ${this.count}/${this.total} ${(fraction * 100).toFixed(0)}% ${rate}/s`;
+    const percent = (fraction * 100).toFixed(0);
+    const counts = `${this.count}/${this.total} ${percent}% ${rate}/s`;
+    const line = `${this.name.padEnd(6)} [${bar}] ${counts}`;
     this.out.write(this.out.isTTY ? `\r${line}` : `${line}\n`);
   }
 }

@@ -60,7 +60,8 @@ export class EnvReader {
     if (ms === null || ms < minMs || ms > maxMs) {
       return this.fail(
         name,
-        `must be a duration from ${minMs} ms to ${maxMs} ms (e.g. 500ms, 30s, 5m, 7d), got "${raw}"`,
+        `must be a duration from ${minMs} ms to ${maxMs} ms ` +
+          `(e.g. 500ms, 30s, 5m, 7d), got "${raw}"`,
         fallbackMs,
       );
     }
@@ -105,7 +106,8 @@ export class EnvReader {
     if (!pattern.test(raw)) {
       return this.fail(
         name,
-        `must be 1-64 characters of letters, digits, _ or -${extra ? ` or ${extra}` : ''}, got "${raw}"`,
+        `must be 1-64 characters of letters, digits, _ or -` +
+          `${extra ? ` or ${extra}` : ''}, got "${raw}"`,
         fallback,
       );
     }

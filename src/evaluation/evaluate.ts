@@ -90,7 +90,8 @@ export interface EvaluationTimings {
   evaluateMs: number;
 }
 
-export interface ProtocolResult {
+/** Which split was evaluated, how big it was and how long it took. */
+interface EvaluatedSplit {
   protocol: Protocol;
   seed: number;
   validation: boolean;
@@ -98,6 +99,9 @@ export interface ProtocolResult {
   splitSeed: number;
   sizes: SplitSizes;
   timings: EvaluationTimings;
+}
+
+export interface ProtocolResult extends EvaluatedSplit {
   weights: BlendWeights;
   /** Per evaluated list; `ease` is absent when the catalogue was too large for EASE. */
   figures: Partial<Record<Evaluated, Figures>>;
@@ -117,13 +121,7 @@ interface UserCase {
  * under any number of blend weights (which is how a weight grid is searched
  * without retraining).
  */
-export interface PreparedEvaluation {
-  protocol: Protocol;
-  seed: number;
-  validation: boolean;
-  splitSeed: number;
-  sizes: SplitSizes;
-  timings: EvaluationTimings;
+export interface PreparedEvaluation extends EvaluatedSplit {
   hasEase: boolean;
   itemIndex: ReadonlyMap<string, number>;
   factsOf: (itemId: string) => ItemFacts | undefined;

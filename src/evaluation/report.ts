@@ -49,9 +49,11 @@ export function formatReplay(replay: ReplayResult): string {
       .trimEnd(),
   );
   return [
-    `replay of the latest ${replay.heldOutEvents} events through the pipeline: HR@10 of the next interaction`,
+    `replay of the latest ${replay.heldOutEvents} events through the pipeline: ` +
+      'HR@10 of the next interaction',
     ...lines,
-    `(${replay.historyEvents} earlier events loaded first; ${(replay.durationMs / 1000).toFixed(0)} s)`,
+    `(${replay.historyEvents} earlier events loaded first; ` +
+      `${(replay.durationMs / 1000).toFixed(0)} s)`,
   ].join('\n');
 }
 
@@ -241,7 +243,8 @@ function barChart(results: ProtocolResult[], metric: Metric, sources: Evaluated[
       const centre = (x + (barWidth * 0.9) / 2).toFixed(1);
       const label = `${r.protocol}, ${LABELS[s]}: ${formatFigure(metric, f)}`;
       parts.push(
-        `<rect x="${x.toFixed(1)}" y="${y(f.mean).toFixed(1)}" width="${(barWidth * 0.9).toFixed(1)}" ` +
+        `<rect x="${x.toFixed(1)}" y="${y(f.mean).toFixed(1)}" ` +
+          `width="${(barWidth * 0.9).toFixed(1)}" ` +
           `height="${(y(0) - y(f.mean)).toFixed(1)}" fill="${COLOURS[s]}">` +
           `<title>${escapeHtml(label)}</title></rect>`,
       );

@@ -33,7 +33,8 @@ export async function readMovieLens(
       return await readFile(path.join(dir, name), encoding);
     } catch (error) {
       throw new Error(
-        `cannot read ${name} in ${dir}: is this a MovieLens 100K directory? (${(error as Error).message})`,
+        `cannot read ${name} in ${dir}: is this a MovieLens 100K directory? ` +
+          `(${(error as Error).message})`,
       );
     }
   };

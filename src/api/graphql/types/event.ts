@@ -20,7 +20,8 @@ export class EventInput {
   @Field(() => Number, {
     nullable: true,
     description:
-      'Rating for RATE (0 to the rating maximum, 5 by default) or quantity for PURCHASE and ADD_TO_CART.',
+      'Rating for RATE (0 to the rating maximum, 5 by default) ' +
+      'or quantity for PURCHASE and ADD_TO_CART.',
   })
   value?: number | null;
 

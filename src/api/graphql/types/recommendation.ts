@@ -32,7 +32,8 @@ export class RecommendationFilter {
   @Field(() => Float, {
     nullable: true,
     description:
-      'Diversity: maximal-marginal-relevance re-rank, from 1 (the blended order) towards 0 (more varied; items unlike those already picked move up).',
+      'Diversity: maximal-marginal-relevance re-rank, from 1 (the blended order) ' +
+      'towards 0 (more varied; items unlike those already picked move up).',
   })
   mmrLambda?: number | null;
 }
