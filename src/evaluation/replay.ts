@@ -29,7 +29,8 @@ import { learnedCandidates } from '../learning/candidates';
 import type { WeightedItem } from '../learning/model';
 import type { Logger } from '../observability/logger';
 import { waitForPipeline } from '../pipeline/wait';
-import { Recommender, userInteractions } from '../recommend/recommender';
+import { userInteractions } from '../recommend/learned-sources';
+import { Recommender } from '../recommend/recommender';
 import { FeatureStore } from '../storage/feature-store';
 
 export interface ReplayOptions {

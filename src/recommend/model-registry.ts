@@ -16,7 +16,7 @@ import { Subjects } from '../messaging/subjects';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { ModelRepository } from '../storage/postgres/model-repository';
-import type { ModelSource } from './recommender';
+import type { ModelSource } from './learned-sources';
 
 export class ModelRegistry implements ModelSource {
   private serving: ServingModel | null = null;

@@ -8,8 +8,7 @@
  * popularity cannot be read does the call fail, with SERVICE_UNAVAILABLE.
  */
 import { affinityAt } from '../domain/affinity';
-import { type LearnedCandidates, learnedCandidates } from '../learning/candidates';
-import type { ServingModel, WeightedItem } from '../learning/model';
+import type { WeightedItem } from '../learning/model';
 import { ErrorCode, RecflowError } from '../domain/errors';
 import type { ItemFeatures, PopularityWindow, UserFeatures } from '../domain/features';
 import {
@@ -26,7 +25,13 @@ import {
 } from '../domain/ranking';
 import type { Logger } from '../observability/logger';
 import { type FeatureLoaders, popularKey } from '../storage/feature-store';
-import { Lru } from './lru';
+import {
+  LearnedSources,
+  type ModelSource,
+  NO_MODEL,
+  similarity,
+  userInteractions,
+} from './learned-sources';
 
 export type Strategy = 'PERSONALIZED' | 'COLD_START' | 'POPULARITY_FALLBACK';
 
@@ -63,8 +68,6 @@ export interface RecommendationList {
 
 /** Anchors for co-visitation: the user's latest liked items. */
 const ANCHORS = 10;
-/** Candidates each learned source offers the blend. */
-const LEARNED_CANDIDATES = 100;
 /** Candidates each stored source (co-visitation, popularity) offers the blend. */
 const STORED_CANDIDATES = 100;
 /** Item records loaded in the first page of a list; later pages double. */
@@ -72,12 +75,6 @@ const MIN_PAGE = 32;
 /** With MMR, the re-rank chooses `limit` items among this many times `limit`. */
 const MMR_POOL = 4;
 
-/** Where the recommender finds the model to serve; null before the first training. */
-export interface ModelSource {
-  current(): ServingModel | null;
-}
-
-const NO_MODEL: ModelSource = { current: () => null };
 /** Categories whose popular items the user gets as candidates. */
 const TOP_CATEGORIES = 3;
 
@@ -87,14 +84,14 @@ export class Recommender {
     private readonly log: Logger,
     /** Told the strategy of every list served, for metrics. */
     private readonly onList: (strategy: Strategy) => void = () => undefined,
-    private readonly models: ModelSource = NO_MODEL,
+    models: ModelSource = NO_MODEL,
     /** What the learned sources know of a user; replay evaluation swaps it to freeze users. */
-    private readonly interactionsOf: (user: UserFeatures) => WeightedItem[] = userInteractions,
-    /** Users whose learned candidates are kept, per model. */
-    private readonly learnedCacheSize = 10_000,
-  ) {}
+    interactionsOf: (user: UserFeatures) => WeightedItem[] = userInteractions,
+  ) {
+    this.learned = new LearnedSources(models, interactionsOf);
+  }
 
-  private readonly learnedCache = new WeakMap<ServingModel, Lru<string, LearnedCandidates>>();
+  private readonly learned: LearnedSources;
 
   async recommend(
     loaders: FeatureLoaders,
@@ -114,11 +111,8 @@ export class Recommender {
 
     // 1. Gather each source's candidates: the learned ones in memory, the
     //    others concurrently (one round trip per kind).
-    const model = this.models.current();
-    const learned =
-      user && model
-        ? this.learned(model, user, filter.includeSeen ?? false)
-        : { model: [], ease: [], itemKnn: [] };
+    const model = this.learned.current();
+    const learned = this.learned.forUser(model, user, filter.includeSeen ?? false);
     const stored = await Promise.all([
       user ? this.covisitation(loaders, user, degraded) : [],
       user ? this.categoryFavourites(loaders, user, degraded, exclude) : [],
@@ -192,32 +186,6 @@ export class Recommender {
   }
 
   /**
-   * The learned sources' candidates for a user, cached per model and per
-   * version of the user's features: a user's next event changes the
-   * version, and a new model gets a new cache, so nothing stale is served.
-   */
-  private learned(model: ServingModel, user: UserFeatures, includeSeen: boolean) {
-    let cache = this.learnedCache.get(model);
-    if (!cache) {
-      cache = new Lru(this.learnedCacheSize);
-      this.learnedCache.set(model, cache);
-    }
-    const key = `${user.userId}\u0000${user.version}\u0000${includeSeen ? 1 : 0}`;
-    const hit = cache.get(key);
-    if (hit) return hit;
-    const skip = new Set(user.disliked);
-    if (!includeSeen) for (const id of user.seen) skip.add(id);
-    const lists = learnedCandidates(
-      model,
-      this.interactionsOf(user),
-      (id) => skip.has(id),
-      LEARNED_CANDIDATES,
-    );
-    cache.set(key, lists);
-    return lists;
-  }
-
-  /**
    * Items like `itemId`: its learned cosine neighbours and its co-visited
    * items, topped up with its category's popular items.
    */
@@ -229,7 +197,7 @@ export class Recommender {
     const degraded: CandidateSource[] = [];
     const anchor = await loaders.items.load(itemId);
     if (!anchor) return [];
-    const learned: Candidate[] = (this.models.current()?.neighboursOf(itemId) ?? []).map((n) => ({
+    const learned: Candidate[] = (this.learned.current()?.neighboursOf(itemId) ?? []).map((n) => ({
       itemId: n.itemId,
       source: 'itemKnn',
       score: n.similarity,
@@ -469,38 +437,6 @@ function sumBySource(candidates: Candidate[]): Candidate[] {
     }
   }
   return [...byItem.values()];
-}
-
-/**
- * What fold-in and the item-to-item sources know of a user: the net weight
- * of each of the user's latest interactions, a negative weight for each
- * disliked item, and a unit weight for every other item the user touched.
- */
-export function userInteractions(user: UserFeatures): WeightedItem[] {
-  const weights = new Map<string, number>();
-  for (const r of user.recent) weights.set(r.itemId, (weights.get(r.itemId) ?? 0) + r.weight);
-  for (const id of user.disliked) if (!weights.has(id)) weights.set(id, -1);
-  for (const id of user.seen) if (!weights.has(id)) weights.set(id, 1);
-  return [...weights].map(([itemId, weight]) => ({ itemId, weight }));
-}
-
-/**
- * How alike two items are, for MMR: the cosine of their factor vectors when
- * the model knows both, otherwise the overlap (Jaccard) of their categories.
- */
-function similarity(
-  model: ServingModel | null,
-  items: ReadonlyMap<string, ItemFeatures>,
-  a: string,
-  b: string,
-): number {
-  const cosine = model?.factorCosine(a, b);
-  if (cosine !== null && cosine !== undefined) return cosine;
-  const ca = new Set(items.get(a)?.categories ?? []);
-  const cb = items.get(b)?.categories ?? [];
-  const shared = cb.filter((c) => ca.has(c)).length;
-  const union = ca.size + cb.length - shared;
-  return union > 0 ? shared / union : 0;
 }
 
 function degradedError(degraded: CandidateSource[]): Error {

@@ -1,5 +1,5 @@
 import type { UserFeatures } from '../../../src/domain/features';
-import { userInteractions } from '../../../src/recommend/recommender';
+import { userInteractions } from '../../../src/recommend/learned-sources';
 
 const user = (overrides: Partial<UserFeatures>): UserFeatures => ({
   userId: 'u',
