@@ -65,9 +65,15 @@ async function waitForEvents(userId: string, count: number) {
   );
 }
 
-const UPSERT_ITEMS = `mutation($inputs: [ItemInput!]!) { upsertItems(inputs: $inputs) { created updated } }`;
-const RECORD_EVENT = `mutation($input: EventInput!) { recordEvent(input: $input) { eventId status sequence } }`;
-const RECORD_EVENTS = `mutation($inputs: [EventInput!]!) { recordEvents(inputs: $inputs) { eventId status } }`;
+const UPSERT_ITEMS = `mutation($inputs: [ItemInput!]!) {
+  upsertItems(inputs: $inputs) { created updated }
+}`;
+const RECORD_EVENT = `mutation($input: EventInput!) {
+  recordEvent(input: $input) { eventId status sequence }
+}`;
+const RECORD_EVENTS = `mutation($inputs: [EventInput!]!) {
+  recordEvents(inputs: $inputs) { eventId status }
+}`;
 const RECOMMEND = `query($userId: ID!, $limit: Int, $filter: RecommendationFilter) {
   recommendations(userId: $userId, limit: $limit, filter: $filter) {
     userId strategy computedAt degradedSources
@@ -116,7 +122,7 @@ describe('recommendations', () => {
     expect(r.data.recommendations.items[0].reasons.length).toBeGreaterThan(0);
   });
 
-  test('a user who liked Star Wars gets its sequels, explained, and never what they saw', async () => {
+  test('a Star Wars fan gets its sequels, explained, never what they saw', async () => {
     await gql(rf.url, RECORD_EVENT, {
       input: { eventId: eventId(), userId: 'luke', itemId: 'sw', type: 'LIKE' },
     });
@@ -194,7 +200,9 @@ describe('recommendations', () => {
     const inCategory = async (category: string) => {
       const r = await gql(
         rf.url,
-        `query($c: String) { popularItems(limit: 20, window: ALL_TIME, category: $c) { item { id } } }`,
+        `query($c: String) {
+          popularItems(limit: 20, window: ALL_TIME, category: $c) { item { id } }
+        }`,
         { c: category },
       );
       return r.data.popularItems.map((p: { item: { id: string } }) => p.item.id);
@@ -229,7 +237,9 @@ describe('subscriptions', () => {
     const lists: Array<{ at: number; ids: string[] }> = [];
     const dispose = client.subscribe(
       {
-        query: `subscription { recommendationsUpdated(userId: "han", limit: 5) { strategy items { item { id } } } }`,
+        query: `subscription {
+          recommendationsUpdated(userId: "han", limit: 5) { strategy items { item { id } } }
+        }`,
       },
       {
         next: (msg: any) =>
@@ -262,7 +272,8 @@ describe('subscriptions', () => {
     }
     // Reported, not asserted: speed is measured by the benchmark, never by a test.
     process.stdout.write(
-      `mutation answer -> subscription push: ${latencies.map((l) => l.toFixed(1)).join(' ms, ')} ms\n`,
+      'mutation answer -> subscription push: ' +
+        `${latencies.map((l) => l.toFixed(1)).join(' ms, ')} ms\n`,
     );
     dispose();
     await client.dispose();
@@ -273,7 +284,9 @@ describe('subscriptions', () => {
     let pushes = 0;
     const dispose = client.subscribe(
       {
-        query: `subscription { recommendationsUpdated(userId: "burst", limit: 3) { items { item { id } } } }`,
+        query: `subscription {
+          recommendationsUpdated(userId: "burst", limit: 3) { items { item { id } } }
+        }`,
       },
       { next: () => (pushes += 1), error: () => undefined, complete: () => undefined },
     );
@@ -295,7 +308,7 @@ describe('subscriptions', () => {
 });
 
 describe('feature loading cost', () => {
-  test('a warm recommendations query makes at most one Redis round trip per entity kind and no PostgreSQL query', async () => {
+  test('a warm query: at most one Redis round trip per kind, no PostgreSQL', async () => {
     const query = async () => gql(rf.url, RECOMMEND, { userId: 'luke', limit: 10 });
     await query();
     await new Promise((r) => setTimeout(r, 200)); // let refills land

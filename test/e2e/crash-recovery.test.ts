@@ -39,9 +39,14 @@ async function snapshot(url: string): Promise<string> {
   await client.connect();
   const queries = [
     'SELECT user_id, events, positives, negatives, first_at, last_at FROM user_features ORDER BY 1',
-    'SELECT user_id, item_id, events, round(weight_sum::numeric, 6), round(log_pos::numeric, 6), round(log_neg::numeric, 6), last_type FROM user_items ORDER BY 1, 2',
-    'SELECT user_id, category, events, round(log_pos::numeric, 6) FROM user_categories ORDER BY 1, 2',
-    'SELECT item_id, events, positives, negatives, round(pop_all::numeric, 6), round(log_day::numeric, 6) FROM item_features ORDER BY 1',
+    `SELECT user_id, item_id, events, round(weight_sum::numeric, 6),
+       round(log_pos::numeric, 6), round(log_neg::numeric, 6), last_type
+     FROM user_items ORDER BY 1, 2`,
+    `SELECT user_id, category, events, round(log_pos::numeric, 6)
+     FROM user_categories ORDER BY 1, 2`,
+    `SELECT item_id, events, positives, negatives, round(pop_all::numeric, 6),
+       round(log_day::numeric, 6)
+     FROM item_features ORDER BY 1`,
     'SELECT item_a, item_b, weight, events FROM item_pairs ORDER BY 1, 2',
     'SELECT count(*) FROM events',
   ];
@@ -144,7 +149,7 @@ describe('a worker that dies', () => {
     }
   });
 
-  test('killed with SIGKILL mid-load and restarted ends with exactly the features of one clean pass', async () => {
+  test('SIGKILL mid-load, then a restart: the features of one clean pass', async () => {
     const events = makeEvents(3000, 'sigkill');
     const expected = await reference(events);
     refEnv = expected.env;

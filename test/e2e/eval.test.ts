@@ -116,7 +116,8 @@ const DATA =
 const present = existsSync(path.join(DATA, 'u.data'));
 if (!present) {
   process.stdout.write(
-    `skipping the MovieLens eval targets: no MovieLens 100K at ${DATA} (set RECFLOW_MOVIELENS_DIR)\n`,
+    `skipping the MovieLens eval targets: no MovieLens 100K at ${DATA} ` +
+      '(set RECFLOW_MOVIELENS_DIR)\n',
   );
 }
 const describeData = present ? describe : describe.skip;

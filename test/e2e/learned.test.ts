@@ -110,7 +110,7 @@ test('a known user gets learned, explained recommendations of their own taste', 
   );
 });
 
-test('a user the model never saw is folded in at once, and the subscription pushes it', async () => {
+test('a user the model never saw is folded in and pushed at once', async () => {
   const client = wsClient(rf.wsUrl);
   const lists: Array<{ strategy: string; ids: string[]; sources: string[] }> = [];
   const dispose = client.subscribe(
@@ -207,7 +207,7 @@ test('training and rollback swap models while queries keep succeeding', async ()
   expect(failures).toBe(0);
 });
 
-test('model rollback with a single serviceable version says there is nothing to go back to', async () => {
+test('rollback with one serviceable version: nothing to go back to', async () => {
   const rolled = await cli('model', 'rollback');
   expect(rolled.code).toBe(1);
   expect(rolled.output).toMatch(/nothing to roll back to/);

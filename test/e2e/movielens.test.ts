@@ -46,7 +46,8 @@ async function tableDigest(url: string): Promise<Record<string, string>> {
     const columns =
       table === 'events' ? 'event_id, user_id, item_id, type, value, weight, occurred_at' : '*';
     const { rows } = await client.query(
-      `SELECT count(*)::int AS n, md5(string_agg(t::text, '|' ORDER BY t::text)) AS h FROM (SELECT ${columns} FROM ${table}) t`,
+      `SELECT count(*)::int AS n, md5(string_agg(t::text, '|' ORDER BY t::text)) AS h
+       FROM (SELECT ${columns} FROM ${table}) t`,
     );
     digest[table] = `${rows[0].n}:${rows[0].h}`;
   }

@@ -104,7 +104,7 @@ test('two competing workers apply every event exactly once', async () => {
     expect(worker.worker?.health().processed).toBeGreaterThan(0);
 });
 
-test('a catalogue change through one gateway reaches what the other cached, on the notice', async () => {
+test('a catalogue change on one gateway clears the cache of the other', async () => {
   const [, , a, b] = apps;
   const urlA = a.gateway?.url ?? '';
   const urlB = b.gateway?.url ?? '';

@@ -130,7 +130,7 @@ test('a thousand events go out at once and are answered in input order', async (
   expect(answers[1000]).toEqual({ ...answers[10], answer: 'DUPLICATE' });
 });
 
-test('a stream deleted under a running publisher is created again, and the call succeeds', async () => {
+test('a stream deleted under a publisher is recreated; the call succeeds', async () => {
   let recreated = 0;
   const publisher = new EventPublisher(nc, env.config.nats.subjectPrefix, {
     recreate: async () => {

@@ -88,7 +88,7 @@ test('training with nothing stored stores nothing', async () => {
   expect(await models.serving()).toBeNull();
 });
 
-test('a trained version is stored with its watermark, parameters and held-out figures', async () => {
+test('a version is stored with watermark, parameters and figures', async () => {
   await features.applyBatch(tasteEvents('u', 40), 300_000);
   const report = await trainer().train();
   if (!report) throw new Error('expected a model');
@@ -156,7 +156,7 @@ test('pruning keeps the newest serviceable versions and drops retired ones', asy
   expect(left.every((m) => m.retiredAt === null)).toBe(true);
 });
 
-test('scheduled training runs only when new events arrived, and on one worker at a time', async () => {
+test('scheduled training: only after new events, one worker at a time', async () => {
   const scheduler = (t: Trainer) =>
     new TrainingScheduler(t, models, env.config.postgres.url, 0, silentLogger());
   const before = (await models.list())[0].version;

@@ -45,7 +45,8 @@ beforeAll(async () => {
       RETURN NEW;
     END $$`);
   await db.$executeRawUnsafe(
-    'CREATE TRIGGER refuse_poison BEFORE INSERT ON user_items FOR EACH ROW EXECUTE FUNCTION refuse_poison()',
+    `CREATE TRIGGER refuse_poison BEFORE INSERT ON user_items
+     FOR EACH ROW EXECUTE FUNCTION refuse_poison()`,
   );
   redis = createRedis(env.config.redis.url, 2000);
   await redis.connect();
@@ -78,7 +79,7 @@ async function applied(): Promise<string[]> {
   return rows.map((r) => r.item_id);
 }
 
-test('a poison event is retried, then dead-lettered with its reason, and its neighbours apply', async () => {
+test('a poison event is retried, dead-lettered with its reason; others apply', async () => {
   const ingest = new IngestService(
     new EventPublisher(nc, env.config.nats.subjectPrefix),
     env.config.events.limits,

@@ -56,7 +56,7 @@ describe('evaluateProtocol', () => {
     expect(evaluateProtocol(data, 'random', 7).figures).toEqual(first.figures);
   });
 
-  test('a validation run sees only the train part: it equals a run on train alone, seed + 1', () => {
+  test('validation sees only train: it equals a run on train, seed + 1', () => {
     const validation = evaluateProtocol(data, 'temporal', 42, { validation: true });
     const trainOnly = { ratings: split(data.ratings, 'temporal', 42).train, items: data.items };
     const direct = evaluateProtocol(trainOnly, 'temporal', 43);

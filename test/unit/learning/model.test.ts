@@ -120,7 +120,7 @@ describe('ServingModel and learnedCandidates', () => {
     expect(none).toEqual({ model: [], ease: [], itemKnn: [] });
   });
 
-  test('offers nothing when the only liked items carry no signal (unknown, or zero factors)', () => {
+  test('offers nothing when liked items carry no signal (unknown, zero factors)', () => {
     const none = { model: [], ease: [], itemKnn: [] };
     expect(
       learnedCandidates(serving, [{ itemId: 'brand-new', weight: 6 }], () => false, 4),

@@ -25,7 +25,7 @@ const recent = (itemId: string, weight: number) => ({
 });
 
 describe('userInteractions', () => {
-  test('sums the recent weights per item, marks dislikes negative and other seen items as 1', () => {
+  test('sums recent weights per item; dislikes are -1, other seen items 1', () => {
     const weights = userInteractions(
       user({
         recent: [recent('a', 8), recent('a', 1), recent('b', -1)],
