@@ -7,7 +7,7 @@
  * Names start with `recflow_bench_`, `RFB_` and `rfb-`, so that leftovers
  * of an interrupted run are easy to tell from test leftovers.
  */
-import { randomBytes } from 'node:crypto';
+import { isolatedNames, isolatedVariables } from '../src/app/isolation';
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { type Config, loadConfig } from '../src/config/config';
@@ -35,21 +35,17 @@ export interface BenchEnv {
 }
 
 export async function benchEnv(overrides: Record<string, string> = {}): Promise<BenchEnv> {
-  const id = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-  const database = `recflow_bench_${id}`;
+  const names = isolatedNames('bench');
+  const { id, database } = names;
   const env: Record<string, string> = {
     // As deployed: graphql-js skips its development-only checks, and no
     // failpoint can fire. No API keys are set, so the gateway logs a warning.
     NODE_ENV: 'production',
     RECFLOW_LOG_LEVEL: process.env.RECFLOW_BENCH_LOG_LEVEL ?? 'warn',
     RECFLOW_HOST: '127.0.0.1',
-    RECFLOW_DATABASE_URL: `${SERVICES.postgres}/${database}`,
+    ...isolatedVariables(names, SERVICES.postgres),
     RECFLOW_REDIS_URL: SERVICES.redis,
     RECFLOW_NATS_URL: SERVICES.nats,
-    RECFLOW_REDIS_PREFIX: `rfb-${id}`,
-    RECFLOW_STREAM: `RFB_${id}`,
-    RECFLOW_SUBJECT_PREFIX: `rfb-${id}`,
-    RECFLOW_CONSUMER: `rfb-${id}`,
     RECFLOW_PORT: '0',
     RECFLOW_RATE_LIMIT: '0',
     ...overrides,

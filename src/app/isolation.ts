@@ -10,21 +10,56 @@ import { Client } from 'pg';
 import type { Config } from '../config/config';
 import { connectNats, deleteStreams } from '../messaging/connection';
 
+/** Fresh names for one isolated run, all carrying `label` and one new id. */
+export interface IsolatedNames {
+  id: string;
+  database: string;
+  /** Redis key prefix, without the trailing colon. */
+  prefix: string;
+  stream: string;
+  subjectPrefix: string;
+  consumer: string;
+}
+
+export function isolatedNames(label: string): IsolatedNames {
+  const id = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  const token = `rf-${label}-${id}`;
+  return {
+    id,
+    database: `recflow_${label}_${id}`,
+    prefix: token,
+    stream: `RF_${label.toUpperCase()}_${id}`,
+    subjectPrefix: token,
+    consumer: token,
+  };
+}
+
+/** The RECFLOW_* variables that select `names` (the database on `serverUrl`). */
+export function isolatedVariables(names: IsolatedNames, serverUrl: string): Record<string, string> {
+  return {
+    RECFLOW_DATABASE_URL: `${serverUrl.replace(/\/$/, '')}/${names.database}`,
+    RECFLOW_REDIS_PREFIX: names.prefix,
+    RECFLOW_STREAM: names.stream,
+    RECFLOW_SUBJECT_PREFIX: names.subjectPrefix,
+    RECFLOW_CONSUMER: names.consumer,
+  };
+}
+
 /** `base` with every name replaced by one that includes `label` and a fresh id. */
 export function isolatedConfig(base: Config, label: string): Config {
-  const id = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  const names = isolatedNames(label);
   const url = new URL(base.postgres.url);
-  url.pathname = `/recflow_${label}_${id}`;
+  url.pathname = `/${names.database}`;
   return {
     ...base,
     http: { ...base.http, port: 0, rateLimitPerSecond: 0 },
     postgres: { ...base.postgres, url: url.toString() },
-    redis: { ...base.redis, prefix: `rf-${label}-${id}:` },
+    redis: { ...base.redis, prefix: `${names.prefix}:` },
     nats: {
       ...base.nats,
-      stream: `RF_${label.toUpperCase()}_${id}`,
-      subjectPrefix: `rf-${label}-${id}`,
-      consumer: `rf-${label}-${id}`,
+      stream: names.stream,
+      subjectPrefix: names.subjectPrefix,
+      consumer: names.consumer,
     },
     training: { ...base.training, intervalMs: 0, modelPollMs: 0 },
   };

@@ -3,8 +3,8 @@
  * `isolatedEnv()` yields its own database, stream, subject prefix, consumer
  * and Redis key prefix, so parallel and repeated runs never collide.
  */
-import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { isolatedNames, isolatedVariables } from '../../src/app/isolation';
 import { type Config, loadConfig } from '../../src/config/config';
 import { ensureDatabase, migrate } from '../../src/storage/postgres/migrate';
 
@@ -17,16 +17,12 @@ export interface IsolatedEnv {
 }
 
 export async function isolatedEnv(overrides: Record<string, string> = {}): Promise<IsolatedEnv> {
-  const id = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-  const database = `recflow_test_${id}`;
+  const names = isolatedNames('test');
+  const { id, database } = names;
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     RECFLOW_LOG_LEVEL: process.env.RECFLOW_TEST_LOG_LEVEL ?? 'silent',
-    RECFLOW_DATABASE_URL: `postgresql://postgres@127.0.0.1:5432/${database}`,
-    RECFLOW_REDIS_PREFIX: `rft-${id}`,
-    RECFLOW_STREAM: `RFT_${id}`,
-    RECFLOW_SUBJECT_PREFIX: `rft-${id}`,
-    RECFLOW_CONSUMER: `rft-${id}`,
+    ...isolatedVariables(names, 'postgresql://postgres@127.0.0.1:5432'),
     RECFLOW_PORT: '0',
     RECFLOW_RATE_LIMIT: '0',
     ...overrides,
