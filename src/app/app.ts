@@ -219,9 +219,12 @@ function buildServices(core: Core, hub: FeatureChangeHub, models: ModelRegistry)
     core.features,
     metrics,
     log,
-    config.pipeline.neighbours,
-    config.recommend.popularCacheMs,
-    config.recommend.itemCacheMs,
+    {
+      neighbourDepth: config.pipeline.neighbours,
+      popularCacheMs: config.recommend.popularCacheMs,
+      itemCacheMs: config.recommend.itemCacheMs,
+      neighbourCacheMs: config.recommend.neighbourCacheMs,
+    },
   );
   const catalogChanges = new CatalogChanges(core.nc, config.nats.subjectPrefix, log);
   catalogChanges.listen((ids) => store.forgetItems(ids));

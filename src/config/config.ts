@@ -72,6 +72,8 @@ export interface Config {
     popularCacheMs: number;
     /** Gateways reuse an item record this long before reading it again. */
     itemCacheMs: number;
+    /** Gateways reuse an item's co-visitation neighbours this long before reading them again. */
+    neighbourCacheMs: number;
   };
   training: {
     /** Workers train this often when new events arrived; 0 turns scheduled training off. */
@@ -155,6 +157,7 @@ export function loadConfig(env: Env = process.env): Config {
       subscriptionConcurrency: read.int('RECFLOW_SUBSCRIPTION_CONCURRENCY', 32, 1, 10_000),
       popularCacheMs: read.duration('RECFLOW_POPULAR_CACHE', 1000, 0, 60_000),
       itemCacheMs: read.duration('RECFLOW_ITEM_CACHE', 1000, 0, 60_000),
+      neighbourCacheMs: read.duration('RECFLOW_NEIGHBOUR_CACHE', 1000, 0, 60_000),
     },
     training: {
       intervalMs: read.duration('RECFLOW_TRAIN_INTERVAL', 3_600_000, 0, 30 * 86_400_000),

@@ -183,60 +183,82 @@ export function mmrRerank<T extends { itemId: string; score: number }>(
   return picked;
 }
 
-/** Rank-normalised weighted sum over sources, ties broken by item id. */
+/**
+ * Rank-normalised weighted sum over sources, ties broken by item id. An
+ * item listed twice by one list counts once, at its better rank; an item
+ * whose every share is zero is left out.
+ *
+ * This runs on every request, over a few hundred candidates: it makes one
+ * pass per list (lists that arrive ordered are not sorted again) and one
+ * accumulator per item, and sorts once at the end.
+ */
 export function blend(
   lists: readonly (readonly Candidate[])[],
   weights: BlendWeights,
 ): RankedItem[] {
-  const byItem = new Map<string, RankedItem>();
-  const largestShare = new Map<Contribution, number>();
-  for (const list of lists) {
-    const ordered = [...list].sort(byScoreThenId);
-    const seen = new Set<string>();
+  const byItem = new Map<string, Accumulator>();
+  lists.forEach((list, index) => {
+    const ordered = isOrdered(list) ? list : [...list].sort(byScoreThenId);
     let rank = 0;
     for (const candidate of ordered) {
-      if (seen.has(candidate.itemId)) continue;
-      seen.add(candidate.itemId);
+      let entry = byItem.get(candidate.itemId);
+      if (entry?.lastList === index) continue;
       rank += 1;
+      if (entry === undefined) {
+        entry = { score: 0, lastList: index, contributions: [], largest: [] };
+        byItem.set(candidate.itemId, entry);
+      }
+      entry.lastList = index;
       const share = weights[candidate.source] / (RANK_OFFSET + rank);
-      if (!(share > 0)) continue;
-      const entry = byItem.get(candidate.itemId) ?? {
-        itemId: candidate.itemId,
-        score: 0,
-        contributions: [],
-      };
-      entry.score += share;
-      mergeContribution(entry.contributions, candidate, share, largestShare);
-      byItem.set(candidate.itemId, entry);
+      if (share > 0) {
+        entry.score += share;
+        mergeContribution(entry, candidate, share);
+      }
     }
+  });
+  const ranked: RankedItem[] = [];
+  for (const [itemId, entry] of byItem) {
+    if (entry.contributions.length === 0) continue;
+    if (entry.contributions.length > 1) entry.contributions.sort((a, b) => b.share - a.share);
+    ranked.push({ itemId, score: entry.score, contributions: entry.contributions });
   }
-  const ranked = [...byItem.values()];
-  for (const item of ranked) item.contributions.sort((a, b) => b.share - a.share);
   return ranked.sort((a, b) => b.score - a.score || compareIds(a.itemId, b.itemId));
+}
+
+/** One item's running total while blending. */
+interface Accumulator {
+  score: number;
+  /** The list that last named the item, to skip repeats within a list. */
+  lastList: number;
+  contributions: Contribution[];
+  /** For each contribution, the largest single share it took (that share keeps its reason). */
+  largest: number[];
 }
 
 /**
  * Two lists from one source (two anchors, say) add up; the largest single
- * share keeps its reason. `largestShare` remembers that share per contribution.
+ * share keeps its reason.
  */
-function mergeContribution(
-  into: Contribution[],
-  candidate: Candidate,
-  share: number,
-  largestShare: Map<Contribution, number>,
-): void {
-  const existing = into.find((c) => c.source === candidate.source);
-  if (!existing) {
-    const created = { source: candidate.source, share, because: candidate.because };
-    into.push(created);
-    largestShare.set(created, share);
+function mergeContribution(entry: Accumulator, candidate: Candidate, share: number): void {
+  const at = entry.contributions.findIndex((c) => c.source === candidate.source);
+  if (at < 0) {
+    entry.contributions.push({ source: candidate.source, share, because: candidate.because });
+    entry.largest.push(share);
     return;
   }
-  if (share > (largestShare.get(existing) ?? 0)) {
+  const existing = entry.contributions[at];
+  if (share > entry.largest[at]) {
     existing.because = candidate.because;
-    largestShare.set(existing, share);
+    entry.largest[at] = share;
   }
   existing.share += share;
+}
+
+function isOrdered(list: readonly Candidate[]): boolean {
+  for (let i = 1; i < list.length; i += 1) {
+    if (byScoreThenId(list[i - 1], list[i]) > 0) return false;
+  }
+  return true;
 }
 
 function byScoreThenId(a: Candidate, b: Candidate): number {

@@ -152,7 +152,9 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
       registry,
       (user) => frozen.get(user.userId) ?? [],
     );
-    const store = new FeatureStore(core.hot, core.features, core.metrics, log, 50);
+    const store = new FeatureStore(core.hot, core.features, core.metrics, log, {
+      neighbourDepth: 50,
+    });
     const tally = () => ({ modelOn: hit(), modelOff: hit(), blendOn: hit(), blendOff: hit() });
     const all = tally();
     const newcomers = tally();

@@ -19,6 +19,7 @@ import type { Metrics } from '../observability/metrics';
 import { CircuitBreaker } from '../resilience/circuit-breaker';
 import type { FeatureRepository } from './postgres/feature-repository';
 import type { HotStore, ScoredId, ZsetRead } from './redis/hot-store';
+import { TtlCache } from './ttl-cache';
 
 export interface FeatureLoaders {
   users: DataLoader<string, UserFeatures | null>;
@@ -29,8 +30,10 @@ export interface FeatureLoaders {
   popular: DataLoader<string, ScoredId[]>;
 }
 
-/** Item records kept in the in-process cache before it starts over. */
+/** Entries each in-process cache keeps at most; the oldest go first. */
 const ITEM_CACHE_LIMIT = 50_000;
+const NEIGHBOUR_CACHE_LIMIT = 50_000;
+const POPULAR_CACHE_LIMIT = 10_000;
 
 /** How many entries a candidate list holds. */
 export const POPULAR_DEPTH = 500;
@@ -44,24 +47,37 @@ function parsePopularKey(key: string): { window: PopularityWindow; category: str
   return { window: window as PopularityWindow, category: category ?? null };
 }
 
+/** How a gateway's store caches what every request reads; 0 ms reads it per request. */
+export interface FeatureStoreOptions {
+  /** Co-visitation neighbours read per item. */
+  neighbourDepth: number;
+  /** How long a popular or trending list (the same for every user) is reused. */
+  popularCacheMs?: number;
+  /** How long an item record is reused across requests. */
+  itemCacheMs?: number;
+  /** How long an item's co-visitation neighbours are reused across requests. */
+  neighbourCacheMs?: number;
+}
+
 export class FeatureStore {
   readonly redisCircuit: CircuitBreaker;
   private readonly inflight = new Map<string, Promise<unknown>>();
-  /** Popular lists are the same for every user: each is read once per `popularCacheMs`. */
-  private readonly popularCache = new Map<string, { until: number; entries: ScoredId[] }>();
-  /** Recently read item records, shared by every request for `itemCacheMs`. */
-  private readonly itemCache = new Map<string, { until: number; item: ItemFeatures | null }>();
+  private readonly neighbourDepth: number;
+  private readonly popularCache: TtlCache<string, ScoredId[]>;
+  private readonly itemCache: TtlCache<string, ItemFeatures | null>;
+  private readonly neighbourCache: TtlCache<string, ScoredId[]>;
 
   constructor(
     private readonly hot: HotStore,
     private readonly repository: FeatureRepository,
     private readonly metrics: Metrics,
     private readonly log: Logger,
-    private readonly neighbourDepth = 50,
-    private readonly popularCacheMs = 0,
-    /** Item records are reused this long across requests; 0 reads them per request. */
-    private readonly itemCacheMs = 0,
+    options: FeatureStoreOptions,
   ) {
+    this.neighbourDepth = options.neighbourDepth;
+    this.popularCache = new TtlCache(options.popularCacheMs ?? 0, POPULAR_CACHE_LIMIT);
+    this.itemCache = new TtlCache(options.itemCacheMs ?? 0, ITEM_CACHE_LIMIT);
+    this.neighbourCache = new TtlCache(options.neighbourCacheMs ?? 0, NEIGHBOUR_CACHE_LIMIT);
     metrics.circuitState.set({ dependency: 'redis' }, 0);
     this.redisCircuit = new CircuitBreaker({
       name: 'redis',
@@ -103,21 +119,8 @@ export class FeatureStore {
     });
   }
 
-  private async loadItems(ids: readonly string[]): Promise<Array<ItemFeatures | null>> {
-    if (this.itemCacheMs <= 0) return this.readItems(ids);
-    const now = Date.now();
-    const fresh = (id: string) => {
-      const hit = this.itemCache.get(id);
-      return hit && hit.until > now ? hit : undefined;
-    };
-    const misses = ids.filter((id) => fresh(id) === undefined);
-    if (misses.length > 0) {
-      const read = await this.readItems(misses);
-      if (this.itemCache.size > ITEM_CACHE_LIMIT) this.itemCache.clear();
-      const until = now + this.itemCacheMs;
-      misses.forEach((id, i) => this.itemCache.set(id, { until, item: read[i] }));
-    }
-    return ids.map((id) => this.itemCache.get(id)?.item ?? null);
+  private loadItems(ids: readonly string[]): Promise<Array<ItemFeatures | null>> {
+    return this.itemCache.through(ids, (missing) => this.readItems(missing));
   }
 
   private async readItems(ids: readonly string[]): Promise<Array<ItemFeatures | null>> {
@@ -161,7 +164,11 @@ export class FeatureStore {
     return result as Array<T | null>;
   }
 
-  private async loadNeighbours(ids: readonly string[]): Promise<ScoredId[][]> {
+  private loadNeighbours(ids: readonly string[]): Promise<ScoredId[][]> {
+    return this.neighbourCache.through(ids, (missing) => this.readNeighbours(missing));
+  }
+
+  private async readNeighbours(ids: readonly string[]): Promise<ScoredId[][]> {
     const keys = ids.map((id) => this.hot.neighboursKey(id));
     const reads = await this.tryRedis('neighbours', () =>
       this.hot.getTop(keys, this.neighbourDepth),
@@ -186,21 +193,8 @@ export class FeatureStore {
     return ids.map((id, i) => result[i] ?? entries(id));
   }
 
-  private async loadPopular(keys: readonly string[]): Promise<ScoredId[][]> {
-    if (this.popularCacheMs <= 0) return this.readPopular(keys);
-    const now = Date.now();
-    const fresh = (key: string) => {
-      const hit = this.popularCache.get(key);
-      return hit && hit.until > now ? hit.entries : undefined;
-    };
-    const misses = keys.filter((key) => fresh(key) === undefined);
-    if (misses.length > 0) {
-      const read = await this.readPopular(misses);
-      misses.forEach((key, i) => {
-        this.popularCache.set(key, { until: now + this.popularCacheMs, entries: read[i] });
-      });
-    }
-    return keys.map((key) => this.popularCache.get(key)?.entries ?? []);
+  private loadPopular(keys: readonly string[]): Promise<ScoredId[][]> {
+    return this.popularCache.through(keys, (missing) => this.readPopular(missing));
   }
 
   private async readPopular(keys: readonly string[]): Promise<ScoredId[][]> {

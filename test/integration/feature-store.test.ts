@@ -38,7 +38,9 @@ beforeAll(async () => {
   hot = new HotStore(redis, env.config.redis.prefix);
   repository = new FeatureRepository(db);
   metrics = new Metrics({ defaultMetrics: false });
-  store = new FeatureStore(hot, repository, metrics, silentLogger(), NEIGHBOURS);
+  store = new FeatureStore(hot, repository, metrics, silentLogger(), {
+    neighbourDepth: NEIGHBOURS,
+  });
 
   await new CatalogRepository(db).upsertItems(catalogue(6));
   await repository.applyBatch(
@@ -184,7 +186,10 @@ test('with Redis killed reads come from PostgreSQL; a restarted Redis is refille
 });
 
 test('popular lists are read once per cache period, whichever request asks', async () => {
-  const cached = new FeatureStore(hot, repository, metrics, silentLogger(), NEIGHBOURS, 60_000);
+  const cached = new FeatureStore(hot, repository, metrics, silentLogger(), {
+    neighbourDepth: NEIGHBOURS,
+    popularCacheMs: 60_000,
+  });
   const first = await cached.loaders().popular.load(popularKey('ALL_TIME', null));
   const before = await roundTrips();
   const again = await cached.loaders().popular.load(popularKey('ALL_TIME', null));
@@ -192,4 +197,24 @@ test('popular lists are read once per cache period, whichever request asks', asy
   expect(delta(before, await roundTrips())).toEqual({});
   const other = await cached.loaders().popular.load(popularKey('DAY', null));
   expect(other).toEqual(await store.loaders().popular.load(popularKey('DAY', null)));
+});
+
+test('neighbours and items are read once per cache period, and stay separate per item', async () => {
+  const cached = new FeatureStore(hot, repository, metrics, silentLogger(), {
+    neighbourDepth: NEIGHBOURS,
+    itemCacheMs: 60_000,
+    neighbourCacheMs: 60_000,
+  });
+  const first = await cached.loaders().neighbours.loadMany(['i00', 'i01']);
+  await cached.loaders().items.loadMany(['i00', 'i01']);
+  const before = await roundTrips();
+  expect(await cached.loaders().neighbours.loadMany(['i01', 'i00'])).toEqual([first[1], first[0]]);
+  await cached.loaders().items.loadMany(['i01', 'i00']);
+  expect(delta(before, await roundTrips())).toEqual({});
+  // An item not read before costs one read of its own (i02 is cold: Redis, then PostgreSQL).
+  await cached.loaders().neighbours.loadMany(['i00', 'i02']);
+  expect(delta(before, await roundTrips())).toEqual({
+    'redis:neighbours': 1,
+    'postgres:neighbours': 1,
+  });
 });
