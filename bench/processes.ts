@@ -20,6 +20,8 @@ export interface RecflowProcess {
   probeUrl: string;
   /** Resident set size now, from /proc (Linux). */
   rssBytes(): number;
+  /** CPU time used so far, user and system, in seconds, from /proc (Linux). */
+  cpuSeconds(): number;
   /** The last lines the process printed, for error messages. */
   output(): string;
   stop(): Promise<void>;
@@ -63,6 +65,7 @@ export async function spawnRecflow(
     url,
     probeUrl,
     rssBytes: () => rssOf(pid),
+    cpuSeconds: () => cpuOf(pid),
     output: child.output,
     stop: () => stopChild(child.process),
   };
@@ -144,6 +147,18 @@ function rssOf(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kib = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? Number.NaN);
   return kib * 1024;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ, 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+function cpuOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const userTicks = Number(fields[11]);
+  const systemTicks = Number(fields[12]);
+  return (userTicks + systemTicks) / TICKS_PER_SECOND;
 }
 
 function parseJson(line: string): Record<string, unknown> | undefined {

@@ -214,18 +214,12 @@ export function createTrainer(core: Core): Trainer {
 
 function buildServices(core: Core, hub: FeatureChangeHub, models: ModelRegistry): Services {
   const { config, log, metrics } = core;
-  const store = new FeatureStore(
-    core.hot,
-    core.features,
-    metrics,
-    log,
-    {
-      neighbourDepth: config.pipeline.neighbours,
-      popularCacheMs: config.recommend.popularCacheMs,
-      itemCacheMs: config.recommend.itemCacheMs,
-      neighbourCacheMs: config.recommend.neighbourCacheMs,
-    },
-  );
+  const store = new FeatureStore(core.hot, core.features, metrics, log, {
+    neighbourDepth: config.pipeline.neighbours,
+    popularCacheMs: config.recommend.popularCacheMs,
+    itemCacheMs: config.recommend.itemCacheMs,
+    neighbourCacheMs: config.recommend.neighbourCacheMs,
+  });
   const catalogChanges = new CatalogChanges(core.nc, config.nats.subjectPrefix, log);
   catalogChanges.listen((ids) => store.forgetItems(ids));
   const recommender = new Recommender(

@@ -2,7 +2,10 @@
  * Blending candidates from several sources into one ranked, explained list,
  * then applying the business rules.
  */
+import { blendLists } from './blend';
 import type { EventType } from './events';
+
+export { blend, blendLists, BlendedList, RANK_OFFSET } from './blend';
 
 /** Where a candidate came from. */
 export const CANDIDATE_SOURCES = [
@@ -44,13 +47,6 @@ export const DEFAULT_BLEND_WEIGHTS: BlendWeights = {
   trending: 0.01,
   popular: 0.01,
 };
-
-/**
- * Sources score on unrelated scales, so each list is normalised by rank:
- * the item at rank r (from 1) earns weight / (RANK_OFFSET + r). A larger
- * offset flattens the gap between the top ranks.
- */
-export const RANK_OFFSET = 10;
 
 export interface Contribution {
   source: CandidateSource;
@@ -96,10 +92,11 @@ export function rankCandidates(
   factsOf: (itemId: string) => ItemFacts | undefined,
 ): RankedItem[] {
   const filter = new RuleFilter(rules);
+  const blended = blendLists(lists, weights);
   const result: RankedItem[] = [];
-  for (const item of blend(lists, weights)) {
-    if (result.length >= rules.limit) break;
-    if (filter.accept(item.itemId, factsOf(item.itemId))) result.push(item);
+  for (let rank = 0; rank < blended.size && result.length < rules.limit; rank += 1) {
+    const itemId = blended.idAt(rank);
+    if (filter.accept(itemId, factsOf(itemId))) result.push(blended.at(rank));
   }
   return result;
 }
@@ -181,92 +178,6 @@ export function mmrRerank<T extends { itemId: string; score: number }>(
     }
   }
   return picked;
-}
-
-/**
- * Rank-normalised weighted sum over sources, ties broken by item id. An
- * item listed twice by one list counts once, at its better rank; an item
- * whose every share is zero is left out.
- *
- * This runs on every request, over a few hundred candidates: it makes one
- * pass per list (lists that arrive ordered are not sorted again) and one
- * accumulator per item, and sorts once at the end.
- */
-export function blend(
-  lists: readonly (readonly Candidate[])[],
-  weights: BlendWeights,
-): RankedItem[] {
-  const byItem = new Map<string, Accumulator>();
-  lists.forEach((list, index) => {
-    const ordered = isOrdered(list) ? list : [...list].sort(byScoreThenId);
-    let rank = 0;
-    for (const candidate of ordered) {
-      let entry = byItem.get(candidate.itemId);
-      if (entry?.lastList === index) continue;
-      rank += 1;
-      if (entry === undefined) {
-        entry = { score: 0, lastList: index, contributions: [], largest: [] };
-        byItem.set(candidate.itemId, entry);
-      }
-      entry.lastList = index;
-      const share = weights[candidate.source] / (RANK_OFFSET + rank);
-      if (share > 0) {
-        entry.score += share;
-        mergeContribution(entry, candidate, share);
-      }
-    }
-  });
-  const ranked: RankedItem[] = [];
-  for (const [itemId, entry] of byItem) {
-    if (entry.contributions.length === 0) continue;
-    if (entry.contributions.length > 1) entry.contributions.sort((a, b) => b.share - a.share);
-    ranked.push({ itemId, score: entry.score, contributions: entry.contributions });
-  }
-  return ranked.sort((a, b) => b.score - a.score || compareIds(a.itemId, b.itemId));
-}
-
-/** One item's running total while blending. */
-interface Accumulator {
-  score: number;
-  /** The list that last named the item, to skip repeats within a list. */
-  lastList: number;
-  contributions: Contribution[];
-  /** For each contribution, the largest single share it took (that share keeps its reason). */
-  largest: number[];
-}
-
-/**
- * Two lists from one source (two anchors, say) add up; the largest single
- * share keeps its reason.
- */
-function mergeContribution(entry: Accumulator, candidate: Candidate, share: number): void {
-  const at = entry.contributions.findIndex((c) => c.source === candidate.source);
-  if (at < 0) {
-    entry.contributions.push({ source: candidate.source, share, because: candidate.because });
-    entry.largest.push(share);
-    return;
-  }
-  const existing = entry.contributions[at];
-  if (share > entry.largest[at]) {
-    existing.because = candidate.because;
-    entry.largest[at] = share;
-  }
-  existing.share += share;
-}
-
-function isOrdered(list: readonly Candidate[]): boolean {
-  for (let i = 1; i < list.length; i += 1) {
-    if (byScoreThenId(list[i - 1], list[i]) > 0) return false;
-  }
-  return true;
-}
-
-function byScoreThenId(a: Candidate, b: Candidate): number {
-  return b.score - a.score || compareIds(a.itemId, b.itemId);
-}
-
-function compareIds(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** What explanations may look up about items and the user's history. */

@@ -17,7 +17,7 @@ import {
   type CandidateSource,
   type ExplainLookup,
   type RankedItem,
-  blend,
+  blendLists,
   mmrRerank,
   RuleFilter,
   explain,
@@ -32,6 +32,12 @@ import {
   similarity,
   userInteractions,
 } from './learned-sources';
+import {
+  STORED_CANDIDATES,
+  categoryCandidates,
+  covisitationCandidates,
+  popularCandidates,
+} from './stored-candidates';
 
 export type Strategy = 'PERSONALIZED' | 'COLD_START' | 'POPULARITY_FALLBACK';
 
@@ -68,8 +74,6 @@ export interface RecommendationList {
 
 /** Anchors for co-visitation: the user's latest liked items. */
 const ANCHORS = 10;
-/** Candidates each stored source (co-visitation, popularity) offers the blend. */
-const STORED_CANDIDATES = 100;
 /** Item records loaded in the first page of a list; later pages double. */
 const MIN_PAGE = 32;
 /** With MMR, the re-rank chooses `limit` items among this many times `limit`. */
@@ -114,7 +118,7 @@ export class Recommender {
     const model = this.learned.current();
     const learned = this.learned.forUser(model, user, filter.includeSeen ?? false);
     const stored = await Promise.all([
-      user ? this.covisitation(loaders, user, degraded) : [],
+      user ? this.covisitation(loaders, user, degraded, exclude) : [],
       user ? this.categoryFavourites(loaders, user, degraded, exclude) : [],
       this.popularList(loaders, 'trending', 'DAY', null, degraded, exclude),
       this.popularList(loaders, 'popular', 'ALL_TIME', null, degraded, exclude),
@@ -122,14 +126,8 @@ export class Recommender {
         this.popularList(loaders, 'popular', 'ALL_TIME', c, degraded, exclude),
       ),
     ]);
-    // The stored lists are long (popular ones hold hundreds of items, most
-    // of them seen by an active user): blend only the best eligible few.
-    const sources = [
-      learned.model,
-      learned.ease,
-      learned.itemKnn,
-      ...stored.map((list) => bestEligible(list, exclude)),
-    ];
+    // Each stored source offers only its best few eligible items.
+    const sources = [learned.model, learned.ease, learned.itemKnn, ...stored];
     const personalCandidates = sources.slice(0, 5).reduce((total, list) => total + list.length, 0);
     if (degraded.includes('popular') && sources.every((s) => s.length === 0)) {
       throw degradedError(degraded);
@@ -145,14 +143,18 @@ export class Recommender {
       excludeCategories: filter.excludeCategories ?? undefined,
       maxPerCategory: filter.maxPerCategory ?? null,
     });
-    const blended = blend(sources, this.weights).filter((r) => rules.allowed(r.itemId));
+    const blended = blendLists(sources, this.weights);
     const mmr = filter.mmrLambda ?? null;
     const wanted = mmr === null ? limit : limit * MMR_POOL;
     const items = new Map<string, ItemFeatures>();
     const accepted: RankedItem[] = [];
-    let page = Math.max(MIN_PAGE, 2 * wanted);
-    for (let from = 0; accepted.length < wanted && from < blended.length; from += page, page *= 2) {
-      const slice = blended.slice(from, from + page);
+    let next = 0;
+    for (let page = Math.max(MIN_PAGE, 2 * wanted); accepted.length < wanted; page *= 2) {
+      const slice: RankedItem[] = [];
+      for (; slice.length < page && next < blended.size; next += 1) {
+        if (rules.allowed(blended.idAt(next))) slice.push(blended.at(next));
+      }
+      if (slice.length === 0) break;
       const ids = new Set<string>();
       for (const r of slice) {
         if (!items.has(r.itemId)) ids.add(r.itemId);
@@ -203,9 +205,10 @@ export class Recommender {
       score: n.similarity,
       because: { itemId },
     }));
-    const neighbours = await this.optional('covisitation', degraded, () =>
-      loaders.neighbours.load(itemId),
-    );
+    const neighbours = await this.optional('covisitation', degraded, async () => {
+      const [read] = await loaders.neighboursOf([itemId]);
+      return read;
+    });
     const covisited: Candidate[] = (neighbours ?? []).map((n) => ({
       itemId: n.itemId,
       source: 'covisitation',
@@ -242,12 +245,8 @@ export class Recommender {
     limit: number,
   ): Promise<RecommendedItem[]> {
     const source: CandidateSource = window === 'DAY' ? 'trending' : 'popular';
-    const list = (await loaders.popular.load(popularKey(window, category))).map((e): Candidate => ({
-      itemId: e.itemId,
-      source,
-      score: e.score,
-      because: category ? { category } : undefined,
-    }));
+    const [stored] = await loaders.popularOf([popularKey(window, category)]);
+    const list = popularCandidates(stored, source, category, new Set(), Infinity);
     const items = await this.loadItems(
       loaders,
       list.map((c) => c.itemId),
@@ -265,30 +264,16 @@ export class Recommender {
     loaders: FeatureLoaders,
     user: UserFeatures,
     degraded: CandidateSource[],
+    exclude: ReadonlySet<string>,
   ): Promise<Candidate[]> {
     const anchors = [
       ...new Set(user.recent.filter((r) => r.weight > 0).map((r) => r.itemId)),
     ].slice(0, ANCHORS);
     if (anchors.length === 0) return [];
     const lists = await this.optional('covisitation', degraded, () =>
-      loaders.neighbours.loadMany(anchors),
+      loaders.neighboursOf(anchors),
     );
-    if (!lists) return [];
-    const candidates: Candidate[] = [];
-    lists.forEach((list, i) => {
-      if (list instanceof Error) return;
-      // Later anchors are older interactions and count a little less.
-      const recency = 1 / (1 + i * 0.1);
-      for (const n of list) {
-        candidates.push({
-          itemId: n.itemId,
-          source: 'covisitation',
-          score: n.score * recency,
-          because: { itemId: anchors[i] },
-        });
-      }
-    });
-    return sumBySource(candidates);
+    return lists ? covisitationCandidates(lists, anchors, exclude) : [];
   }
 
   private async categoryFavourites(
@@ -303,27 +288,9 @@ export class Recommender {
       .map((c) => c.category);
     if (favourites.length === 0) return [];
     const lists = await this.optional('category', degraded, () =>
-      loaders.popular.loadMany(favourites.map((c) => popularKey('MONTH', c))),
+      loaders.popularOf(favourites.map((c) => popularKey('MONTH', c))),
     );
-    if (!lists) return [];
-    const candidates: Candidate[] = [];
-    lists.forEach((list, i) => {
-      if (list instanceof Error) return;
-      const preference = 1 / (1 + i);
-      let taken = 0;
-      for (let rank = 0; rank < list.length && taken < STORED_CANDIDATES; rank += 1) {
-        const entry = list[rank];
-        if (exclude.has(entry.itemId)) continue;
-        taken += 1;
-        candidates.push({
-          itemId: entry.itemId,
-          source: 'category',
-          score: preference / (1 + rank),
-          because: { category: favourites[i] },
-        });
-      }
-    });
-    return candidates;
+    return lists ? categoryCandidates(lists, favourites, exclude) : [];
   }
 
   private async popularList(
@@ -335,32 +302,20 @@ export class Recommender {
     exclude: ReadonlySet<string> = new Set(),
     most = STORED_CANDIDATES,
   ): Promise<Candidate[]> {
-    const list = await this.optional(source, degraded, () =>
-      loaders.popular.load(popularKey(window, category)),
-    );
-    // Lists come best first: keep the first `most` the user may be shown.
-    const candidates: Candidate[] = [];
-    for (const e of list ?? []) {
-      if (candidates.length >= most) break;
-      if (exclude.has(e.itemId)) continue;
-      candidates.push({
-        itemId: e.itemId,
-        source,
-        score: e.score,
-        because: category ? { category } : undefined,
-      });
-    }
-    return candidates;
+    const list = await this.optional(source, degraded, async () => {
+      const [read] = await loaders.popularOf([popularKey(window, category)]);
+      return read;
+    });
+    return list ? popularCandidates(list, source, category, exclude, most) : [];
   }
 
   private async loadItems(
     loaders: FeatureLoaders,
     ids: string[],
   ): Promise<Map<string, ItemFeatures>> {
-    const loaded = await loaders.items.loadMany(ids);
+    const loaded = await loaders.itemsOf(ids);
     const items = new Map<string, ItemFeatures>();
     loaded.forEach((item, i) => {
-      if (item instanceof Error) throw item;
       if (item) items.set(ids[i], item);
     });
     return items;
@@ -415,28 +370,6 @@ function strategyOf(
     return 'POPULARITY_FALLBACK';
   if (user === null || personalCandidates === 0) return 'COLD_START';
   return 'PERSONALIZED';
-}
-
-/** A list's best `STORED_CANDIDATES` candidates that the user may be shown. */
-function bestEligible(list: Candidate[], exclude: ReadonlySet<string>): Candidate[] {
-  return list
-    .filter((c) => !exclude.has(c.itemId))
-    .sort((a, b) => b.score - a.score || (a.itemId < b.itemId ? -1 : a.itemId > b.itemId ? 1 : 0))
-    .slice(0, STORED_CANDIDATES);
-}
-
-/** One source's candidates for the same item add up (several anchors agree). */
-function sumBySource(candidates: Candidate[]): Candidate[] {
-  const byItem = new Map<string, Candidate>();
-  for (const c of candidates) {
-    const existing = byItem.get(c.itemId);
-    if (!existing) byItem.set(c.itemId, { ...c });
-    else {
-      if (c.score > existing.score) existing.because = c.because;
-      existing.score += c.score;
-    }
-  }
-  return [...byItem.values()];
 }
 
 function degradedError(degraded: CandidateSource[]): Error {

@@ -22,12 +22,19 @@ import type { HotStore, ScoredId, ZsetRead } from './redis/hot-store';
 import { TtlCache } from './ttl-cache';
 
 export interface FeatureLoaders {
+  /** Batched per tick and cached per request: for GraphQL fields that each ask for one. */
   users: DataLoader<string, UserFeatures | null>;
   items: DataLoader<string, ItemFeatures | null>;
-  /** Co-visitation neighbours of an item, heaviest first. */
-  neighbours: DataLoader<string, ScoredId[]>;
-  /** Popular items of a window and optional category; see popularKey(). */
-  popular: DataLoader<string, ScoredId[]>;
+  /**
+   * Reads of a whole batch the caller already holds, in one call and one
+   * promise: the recommender's path, which would otherwise pay a promise
+   * per id on every request.
+   */
+  itemsOf(ids: readonly string[]): Promise<Array<ItemFeatures | null>>;
+  /** Co-visitation neighbours of each item, heaviest first. */
+  neighboursOf(ids: readonly string[]): Promise<ScoredId[][]>;
+  /** Popular items of each window and optional category; see popularKey(). */
+  popularOf(keys: readonly string[]): Promise<ScoredId[][]>;
 }
 
 /** Entries each in-process cache keeps at most; the oldest go first. */
@@ -103,8 +110,9 @@ export class FeatureStore {
     return {
       users: new DataLoader((ids) => this.loadUsers(ids)),
       items: new DataLoader((ids) => this.loadItems(ids)),
-      neighbours: new DataLoader((ids) => this.loadNeighbours(ids)),
-      popular: new DataLoader((keys) => this.loadPopular(keys)),
+      itemsOf: (ids) => this.loadItems(ids),
+      neighboursOf: (ids) => this.loadNeighbours(ids),
+      popularOf: (keys) => this.loadPopular(keys),
     };
   }
 

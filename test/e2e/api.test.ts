@@ -331,8 +331,8 @@ describe('feature loading cost', () => {
     expect(r.data.recommendations.items.length).toBeGreaterThan(0);
     const delta = (key: string) => (after[key] ?? 0) - (before[key] ?? 0);
     expect(delta('redis/user')).toBe(1);
-    expect(delta('redis/neighbours')).toBe(1);
-    // Items and popular lists may come from the gateway's short cache instead.
+    // Neighbours, items and popular lists may come from the gateway's short cache instead.
+    expect(delta('redis/neighbours')).toBeLessThanOrEqual(1);
     expect(delta('redis/item')).toBeLessThanOrEqual(1);
     expect(delta('redis/popular')).toBeLessThanOrEqual(1);
     expect(

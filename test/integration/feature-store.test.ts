@@ -73,8 +73,8 @@ async function loadAll(loaders: FeatureLoaders, userIds = ['u1', 'u2']) {
   const [users, items, neighbours, popular] = await Promise.all([
     loaders.users.loadMany(userIds),
     loaders.items.loadMany(['i00', 'i01', 'i02']),
-    loaders.neighbours.loadMany(['i00', 'i01']),
-    loaders.popular.load(popularKey('ALL_TIME', null)),
+    loaders.neighboursOf(['i00', 'i01']),
+    loaders.popularOf([popularKey('ALL_TIME', null)]).then(([list]) => list),
   ]);
   return { users, items, neighbours, popular };
 }
@@ -190,13 +190,18 @@ test('popular lists are read once per cache period, whichever request asks', asy
     neighbourDepth: NEIGHBOURS,
     popularCacheMs: 60_000,
   });
-  const first = await cached.loaders().popular.load(popularKey('ALL_TIME', null));
+  const [first] = await cached.loaders().popularOf([popularKey('ALL_TIME', null)]);
   const before = await roundTrips();
-  const again = await cached.loaders().popular.load(popularKey('ALL_TIME', null));
+  const [again] = await cached.loaders().popularOf([popularKey('ALL_TIME', null)]);
   expect(again).toEqual(first);
   expect(delta(before, await roundTrips())).toEqual({});
-  const other = await cached.loaders().popular.load(popularKey('DAY', null));
-  expect(other).toEqual(await store.loaders().popular.load(popularKey('DAY', null)));
+  const [other] = await cached.loaders().popularOf([popularKey('DAY', null)]);
+  expect(other).toEqual(
+    await store
+      .loaders()
+      .popularOf([popularKey('DAY', null)])
+      .then(([list]) => list),
+  );
 });
 
 test('neighbours and items are read once per cache period, and stay separate per item', async () => {
@@ -205,14 +210,14 @@ test('neighbours and items are read once per cache period, and stay separate per
     itemCacheMs: 60_000,
     neighbourCacheMs: 60_000,
   });
-  const first = await cached.loaders().neighbours.loadMany(['i00', 'i01']);
+  const first = await cached.loaders().neighboursOf(['i00', 'i01']);
   await cached.loaders().items.loadMany(['i00', 'i01']);
   const before = await roundTrips();
-  expect(await cached.loaders().neighbours.loadMany(['i01', 'i00'])).toEqual([first[1], first[0]]);
+  expect(await cached.loaders().neighboursOf(['i01', 'i00'])).toEqual([first[1], first[0]]);
   await cached.loaders().items.loadMany(['i01', 'i00']);
   expect(delta(before, await roundTrips())).toEqual({});
   // An item not read before costs one read of its own (i02 is cold: Redis, then PostgreSQL).
-  await cached.loaders().neighbours.loadMany(['i00', 'i02']);
+  await cached.loaders().neighboursOf(['i00', 'i02']);
   expect(delta(before, await roundTrips())).toEqual({
     'redis:neighbours': 1,
     'postgres:neighbours': 1,

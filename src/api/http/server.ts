@@ -15,7 +15,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -83,6 +86,10 @@ export class HttpGateway {
           ? ApolloServerPluginLandingPageDisabled()
           : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
         metricsPlugin(deps.metrics),
+        // recflow sets no cache hints (lists are per user and change with
+        // every event); without this, Apollo wraps every field's resolver
+        // to collect hints, on every request.
+        ApolloServerPluginCacheControlDisabled(),
       ],
     });
     this.routes(this.app);
@@ -133,6 +140,9 @@ export class HttpGateway {
 
   private routes(app: express.Express): void {
     app.disable('x-powered-by');
+    // Express would hash every response body for an ETag; GraphQL answers are
+    // POSTs, never revalidated, so that is CPU spent for nothing.
+    app.set('etag', false);
     app.use((req, res, next) => {
       const requestId = requestIdFrom(req.headers['x-request-id']);
       res.setHeader('x-request-id', requestId);

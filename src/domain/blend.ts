@@ -1,0 +1,175 @@
+/**
+ * Blending: the sources' candidate lists merged into one ranked list.
+ *
+ * Sources score on unrelated scales, so each list counts by rank: the item
+ * at rank r (from 1) of a list earns the list's source weight / (RANK_OFFSET
+ * + r), and an item's score is the sum of what it earned. Ties go by item id.
+ *
+ * A request blends a few hundred candidates but shows ten, so the blend
+ * keeps its bookkeeping in flat arrays and builds an item's contributions
+ * (which source gave what, and why) only when that item is asked for.
+ */
+import type { BlendWeights, Candidate, Contribution, RankedItem } from './ranking';
+
+/**
+ * The offset in weight / (RANK_OFFSET + rank). A larger offset flattens the
+ * gap between the top ranks.
+ */
+export const RANK_OFFSET = 10;
+
+/**
+ * Blends `lists` and returns the ranked result. An item listed twice by one
+ * list counts once, at its better rank; an item whose every share is zero
+ * is left out. Lists that arrive best first are not sorted again.
+ */
+export function blendLists(
+  lists: readonly (readonly Candidate[])[],
+  weights: BlendWeights,
+): BlendedList {
+  const blended = new BlendedList();
+  lists.forEach((list, index) => blended.add(index, list, weights));
+  blended.rank();
+  return blended;
+}
+
+/** Every blended item, best first, with its contributions. */
+export function blend(
+  lists: readonly (readonly Candidate[])[],
+  weights: BlendWeights,
+): RankedItem[] {
+  const blended = blendLists(lists, weights);
+  const all: RankedItem[] = [];
+  for (let i = 0; i < blended.size; i += 1) all.push(blended.at(i));
+  return all;
+}
+
+export class BlendedList {
+  // Per item number (in order of first appearance):
+  private readonly ids: string[] = [];
+  private readonly scores: number[] = [];
+  /** The list that last named the item, to skip repeats within a list. */
+  private readonly lastList: number[] = [];
+  /** First and last of the item's shares in the share log; -1 for none. */
+  private readonly first: number[] = [];
+  private readonly last: number[] = [];
+  private readonly numbers = new Map<string, number>();
+  // The share log, one entry per share earned, chained per item:
+  private readonly shares: number[] = [];
+  private readonly candidates: Candidate[] = [];
+  private readonly next: number[] = [];
+  /** Item numbers with at least one share, best first (after rank()). */
+  private order: number[] = [];
+
+  /** How many items the blend ranked. */
+  get size(): number {
+    return this.order.length;
+  }
+
+  /** The id of the item at a rank (from 0). */
+  idAt(rank: number): string {
+    return this.ids[this.order[rank]];
+  }
+
+  /** The item at a rank (from 0) with its score and contributions, largest share first. */
+  at(rank: number): RankedItem {
+    const n = this.order[rank];
+    return { itemId: this.ids[n], score: this.scores[n], contributions: this.contributionsOf(n) };
+  }
+
+  /** @internal Adds one list, walked best first. */
+  add(index: number, list: readonly Candidate[], weights: BlendWeights): void {
+    const ordered = isOrdered(list) ? list : [...list].sort(byScoreThenId);
+    let rank = 0;
+    for (const candidate of ordered) {
+      const n = this.numberOf(candidate.itemId);
+      if (this.lastList[n] === index) continue;
+      this.lastList[n] = index;
+      rank += 1;
+      const share = weights[candidate.source] / (RANK_OFFSET + rank);
+      if (share > 0) this.earn(n, share, candidate);
+    }
+  }
+
+  /** @internal Orders the items that earned anything, best first. */
+  rank(): void {
+    const order: number[] = [];
+    for (let n = 0; n < this.ids.length; n += 1) if (this.first[n] >= 0) order.push(n);
+    const { scores, ids } = this;
+    // Comparators return -1, 0 or 1: a fractional result would be boxed on every call.
+    order.sort((a, b) =>
+      scores[a] > scores[b] ? -1 : scores[a] < scores[b] ? 1 : compareIds(ids[a], ids[b]),
+    );
+    this.order = order;
+  }
+
+  private numberOf(itemId: string): number {
+    let n = this.numbers.get(itemId);
+    if (n === undefined) {
+      n = this.ids.length;
+      this.numbers.set(itemId, n);
+      this.ids.push(itemId);
+      this.scores.push(0);
+      this.lastList.push(-1);
+      this.first.push(-1);
+      this.last.push(-1);
+    }
+    return n;
+  }
+
+  private earn(n: number, share: number, candidate: Candidate): void {
+    const entry = this.shares.length;
+    this.shares.push(share);
+    this.candidates.push(candidate);
+    this.next.push(-1);
+    if (this.first[n] < 0) this.first[n] = entry;
+    else this.next[this.last[n]] = entry;
+    this.last[n] = entry;
+    this.scores[n] += share;
+  }
+
+  /**
+   * One contribution per source, in order of first appearance, largest
+   * share first. Shares of one source add up (two anchors, say); the
+   * largest single share, the first of equals, gives the reason.
+   */
+  private contributionsOf(n: number): Contribution[] {
+    const contributions: Contribution[] = [];
+    const largest: number[] = [];
+    for (let e = this.first[n]; e >= 0; e = this.next[e]) {
+      const candidate = this.candidates[e];
+      const share = this.shares[e];
+      const at = contributions.findIndex((c) => c.source === candidate.source);
+      if (at < 0) {
+        contributions.push({ source: candidate.source, share, because: candidate.because });
+        largest.push(share);
+      } else {
+        const existing = contributions[at];
+        if (share > largest[at]) {
+          existing.because = candidate.because;
+          largest[at] = share;
+        }
+        existing.share += share;
+      }
+    }
+    if (contributions.length > 1) {
+      contributions.sort((a, b) => (a.share > b.share ? -1 : a.share < b.share ? 1 : 0));
+    }
+    return contributions;
+  }
+}
+
+function isOrdered(list: readonly Candidate[]): boolean {
+  for (let i = 1; i < list.length; i += 1) {
+    if (byScoreThenId(list[i - 1], list[i]) > 0) return false;
+  }
+  return true;
+}
+
+/** Best score first, then item id; returns -1, 0 or 1. */
+export function byScoreThenId(a: Candidate, b: Candidate): number {
+  return a.score > b.score ? -1 : a.score < b.score ? 1 : compareIds(a.itemId, b.itemId);
+}
+
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

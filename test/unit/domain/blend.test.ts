@@ -1,0 +1,89 @@
+/**
+ * The blend's bookkeeping is flat and lazy for speed; these tests hold it to
+ * a plain, eager reference written straight from the rules in its comment.
+ */
+import { blend, blendLists, RANK_OFFSET } from '../../../src/domain/blend';
+import {
+  type BlendWeights,
+  type Candidate,
+  CANDIDATE_SOURCES,
+  type Contribution,
+  DEFAULT_BLEND_WEIGHTS,
+  type RankedItem,
+} from '../../../src/domain/ranking';
+import { seededRandom } from '../support/random';
+
+function reference(lists: readonly Candidate[][], weights: BlendWeights): RankedItem[] {
+  const items = new Map<string, { score: number; parts: Array<Contribution & { top: number }> }>();
+  for (const list of lists) {
+    const ordered = [...list].sort(
+      (a, b) => b.score - a.score || (a.itemId < b.itemId ? -1 : a.itemId > b.itemId ? 1 : 0),
+    );
+    const named = new Set<string>();
+    for (const c of ordered) {
+      if (named.has(c.itemId)) continue;
+      named.add(c.itemId);
+      const share = weights[c.source] / (RANK_OFFSET + named.size);
+      if (!(share > 0)) continue;
+      const item = items.get(c.itemId) ?? { score: 0, parts: [] };
+      items.set(c.itemId, item);
+      item.score += share;
+      const part = item.parts.find((p) => p.source === c.source);
+      if (!part) item.parts.push({ source: c.source, share, because: c.because, top: share });
+      else {
+        if (share > part.top) [part.because, part.top] = [c.because, share];
+        part.share += share;
+      }
+    }
+  }
+  return [...items]
+    .map(([itemId, { score, parts }]) => ({
+      itemId,
+      score,
+      contributions: parts
+        .sort((a, b) => b.share - a.share)
+        .map(({ source, share, because }) => ({ source, share, because })),
+    }))
+    .sort((a, b) => b.score - a.score || (a.itemId < b.itemId ? -1 : 1));
+}
+
+function randomLists(random: () => number): Candidate[][] {
+  const pick = (n: number) => Math.floor(random() * n);
+  return Array.from({ length: 1 + pick(6) }, (_, l) =>
+    Array.from({ length: pick(40) }, (_, i) => ({
+      itemId: `i${pick(30)}`,
+      source: CANDIDATE_SOURCES[pick(CANDIDATE_SOURCES.length)],
+      score: pick(6),
+      because: random() < 0.5 ? { itemId: `anchor-${l}-${i}` } : undefined,
+    })),
+  );
+}
+
+test('matches the plain reference on 2,000 random inputs, with repeats, ties and zero weights', () => {
+  const random = seededRandom(42);
+  const weights = { ...DEFAULT_BLEND_WEIGHTS, popular: 0 };
+  for (let run = 0; run < 2000; run += 1) {
+    const lists = randomLists(random);
+    if (run % 3 === 0) for (const list of lists) list.sort((a, b) => b.score - a.score);
+    expect(blend(lists, weights)).toEqual(reference(lists, weights));
+  }
+});
+
+test('blendLists ranks the same items; each is built only when asked for', () => {
+  const lists = [...randomLists(seededRandom(7)), ...randomLists(seededRandom(8))];
+  const expected = reference(lists, DEFAULT_BLEND_WEIGHTS);
+  const blended = blendLists(lists, DEFAULT_BLEND_WEIGHTS);
+  expect(blended.size).toBe(expected.length);
+  expected.forEach((item, rank) => expect(blended.idAt(rank)).toBe(item.itemId));
+  const middle = Math.floor(expected.length / 2);
+  expect(expected.length).toBeGreaterThan(5);
+  expect(blended.at(middle)).toEqual(expected[middle]);
+  expect(blended.at(middle)).not.toBe(blended.at(middle));
+});
+
+test('leaves the input lists as they were', () => {
+  const lists = randomLists(seededRandom(9));
+  const copy = JSON.parse(JSON.stringify(lists));
+  blend(lists, DEFAULT_BLEND_WEIGHTS);
+  expect(JSON.parse(JSON.stringify(lists))).toEqual(copy);
+});

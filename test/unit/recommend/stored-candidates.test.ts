@@ -1,0 +1,95 @@
+import {
+  best,
+  categoryCandidates,
+  covisitationCandidates,
+  popularCandidates,
+} from '../../../src/recommend/stored-candidates';
+
+const list = (...ids: string[]) => ids.map((itemId, i) => ({ itemId, score: 10 - i }));
+
+describe('popularCandidates', () => {
+  test('keeps list order, skips excluded items and stops at `most`', () => {
+    const popular = list('a', 'b', 'c', 'd');
+    const got = popularCandidates(popular, 'popular', null, new Set(['b']), 2);
+    expect(got).toEqual([
+      { itemId: 'a', source: 'popular', score: 10, because: undefined },
+      { itemId: 'c', source: 'popular', score: 8, because: undefined },
+    ]);
+  });
+
+  test('names the category, and shares candidate objects between requests', () => {
+    const trending = list('a', 'b');
+    const first = popularCandidates(trending, 'trending', 'Drama', new Set());
+    const second = popularCandidates(trending, 'trending', 'Drama', new Set(['a']));
+    expect(first[0].because).toEqual({ category: 'Drama' });
+    expect(second[0]).toBe(first[1]);
+    // Another source over the same list gets its own candidates.
+    expect(popularCandidates(trending, 'popular', 'Drama', new Set())[0].source).toBe('popular');
+  });
+});
+
+describe('categoryCandidates', () => {
+  test('scores by favourite and by rank among all listed items, seen or not', () => {
+    const got = categoryCandidates(
+      [list('a', 'b'), list('c', 'a')],
+      ['Drama', 'Comedy'],
+      new Set(['b']),
+    );
+    expect(got).toEqual([
+      { itemId: 'a', source: 'category', score: 1, because: { category: 'Drama' } },
+      { itemId: 'c', source: 'category', score: 0.5, because: { category: 'Comedy' } },
+      { itemId: 'a', source: 'category', score: 0.25, because: { category: 'Comedy' } },
+    ]);
+  });
+
+  test('a list that failed to load is skipped', () => {
+    const got = categoryCandidates([new Error('down'), list('x')], ['A', 'B'], new Set());
+    expect(got.map((c) => [c.itemId, c.score])).toEqual([['x', 0.5]]);
+  });
+});
+
+describe('covisitationCandidates', () => {
+  test('adds up an item over anchors, older anchors weigh less, heaviest gives the reason', () => {
+    const neighbours = [
+      [{ itemId: 'x', score: 1 }],
+      [
+        { itemId: 'x', score: 4 },
+        { itemId: 'y', score: 2 },
+      ],
+    ];
+    const got = covisitationCandidates(neighbours, ['a1', 'a2'], new Set());
+    const recency = 1 / 1.1;
+    expect(got[0].itemId).toBe('x');
+    expect(got[0].score).toBeCloseTo(1 + 4 * recency);
+    expect(got[0].because).toEqual({ itemId: 'a2' });
+    expect(got[1]).toEqual({
+      itemId: 'y',
+      source: 'covisitation',
+      score: 2 * recency,
+      because: { itemId: 'a2' },
+    });
+  });
+
+  test('summing never changes the shared candidates', () => {
+    const shared = [{ itemId: 'x', score: 1 }];
+    const lists = [shared, [{ itemId: 'x', score: 1 }], [{ itemId: 'x', score: 1 }]];
+    const first = covisitationCandidates(lists, ['a', 'b', 'c'], new Set());
+    const again = covisitationCandidates(lists, ['a', 'b', 'c'], new Set());
+    expect(again[0].score).toBeCloseTo(first[0].score);
+    expect(covisitationCandidates([shared], ['a'], new Set())[0].score).toBe(1);
+  });
+
+  test('excluded items never appear and failed anchors are skipped', () => {
+    const got = covisitationCandidates(
+      [new Error('down'), list('s', 'k')],
+      ['a', 'b'],
+      new Set(['s']),
+    );
+    expect(got.map((c) => c.itemId)).toEqual(['k']);
+  });
+});
+
+test('best keeps the highest scores, ties by item id', () => {
+  const c = (itemId: string, score: number) => ({ itemId, source: 'popular' as const, score });
+  expect(best([c('b', 1), c('a', 1), c('z', 3)], 2).map((x) => x.itemId)).toEqual(['z', 'a']);
+});
