@@ -82,9 +82,26 @@ export class FeatureStore {
     options: FeatureStoreOptions,
   ) {
     this.neighbourDepth = options.neighbourDepth;
-    this.popularCache = new TtlCache(options.popularCacheMs ?? 0, POPULAR_CACHE_LIMIT);
-    this.itemCache = new TtlCache(options.itemCacheMs ?? 0, ITEM_CACHE_LIMIT);
-    this.neighbourCache = new TtlCache(options.neighbourCacheMs ?? 0, NEIGHBOUR_CACHE_LIMIT);
+    const onRefreshError = (kind: string) => (err: unknown) =>
+      log.warn({ err, kind }, 'background refresh of cached features failed');
+    this.popularCache = new TtlCache({
+      ttlMs: options.popularCacheMs ?? 0,
+      maxEntries: POPULAR_CACHE_LIMIT,
+      load: (keys) => this.readPopular(keys),
+      onRefreshError: onRefreshError('popular'),
+    });
+    this.itemCache = new TtlCache({
+      ttlMs: options.itemCacheMs ?? 0,
+      maxEntries: ITEM_CACHE_LIMIT,
+      load: (ids) => this.readItems(ids),
+      onRefreshError: onRefreshError('item'),
+    });
+    this.neighbourCache = new TtlCache({
+      ttlMs: options.neighbourCacheMs ?? 0,
+      maxEntries: NEIGHBOUR_CACHE_LIMIT,
+      load: (ids) => this.readNeighbours(ids),
+      onRefreshError: onRefreshError('neighbours'),
+    });
     metrics.circuitState.set({ dependency: 'redis' }, 0);
     this.redisCircuit = new CircuitBreaker({
       name: 'redis',
@@ -128,7 +145,7 @@ export class FeatureStore {
   }
 
   private loadItems(ids: readonly string[]): Promise<Array<ItemFeatures | null>> {
-    return this.itemCache.through(ids, (missing) => this.readItems(missing));
+    return this.itemCache.through(ids);
   }
 
   private async readItems(ids: readonly string[]): Promise<Array<ItemFeatures | null>> {
@@ -173,7 +190,7 @@ export class FeatureStore {
   }
 
   private loadNeighbours(ids: readonly string[]): Promise<ScoredId[][]> {
-    return this.neighbourCache.through(ids, (missing) => this.readNeighbours(missing));
+    return this.neighbourCache.through(ids);
   }
 
   private async readNeighbours(ids: readonly string[]): Promise<ScoredId[][]> {
@@ -202,7 +219,7 @@ export class FeatureStore {
   }
 
   private loadPopular(keys: readonly string[]): Promise<ScoredId[][]> {
-    return this.popularCache.through(keys, (missing) => this.readPopular(missing));
+    return this.popularCache.through(keys);
   }
 
   private async readPopular(keys: readonly string[]): Promise<ScoredId[][]> {

@@ -3,15 +3,46 @@
  * whose size is bounded (the oldest entry goes first). Gateways use it for
  * what every request reads and what may lag by a moment: item records,
  * popular lists and co-visitation neighbours.
+ *
+ * An entry is fresh for `ttlMs`. For as long again it is stale: through()
+ * still serves it, and refreshes every stale key it met in the background,
+ * in one read per turn of the event loop. So a request waits only for keys
+ * it has never seen (or not for twice the ttl), and entries that expire
+ * together never make the requests that meet them wait together.
  */
-export class TtlCache<K, V> {
-  private readonly entries = new Map<K, { until: number; value: V }>();
+export interface TtlCacheOptions<K, V> {
+  /** How long an entry is fresh; 0 turns the cache off. */
+  ttlMs: number;
+  maxEntries: number;
+  /** Reads the values of `keys`, in order; a value may be null but not undefined. */
+  load: (keys: K[]) => Promise<V[]>;
+  /** Told when a background refresh fails; the stale entries then simply expire. */
+  onRefreshError?: (error: unknown) => void;
+}
 
-  constructor(
-    /** How long an entry is served; 0 turns the cache off. */
-    readonly ttlMs: number,
-    private readonly maxEntries: number,
-  ) {}
+export class TtlCache<K, V> {
+  readonly ttlMs: number;
+  private readonly maxEntries: number;
+  private readonly load: (keys: K[]) => Promise<V[]>;
+  private readonly onRefreshError: (error: unknown) => void;
+  private readonly entries = new Map<K, { until: number; value: V }>();
+  /** Stale keys to read again; flushed once per turn of the event loop. */
+  private readonly due = new Set<K>();
+  /** Keys being read in the background now, not to be queued twice. */
+  private readonly refreshing = new Set<K>();
+  private flushQueued = false;
+  /**
+   * Grows on every delete() and clear(): a read that started before an
+   * invalidation must not put back what was just forgotten.
+   */
+  private generation = 0;
+
+  constructor(options: TtlCacheOptions<K, V>) {
+    this.ttlMs = options.ttlMs;
+    this.maxEntries = options.maxEntries;
+    this.load = options.load;
+    this.onRefreshError = options.onRefreshError ?? (() => undefined);
+  }
 
   get enabled(): boolean {
     return this.ttlMs > 0;
@@ -21,7 +52,7 @@ export class TtlCache<K, V> {
     return this.entries.size;
   }
 
-  /** The value stored for `key` if it has not expired at `now`. */
+  /** The value stored for `key` if it is still fresh at `now`. */
   get(key: K, now = Date.now()): V | undefined {
     const hit = this.entries.get(key);
     return hit !== undefined && hit.until > now ? hit.value : undefined;
@@ -38,32 +69,71 @@ export class TtlCache<K, V> {
   }
 
   delete(key: K): void {
+    this.generation += 1;
     this.entries.delete(key);
   }
 
   clear(): void {
+    this.generation += 1;
     this.entries.clear();
   }
 
   /**
-   * The values of `keys`: fresh ones from the cache, the rest from one call
-   * of `read` (given only the missing keys, in order), which are then kept.
+   * The values of `keys`: fresh or stale ones from the cache (stale ones are
+   * refreshed in the background), the rest from one load of only the
+   * missing keys, whose answers are then kept.
    */
-  async through(keys: readonly K[], read: (missing: K[]) => Promise<V[]>): Promise<V[]> {
-    if (!this.enabled) return read([...keys]);
+  async through(keys: readonly K[]): Promise<V[]> {
+    if (!this.enabled) return this.load([...keys]);
     const now = Date.now();
-    const values = keys.map((key) => this.get(key, now));
+    const values: Array<V | undefined> = [];
     const missing: K[] = [];
-    keys.forEach((key, i) => {
-      if (values[i] === undefined) missing.push(key);
-    });
+    for (const key of keys) {
+      const hit = this.entries.get(key);
+      if (hit === undefined || hit.until + this.ttlMs <= now) {
+        values.push(undefined);
+        missing.push(key);
+        continue;
+      }
+      if (hit.until <= now) this.refreshLater(key);
+      values.push(hit.value);
+    }
     if (missing.length === 0) return values as V[];
-    const fetched = await read(missing);
+    const generation = this.generation;
+    const fetched = await this.load(missing);
+    const keep = generation === this.generation;
     const found = new Map<K, V>();
     missing.forEach((key, i) => {
       found.set(key, fetched[i]);
-      this.set(key, fetched[i], now);
+      if (keep) this.set(key, fetched[i], now);
     });
     return keys.map((key, i) => (values[i] !== undefined ? values[i] : (found.get(key) as V)));
+  }
+
+  private refreshLater(key: K): void {
+    if (this.refreshing.has(key)) return;
+    this.due.add(key);
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** One background load for every key found stale since the last flush. */
+  private flush(): void {
+    this.flushQueued = false;
+    const batch = [...this.due];
+    this.due.clear();
+    for (const key of batch) this.refreshing.add(key);
+    const generation = this.generation;
+    this.load(batch)
+      .then((fetched) => {
+        if (generation !== this.generation) return;
+        const now = Date.now();
+        batch.forEach((key, i) => this.set(key, fetched[i], now));
+      })
+      .catch(this.onRefreshError)
+      .finally(() => {
+        for (const key of batch) this.refreshing.delete(key);
+      });
   }
 }

@@ -1,68 +1,129 @@
 import { TtlCache } from '../../../src/storage/ttl-cache';
 
-test('serves an entry until it expires', () => {
-  const cache = new TtlCache<string, number>(1000, 10);
-  cache.set('a', 1, 5000);
-  expect(cache.get('a', 5999)).toBe(1);
+/** A cache over a loader that records what it was asked and can be made to fail. */
+function cacheOver(ttlMs: number, maxEntries = 10) {
+  const asked: string[][] = [];
+  const errors: unknown[] = [];
+  let version = 1;
+  let failing = false;
+  const cache = new TtlCache<string, string | null>({
+    ttlMs,
+    maxEntries,
+    load: async (keys) => {
+      asked.push(keys);
+      if (failing) throw new Error('down');
+      return keys.map((k) => (k === 'none' ? null : `${k}${version}`));
+    },
+    onRefreshError: (e) => errors.push(e),
+  });
+  return {
+    cache,
+    asked,
+    errors,
+    bump: () => (version += 1),
+    fail: (on: boolean) => (failing = on),
+  };
+}
+
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+afterEach(() => jest.useRealTimers());
+
+test('serves an entry while it is fresh', () => {
+  const { cache } = cacheOver(1000);
+  cache.set('a', 'x', 5000);
+  expect(cache.get('a', 5999)).toBe('x');
   expect(cache.get('a', 6000)).toBeUndefined();
 });
 
 test('keeps at most maxEntries, dropping the oldest written first', () => {
-  const cache = new TtlCache<string, number>(1000, 2);
-  cache.set('a', 1, 0);
-  cache.set('b', 2, 0);
-  cache.set('a', 3, 0); // rewritten: now the newest
-  cache.set('c', 4, 0);
+  const { cache } = cacheOver(1000, 2);
+  cache.set('a', '1', 0);
+  cache.set('b', '2', 0);
+  cache.set('a', '3', 0); // rewritten: now the newest
+  cache.set('c', '4', 0);
   expect(cache.size).toBe(2);
   expect(cache.get('b', 0)).toBeUndefined();
-  expect(cache.get('a', 0)).toBe(3);
-  expect(cache.get('c', 0)).toBe(4);
+  expect(cache.get('a', 0)).toBe('3');
 });
 
-test('a ttl of 0 keeps nothing and reads every key every time', async () => {
-  const cache = new TtlCache<string, string>(0, 10);
-  const asked: string[][] = [];
-  const read = async (keys: string[]) => {
-    asked.push(keys);
-    return keys.map((k) => k.toUpperCase());
-  };
-  expect(await cache.through(['a', 'b'], read)).toEqual(['A', 'B']);
-  expect(await cache.through(['a'], read)).toEqual(['A']);
+test('a ttl of 0 keeps nothing and loads every key every time', async () => {
+  const { cache, asked } = cacheOver(0);
+  expect(await cache.through(['a', 'b'])).toEqual(['a1', 'b1']);
+  expect(await cache.through(['a'])).toEqual(['a1']);
   expect(asked).toEqual([['a', 'b'], ['a']]);
   expect(cache.size).toBe(0);
 });
 
-test('through() reads only the missing keys, once, and keeps them in order', async () => {
-  const cache = new TtlCache<string, string | null>(60_000, 10);
-  const asked: string[][] = [];
-  const read = async (keys: string[]) => {
-    asked.push(keys);
-    return keys.map((k) => (k === 'none' ? null : `${k}!`));
-  };
-  expect(await cache.through(['a', 'none'], read)).toEqual(['a!', null]);
-  expect(await cache.through(['b', 'a', 'none', 'c'], read)).toEqual(['b!', 'a!', null, 'c!']);
+test('through() loads only the missing keys, once, and answers in order', async () => {
+  const { cache, asked } = cacheOver(60_000);
+  expect(await cache.through(['a', 'none'])).toEqual(['a1', null]);
+  expect(await cache.through(['b', 'a', 'none', 'c'])).toEqual(['b1', 'a1', null, 'c1']);
   expect(asked).toEqual([
     ['a', 'none'],
     ['b', 'c'],
   ]);
 });
 
-test('a failed read caches nothing', async () => {
-  const cache = new TtlCache<string, number>(60_000, 10);
-  await expect(
-    cache.through(['a'], async () => {
-      throw new Error('down');
-    }),
-  ).rejects.toThrow('down');
+test('a stale entry is served at once and refreshed in the background, in one load', async () => {
+  jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick'], now: 0 });
+  const { cache, asked, bump } = cacheOver(1000);
+  await cache.through(['a', 'b']);
+  bump();
+  jest.setSystemTime(1500); // stale, within the second ttl
+  expect(await cache.through(['a'])).toEqual(['a1']);
+  expect(await cache.through(['b'])).toEqual(['b1']);
+  await turn();
+  await turn();
+  expect(asked).toEqual([
+    ['a', 'b'],
+    ['a', 'b'],
+  ]);
+  expect(await cache.through(['a', 'b'])).toEqual(['a2', 'b2']);
+  expect(asked).toHaveLength(2);
+});
+
+test('past twice the ttl an entry is gone and the request waits for the load', async () => {
+  jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick'], now: 0 });
+  const { cache, asked, bump } = cacheOver(1000);
+  await cache.through(['a']);
+  bump();
+  jest.setSystemTime(2000);
+  expect(await cache.through(['a'])).toEqual(['a2']);
+  expect(asked).toEqual([['a'], ['a']]);
+});
+
+test('a failed background refresh is reported and the entry then expires', async () => {
+  jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick'], now: 0 });
+  const { cache, errors, fail } = cacheOver(1000);
+  await cache.through(['a']);
+  fail(true);
+  jest.setSystemTime(1500);
+  expect(await cache.through(['a'])).toEqual(['a1']);
+  await turn();
+  await turn();
+  expect(errors).toHaveLength(1);
+  jest.setSystemTime(2000);
+  await expect(cache.through(['a'])).rejects.toThrow('down');
+});
+
+test('a failed load caches nothing', async () => {
+  const { cache, fail } = cacheOver(60_000);
+  fail(true);
+  await expect(cache.through(['a'])).rejects.toThrow('down');
   expect(cache.size).toBe(0);
 });
 
-test('delete and clear forget entries', () => {
-  const cache = new TtlCache<string, number>(60_000, 10);
-  cache.set('a', 1);
-  cache.set('b', 2);
-  cache.delete('a');
-  expect(cache.get('a')).toBeUndefined();
+test('a load that started before delete() or clear() does not put old values back', async () => {
+  const { cache, bump } = cacheOver(60_000);
+  const pending = cache.through(['a']);
+  cache.delete('a'); // the item changed while it was being read
+  expect(await pending).toEqual(['a1']);
+  expect(cache.size).toBe(0);
+  bump();
+  expect(await cache.through(['a'])).toEqual(['a2']);
+  const again = cache.through(['b']);
   cache.clear();
+  await again;
   expect(cache.size).toBe(0);
 });
