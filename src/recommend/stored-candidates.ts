@@ -82,7 +82,7 @@ export function categoryCandidates(
   favourites: readonly string[],
   exclude: ReadonlySet<string>,
 ): Candidate[] {
-  const all: Candidate[] = [];
+  const eligible: Candidate[][] = [];
   lists.forEach((list, i) => {
     if (list instanceof Error) return;
     const because = { category: favourites[i] };
@@ -93,9 +93,27 @@ export function categoryCandidates(
       score: preference / (1 + rank),
       because,
     }));
-    all.push(...firstEligible(view, exclude, STORED_CANDIDATES));
+    eligible.push(firstEligible(view, exclude, STORED_CANDIDATES));
   });
-  return best(all, STORED_CANDIDATES);
+  // Scores fall with rank, so each list is ordered: merge their heads.
+  return mergeOrdered(eligible, STORED_CANDIDATES);
+}
+
+/** The first `most` of several lists each ordered best first, in one order. */
+function mergeOrdered(lists: readonly Candidate[][], most: number): Candidate[] {
+  const merged: Candidate[] = [];
+  const heads = lists.map(() => 0);
+  while (merged.length < most) {
+    let best = -1;
+    for (let l = 0; l < lists.length; l += 1) {
+      if (heads[l] >= lists[l].length) continue;
+      if (best < 0 || byScoreThenId(lists[l][heads[l]], lists[best][heads[best]]) < 0) best = l;
+    }
+    if (best < 0) break;
+    merged.push(lists[best][heads[best]]);
+    heads[best] += 1;
+  }
+  return merged;
 }
 
 /**

@@ -93,3 +93,21 @@ test('best keeps the highest scores, ties by item id', () => {
   const c = (itemId: string, score: number) => ({ itemId, source: 'popular' as const, score });
   expect(best([c('b', 1), c('a', 1), c('z', 3)], 2).map((x) => x.itemId)).toEqual(['z', 'a']);
 });
+
+test('category candidates are the best 100 of all favourites, as a full sort would give', () => {
+  const ids = (n: number, offset: number) =>
+    Array.from({ length: n }, (_, i) => ({ itemId: `i${(i * 7 + offset) % 200}`, score: n - i }));
+  const lists = [ids(150, 0), ids(150, 3), ids(40, 11)];
+  const exclude = new Set(['i0', 'i7', 'i14', 'i3']);
+  const all = lists.flatMap((list, f) =>
+    list
+      .map((e, rank) => ({ ...e, score: 1 / (1 + f) / (1 + rank), f }))
+      .filter((e) => !exclude.has(e.itemId)),
+  );
+  const expected = all
+    .sort((a, b) => b.score - a.score || (a.itemId < b.itemId ? -1 : a.itemId > b.itemId ? 1 : 0))
+    .slice(0, 100)
+    .map((e) => [e.itemId, e.score]);
+  const got = categoryCandidates(lists, ['A', 'B', 'C'], exclude);
+  expect(got.map((c) => [c.itemId, c.score])).toEqual(expected);
+});
