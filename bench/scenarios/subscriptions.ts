@@ -61,6 +61,7 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
   const firstList = new Recorder();
   let firstLists = 0;
   let failures = 0;
+  let firstError: string | undefined;
   const opened = performance.now();
   users.forEach((userId, i) => {
     let first = true;
@@ -78,7 +79,10 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
           waiting.get(userId)?.(now);
           waiting.delete(userId);
         },
-        error: () => (failures += 1),
+        error: (error: unknown) => {
+          failures += 1;
+          firstError ??= describeError(error);
+        },
         complete: () => undefined,
       },
     );
@@ -134,6 +138,7 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
         `${(perSubscription / 1024).toFixed(1)} KiB RSS per subscription; ` +
           `heap used ${(heapUsed / MiB).toFixed(0)} MiB`,
         `latency is from the first subscribe sent to each first list (all sent at once)`,
+        ...(firstError ? [`first error: ${firstError}`] : []),
       ],
     },
     {
@@ -166,6 +171,15 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
       limits: 'RECFLOW_RATE_LIMIT=0 (one token per subscribe otherwise); no other cap applies',
     },
   };
+}
+
+/** What graphql-ws hands an error sink: a close event, an Error, or GraphQL errors. */
+function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (Array.isArray(error)) return error.map((e) => (e as { message?: string }).message).join('; ');
+  const close = error as { code?: number; reason?: string };
+  if (typeof close?.code === 'number') return `socket closed ${close.code} ${close.reason ?? ''}`;
+  return String(error);
 }
 
 /** `count` subjects with one subscription each; one message to each; time to every arrival. */
