@@ -7,13 +7,7 @@
  * Baseline: reading the same backlog with a plain pull consumer that acks
  * every message and applies nothing.
  */
-import {
-  AckPolicy,
-  DeliverPolicy,
-  type JsMsg,
-  jetstream,
-  jetstreamManager,
-} from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -222,7 +216,7 @@ function timeBatches(ctx: BenchContext): BatchTimes {
       this.lastEnd = Number.NaN;
     },
   };
-  type Batch = (this: Worker, batch: JsMsg[]) => Promise<void>;
+  type Batch = (this: Worker, batch: unknown[]) => Promise<void>;
   const proto = Worker.prototype as unknown as { applyMessages: Batch };
   const original = proto.applyMessages;
   proto.applyMessages = async function timed(batch) {
