@@ -108,11 +108,13 @@ export class FeatureRepository {
     const itemIds = unique(events.map((e) => e.itemId));
 
     return inTransaction(this.pool, async (tx) => {
-      // 1. Serialise per user: co-visitation must see every earlier event of
-      //    the user, and user records are read, folded and written whole.
-      await this.step('lock', () => tx.query(LOCK_USERS_SQL, [textArray(userIds)]));
-
-      // 2. Record the events; only the newly inserted ones apply effects.
+      // 1. Record the events; only the newly inserted ones apply effects.
+      //    This needs no user lock, so it runs while another worker holds
+      //    the locks of the same users: events stay invisible to others
+      //    until commit, and co-visitation, the one reader of other batches'
+      //    events, runs under the lock and so sees every committed earlier
+      //    batch of its users. (Inserts go in event id order, so two batches
+      //    sharing an event cannot deadlock on it.)
       const inserted = await this.step('record', () =>
         rows<{ event_id: string; item_id: string; categories: string[] | null }>(
           tx,
@@ -122,15 +124,23 @@ export class FeatureRepository {
       );
       const fresh = new Set(inserted.map((r) => r.event_id));
       const newEvents = events.filter((e) => fresh.has(e.eventId));
+      // Folding the new events into deltas needs no lock either.
+      const categories = new Map(inserted.map((r) => [r.item_id, r.categories ?? []]));
+      const deltas =
+        newEvents.length > 0
+          ? aggregateBatch(newEvents, (id) => categories.get(id) ?? [])
+          : undefined;
+
+      // 2. Serialise per user: co-visitation must see every earlier event of
+      //    the user, and user records are read, folded and written whole.
+      await this.step('lock', () => tx.query(LOCK_USERS_SQL, [textArray(userIds)]));
 
       let users: UserFeatures[] = [];
       let items: ItemFeatures[] = [];
       let pairs: ItemPairWeight[] = [];
-      if (newEvents.length > 0) {
-        // 3. Fold the new events into deltas and add them; each write
-        //    returns the new values, which make the hot copy's records.
-        const categories = new Map(inserted.map((r) => [r.item_id, r.categories ?? []]));
-        const deltas = aggregateBatch(newEvents, (id) => categories.get(id) ?? []);
+      if (deltas) {
+        // 3. Add the deltas; each write returns the new values, which make
+        //    the hot copy's records.
         users = await this.applyUsers(tx, deltas, newEvents);
         items = await this.step('item_features', () => writeItems(tx, deltas));
 
