@@ -360,30 +360,27 @@ async function writeUserCategories(
   { userCategories }: BatchDeltas,
   userIds: readonly string[],
 ): Promise<Map<string, CategoryAffinity[]>> {
-  const found = await rows<{
-    user_id: string;
-    category: string;
-    events: number;
-    log_pos: number | null;
-    log_neg: number | null;
-  }>(tx, UPSERT_USER_CATEGORIES_SQL, [
-    textArray(userCategories.map((d) => d.userId)),
-    textArray(userCategories.map((d) => d.category)),
-    int4Array(userCategories.map((d) => d.events)),
-    float8Array(userCategories.map((d) => d.logPos)),
-    float8Array(userCategories.map((d) => d.logNeg)),
-    textArray(userIds),
-  ]);
+  const found = await rows<{ user_id: string; categories: string }>(
+    tx,
+    UPSERT_USER_CATEGORIES_SQL,
+    [
+      textArray(userCategories.map((d) => d.userId)),
+      textArray(userCategories.map((d) => d.category)),
+      int4Array(userCategories.map((d) => d.events)),
+      float8Array(userCategories.map((d) => d.logPos)),
+      float8Array(userCategories.map((d) => d.logNeg)),
+      textArray(userIds),
+    ],
+  );
   const result = new Map<string, CategoryAffinity[]>();
   for (const row of found) {
-    const list = result.get(row.user_id) ?? [];
-    list.push({
-      category: row.category,
-      events: row.events,
-      logPos: row.log_pos,
-      logNeg: row.log_neg,
-    });
-    result.set(row.user_id, list);
+    const stored = JSON.parse(row.categories) as Array<
+      [string, number, number | null, number | null]
+    >;
+    result.set(
+      row.user_id,
+      stored.map(([category, events, logPos, logNeg]) => ({ category, events, logPos, logNeg })),
+    );
   }
   return result;
 }
