@@ -129,6 +129,28 @@ for k = 1, #KEYS do
 end
 return written`;
 
+/**
+ * ZADD GT for many sorted sets: per key, ARGV holds one string of
+ * "<score>\t<member>\t" pairs. Sent as separate arguments, the thousands of
+ * pairs of a batch cost the worker more than anything else it sends to Redis.
+ */
+const ZADD_GT_PACKED = `
+local args, n = {}, 0
+for k = 1, #KEYS do
+  n = 0
+  for score, member in string.gmatch(ARGV[k], '([^\\t]+)\\t([^\\t]+)\\t') do
+    args[n + 1] = score
+    args[n + 2] = member
+    n = n + 2
+    if n >= 1000 then
+      redis.call('ZADD', KEYS[k], 'GT', unpack(args, 1, n))
+      n = 0
+    end
+  end
+  if n > 0 then redis.call('ZADD', KEYS[k], 'GT', unpack(args, 1, n)) end
+end
+return #KEYS`;
+
 /** Most keys per call of the scripts above: Redis runs nothing else during a script. */
 const KEYS_PER_CALL = 256;
 /** Most arguments per call (a user's seen list can be long); a spread of more could overflow. */
@@ -169,6 +191,8 @@ declare module 'ioredis' {
     recflowTrimToTop(key: string, keep: number, sentinel: string): Result<number, Context>;
     /** Arguments: the number of keys, the keys, then WRITE_USERS's ARGV. */
     recflowWriteUsers(...args: Array<string | number>): Result<number, Context>;
+    /** Arguments: the number of keys, the keys, then one packed string per key. */
+    recflowZaddGtPacked(...args: string[]): Result<number, Context>;
     /** Arguments: the number of keys, the keys, then SET_MANY_IF_NEWER's ARGV. */
     recflowSetManyIfNewer(...args: Array<string | number>): Result<number, Context>;
   }
@@ -183,6 +207,7 @@ export class HotStore {
     redis.defineCommand('recflowTrimToTop', { numberOfKeys: 1, lua: TRIM_TO_TOP });
     redis.defineCommand('recflowWriteUsers', { lua: WRITE_USERS });
     redis.defineCommand('recflowSetManyIfNewer', { lua: SET_MANY_IF_NEWER });
+    redis.defineCommand('recflowZaddGtPacked', { lua: ZADD_GT_PACKED });
   }
 
   userKey(userId: string): string {
@@ -381,11 +406,12 @@ export class HotStore {
    * items of the batch, not one per item and set.
    */
   private queueItems(pipeline: Pipeline, items: readonly ItemFeatures[]): void {
-    const scores = new Map<string, Array<string | number>>();
-    const add = (key: string, score: number, itemId: string) => {
-      const args = scores.get(key);
-      if (args) args.push(score, itemId);
-      else scores.set(key, [score, itemId]);
+    // Per popularity set, its "<score>\t<item>\t" pairs (see ZADD_GT_PACKED).
+    const scores = new Map<string, string[]>();
+    const add = (key: string, pair: string) => {
+      const pairs = scores.get(key);
+      if (pairs) pairs.push(pair);
+      else scores.set(key, [pair]);
     };
     for (let start = 0; start < items.length; start += KEYS_PER_CALL) {
       const chunk = items.slice(start, start + KEYS_PER_CALL);
@@ -402,11 +428,20 @@ export class HotStore {
       for (const window of POPULARITY_WINDOWS) {
         const score = popularityScore(item, window);
         if (score === null) continue;
-        add(this.popularityKey(window), score, item.itemId);
-        for (const c of item.categories) add(this.popularityKey(window, c), score, item.itemId);
+        const pair = `${score}\t${item.itemId}\t`;
+        add(this.popularityKey(window), pair);
+        for (const c of item.categories) add(this.popularityKey(window, c), pair);
       }
     }
-    for (const [key, args] of scores) pipeline.zadd(key, 'GT', ...args);
+    const keys = [...scores.keys()];
+    for (let start = 0; start < keys.length; start += KEYS_PER_CALL) {
+      const chunk = keys.slice(start, start + KEYS_PER_CALL);
+      pipeline.recflowZaddGtPacked(
+        String(chunk.length),
+        ...chunk,
+        ...chunk.map((key) => (scores.get(key) as string[]).join('')),
+      );
+    }
   }
 
   /** Pair weights into both items' neighbour sets, one ZADD per set, then the trims. */
