@@ -7,22 +7,21 @@
  * Baseline: reading the same backlog with a plain pull consumer that acks
  * every message and applies nothing.
  */
-import {
-  AckPolicy,
-  DeliverPolicy,
-  type JsMsg,
-  jetstream,
-  jetstreamManager,
-} from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import path from 'node:path';
+import { Client } from 'pg';
 import type { RecflowApp } from '../../src/app/app';
 import { connectNats, streamNames } from '../../src/messaging/connection';
 import { Subjects } from '../../src/messaging/subjects';
 import { Worker } from '../../src/pipeline/worker';
-import type { BenchEnv } from '../env';
+import { type BenchEnv, SERVICES } from '../env';
 import { makeData } from '../data';
 import { backlogEnv } from '../fixtures';
 import { until } from '../load';
+import { cpuOf } from '../processes';
 import { Recorder } from '../percentiles';
 import { type Measure, type Row, target } from '../results';
 import type { BenchContext, Scenario, ScenarioOutcome } from '../runner';
@@ -62,6 +61,7 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
       notes: [
         `latency is per batch (up to ${first.config.pipeline.batchSize} events)`,
         `time per step: ${formatSteps(result.steps)}`,
+        `per event: ${formatCost(result.cost)}`,
         ...(result.complete ? [] : ['did not finish within the time limit']),
       ],
     };
@@ -73,6 +73,7 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
       users: data.users.length,
       items: data.items.length,
       stepSeconds: { oneWorker: one.steps, twoWorkers: two.steps },
+      costPerEvent: { oneWorker: one.cost, twoWorkers: two.cost },
       workers: 'in this process (RecflowApp.start role worker), sharing one event loop',
     },
   };
@@ -132,6 +133,19 @@ interface Applied {
   measure: Measure;
   steps: Record<string, number>;
   complete: boolean;
+  cost: Cost;
+}
+
+/**
+ * What applying the backlog cost per event, less sensitive to other load on
+ * the machine than the rate: CPU of this process (the workers), CPU of the
+ * PostgreSQL backends serving the scenario's database, and WAL written (the
+ * server's whole WAL, so other writers on it count too).
+ */
+interface Cost {
+  workerCpuUs: number;
+  postgresCpuUs: number;
+  walBytes: number;
 }
 
 async function applyBacklog(
@@ -144,18 +158,33 @@ async function applyBacklog(
 ): Promise<Applied> {
   ctx.log(`applying ${total} events with ${workers} worker(s)`);
   batches.reset();
+  const database = new URL(env.config.postgres.url).pathname.slice(1);
+  const dbBefore = await dbUsage(database);
+  const cpuBefore = process.cpuUsage();
+  const profile = await startProfile();
   const apps: RecflowApp[] = [];
   for (let i = 0; i < workers; i += 1) apps.push(await ctx.app('worker', env));
   const processed = () => apps.reduce((n, app) => n + (app.worker?.health().processed ?? 0), 0);
   const complete = await until(() => processed() >= total, timeoutMs, 50);
   const count = processed();
+  const cpu = process.cpuUsage(cpuBefore);
+  const dbAfter = await dbUsage(database);
+  await profile?.(`pipeline-${workers}-worker${workers > 1 ? 's' : ''}`);
   const steps = await stepSeconds(apps);
   for (const app of apps) await app.stop();
+  let postgresCpu = 0;
+  for (const [pid, seconds] of dbAfter.cpu) postgresCpu += seconds - (dbBefore.cpu.get(pid) ?? 0);
+  const cost: Cost = {
+    workerCpuUs: (cpu.user + cpu.system) / Math.max(count, 1),
+    postgresCpuUs: (1e6 * postgresCpu) / Math.max(count, 1),
+    walBytes: Number(dbAfter.wal - dbBefore.wal) / Math.max(count, 1),
+  };
   const seconds = (batches.lastEnd - batches.firstStart) / 1000;
   return {
     workers,
     complete,
     steps,
+    cost,
     measure: {
       label: `${workers} worker(s)`,
       latency: batches.latency.summary(),
@@ -187,7 +216,7 @@ function timeBatches(ctx: BenchContext): BatchTimes {
       this.lastEnd = Number.NaN;
     },
   };
-  type Batch = (this: Worker, batch: JsMsg[]) => Promise<void>;
+  type Batch = (this: Worker, batch: unknown[]) => Promise<void>;
   const proto = Worker.prototype as unknown as { applyMessages: Batch };
   const original = proto.applyMessages;
   proto.applyMessages = async function timed(batch) {
@@ -215,6 +244,57 @@ async function stepSeconds(apps: RecflowApp[]): Promise<Record<string, number>> 
     }
   }
   return totals;
+}
+
+/**
+ * With RECFLOW_BENCH_PROFILE_DIR set, a V8 CPU profile of this process (the
+ * workers run in it) while it applies the backlog; the returned function
+ * stops it and writes `<name>.cpuprofile` there.
+ */
+async function startProfile(): Promise<((name: string) => Promise<void>) | undefined> {
+  const dir = process.env.RECFLOW_BENCH_PROFILE_DIR;
+  if (!dir) return undefined;
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return async (name) => {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(path.join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  };
+}
+
+/** CPU seconds of each backend serving `database`, and the server's WAL position. */
+async function dbUsage(database: string): Promise<{ cpu: Map<number, number>; wal: bigint }> {
+  const client = new Client({ connectionString: `${SERVICES.postgres}/postgres` });
+  await client.connect();
+  try {
+    const found = await client.query<{ pid: number; wal: string }>(
+      `SELECT a.pid, pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text AS wal
+       FROM (SELECT 1) one LEFT JOIN pg_stat_activity a ON a.datname = $1`,
+      [database],
+    );
+    const cpu = new Map<number, number>();
+    for (const { pid } of found.rows) {
+      if (pid === null) continue;
+      try {
+        cpu.set(pid, cpuOf(pid));
+      } catch {
+        // The backend ended meanwhile.
+      }
+    }
+    return { cpu, wal: BigInt(found.rows[0].wal.split('.')[0]) };
+  } finally {
+    await client.end();
+  }
+}
+
+function formatCost(cost: Cost): string {
+  return (
+    `worker CPU ${cost.workerCpuUs.toFixed(0)} µs, PostgreSQL CPU ${cost.postgresCpuUs.toFixed(0)} µs, ` +
+    `WAL ${cost.walBytes.toFixed(0)} B`
+  );
 }
 
 function formatSteps(steps: Record<string, number>): string {

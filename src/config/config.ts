@@ -130,7 +130,7 @@ export function loadConfig(env: Env = process.env): Config {
       duplicateWindowMs: read.duration('RECFLOW_DUPLICATE_WINDOW', 120_000, 1000, 7 * 86_400_000),
     },
     pipeline: {
-      batchSize: read.int('RECFLOW_WORKER_BATCH', 500, 1, 10_000),
+      batchSize: read.int('RECFLOW_WORKER_BATCH', 4000, 1, 10_000),
       maxDeliver: read.int('RECFLOW_MAX_DELIVER', 5, 2, 100),
       ackWaitMs: read.duration('RECFLOW_ACK_WAIT', 30_000, 1000, 3_600_000),
       covisitWindowMs: read.duration('RECFLOW_COVISIT_WINDOW', 300_000, 0, 7 * 86_400_000),

@@ -9,6 +9,11 @@
  * affected user; and only then (5) acks. A crash anywhere before the ack
  * redelivers the batch, and step 2 recognises the events already applied.
  *
+ * Steps 3-5 of a batch run while the next batch's transaction does: they
+ * need only the committed result, and overlapping them keeps this process
+ * busy while PostgreSQL works. One batch at a time is in that tail, and the
+ * tails run in batch order.
+ *
  * Several workers can share the durable consumer; JetStream hands each
  * message to one of them.
  */
@@ -51,6 +56,15 @@ export interface WorkerHealth {
   consumerPresent: boolean;
 }
 
+/** A message with its decoded event. */
+interface Decoded {
+  msg: JsMsg;
+  event: StoredEvent;
+}
+
+/** A fetched message: decoded, or with the reason it cannot be. */
+type Received = Decoded | { msg: JsMsg; reason: string };
+
 function isNotFound(error: unknown): boolean {
   return /not found/i.test(String((error as Error)?.message ?? ''));
 }
@@ -77,11 +91,14 @@ export class Worker {
   private processed = 0;
   private deadLettered = 0;
   private readonly subjects: Subjects;
-  private readonly queue: JsMsg[] = [];
+  /** Fetched messages, decoded as they arrive (see pump). */
+  private readonly queue: Received[] = [];
   private wake?: () => void;
   private watchdog?: NodeJS.Timeout;
   private consumerPresent = true;
   private space?: () => void;
+  /** Hot copy, notices and acks of the last committed batch, still running (see above). */
+  private finishing: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: WorkerDeps) {
     this.subjects = new Subjects(deps.config.nats.subjectPrefix);
@@ -123,7 +140,7 @@ export class Worker {
     await this.messages?.close().catch(() => undefined);
     this.wake?.();
     await this.loop;
-    for (const m of this.queue.splice(0)) m.nak();
+    for (const { msg } of this.queue.splice(0)) msg.nak();
     await this.deps.hotCopy.flush();
     this.state = 'stopped';
   }
@@ -185,11 +202,15 @@ export class Worker {
     }
   }
 
-  /** Moves fetched messages into the local queue, holding back when it is full. */
+  /**
+   * Moves fetched messages into the local queue, holding back when it is
+   * full. Each is decoded here, as it arrives, so that decoding mostly
+   * happens while a batch waits on PostgreSQL rather than before it.
+   */
   private async pump(messages: ConsumerMessages): Promise<void> {
     const high = this.deps.config.pipeline.batchSize * 2;
     for await (const m of messages) {
-      this.queue.push(m);
+      this.queue.push(this.decode(m));
       this.wake?.();
       if (this.queue.length >= high && this.state !== 'draining') {
         await new Promise<void>((r) => (this.space = r));
@@ -212,10 +233,11 @@ export class Worker {
       this.space?.();
       await this.handleBatch(batch);
     }
+    await this.finishing;
   }
 
   /** Handles a batch; an unexpected error hands the batch back instead of stopping the worker. */
-  private async handleBatch(batch: JsMsg[]): Promise<void> {
+  private async handleBatch(batch: Received[]): Promise<void> {
     try {
       await this.applyMessages(batch);
     } catch (error) {
@@ -223,25 +245,25 @@ export class Worker {
         { err: error, size: batch.length },
         'batch handling failed; handing it back',
       );
-      for (const msg of batch) msg.nak(backoffMs(msg.info.deliveryCount, 1000, 60_000));
+      for (const { msg } of batch) msg.nak(backoffMs(msg.info.deliveryCount, 1000, 60_000));
     }
   }
 
-  private async applyMessages(batch: JsMsg[]): Promise<void> {
+  private async applyMessages(batch: Received[]): Promise<void> {
     const stop = this.deps.metrics.batchLatency.startTimer();
-    const { valid, invalid } = this.decode(batch);
-    for (const { msg, reason } of invalid) await this.deadLetter(msg, reason);
+    const valid: Decoded[] = [];
+    for (const received of batch) {
+      if ('event' in received) valid.push(received);
+      else await this.deadLetter(received.msg, received.reason);
+    }
 
     if (valid.length > 0) {
       const outcome = await this.applyWithRetry(valid.map((v) => v.event));
+      // The previous batch's tail ran meanwhile; this one's follows it.
+      await this.finishing;
       if ('applied' in outcome) {
         const { applied } = outcome;
-        await this.afterCommit(
-          applied,
-          valid.map((v) => v.event),
-        );
-        for (const { msg } of valid) msg.ack();
-        this.count(applied.applied.length, valid.length - applied.applied.length);
+        this.finishing = this.finish(applied, valid);
       } else if (outcome.transient) {
         // A dependency is down, not an event bad: never dead-letter for that.
         for (const { msg } of valid) msg.nak(backoffMs(msg.info.deliveryCount, 1000, 30_000));
@@ -253,28 +275,21 @@ export class Worker {
     stop();
   }
 
-  private decode(batch: JsMsg[]): {
-    valid: Array<{ msg: JsMsg; event: StoredEvent }>;
-    invalid: Array<{ msg: JsMsg; reason: string }>;
-  } {
+  /** Decodes and re-validates a message: the event, or why it is invalid. */
+  private decode(msg: JsMsg): Received {
     const { config } = this.deps;
-    const valid: Array<{ msg: JsMsg; event: StoredEvent }> = [];
-    const invalid: Array<{ msg: JsMsg; reason: string }> = [];
-    for (const msg of batch) {
-      try {
-        const raw = decodeEvent(msg.data) as Parameters<typeof validateEvent>[0];
-        const interaction = validateEvent(raw, Date.now(), config.events.limits, 'event');
-        const weight = eventWeight(
-          interaction,
-          config.events.weights,
-          config.events.limits.ratingMax,
-        );
-        valid.push({ msg, event: { ...interaction, weight, streamSeq: msg.seq } });
-      } catch (error) {
-        invalid.push({ msg, reason: `invalid event: ${(error as Error).message}` });
-      }
+    try {
+      const raw = decodeEvent(msg.data) as Parameters<typeof validateEvent>[0];
+      const interaction = validateEvent(raw, Date.now(), config.events.limits, 'event');
+      const weight = eventWeight(
+        interaction,
+        config.events.weights,
+        config.events.limits.ratingMax,
+      );
+      return { msg, event: { ...interaction, weight, streamSeq: msg.seq } };
+    } catch (error) {
+      return { msg, reason: `invalid event: ${(error as Error).message}` };
     }
-    return { valid, invalid };
   }
 
   /**
@@ -309,7 +324,7 @@ export class Worker {
    * growing delay, and dead-lettered on its last allowed delivery, unless the
    * failure is transient (a store down), which never dead-letters.
    */
-  private async handleOneByOne(valid: Array<{ msg: JsMsg; event: StoredEvent }>): Promise<void> {
+  private async handleOneByOne(valid: Decoded[]): Promise<void> {
     const { maxDeliver } = this.deps.config.pipeline;
     for (const { msg, event } of valid) {
       try {
@@ -329,6 +344,23 @@ export class Worker {
         }
       }
     }
+  }
+
+  /** After a batch committed: hot copy, notices, then the acks. Never rejects. */
+  private async finish(applied: AppliedBatch, valid: Decoded[]): Promise<void> {
+    try {
+      await this.afterCommit(
+        applied,
+        valid.map((v) => v.event),
+      );
+    } catch (error) {
+      // Committed, so a redelivery only rewrites the hot copy: hand the batch back.
+      this.deps.log.error({ err: error, size: valid.length }, 'after-commit work failed');
+      for (const { msg } of valid) msg.nak(backoffMs(msg.info.deliveryCount, 1000, 60_000));
+      return;
+    }
+    for (const { msg } of valid) msg.ack();
+    this.count(applied.applied.length, valid.length - applied.applied.length);
   }
 
   private async afterCommit(applied: AppliedBatch, events: StoredEvent[]): Promise<void> {

@@ -6,7 +6,9 @@
  *
  * The SQL goes to the node-postgres pool directly rather than through
  * Prisma's raw queries: with arrays of hundreds of values per statement,
- * Prisma's argument and result mapping cost more than PostgreSQL did.
+ * Prisma's argument and result mapping cost more than PostgreSQL did. The
+ * arrays go in PostgreSQL's binary format (binary-arrays.ts), which neither
+ * side has to quote, escape or parse.
  */
 import type { Pool, PoolClient } from 'pg';
 import { aggregateBatch, type BatchDeltas, type WeightedInteraction } from '../../domain/aggregate';
@@ -18,6 +20,7 @@ import type {
   UserFeatures,
 } from '../../domain/features';
 import { foldUserRecord, type UserRecordState } from '../../domain/user-record';
+import { float8Array, int4Array, int8Array, textArray } from './binary-arrays';
 import { type Db, inTransaction } from './client';
 import {
   LOCK_USERS_SQL,
@@ -105,11 +108,13 @@ export class FeatureRepository {
     const itemIds = unique(events.map((e) => e.itemId));
 
     return inTransaction(this.pool, async (tx) => {
-      // 1. Serialise per user: co-visitation must see every earlier event of
-      //    the user, and user records are read, folded and written whole.
-      await this.step('lock', () => tx.query(LOCK_USERS_SQL, [userIds]));
-
-      // 2. Record the events; only the newly inserted ones apply effects.
+      // 1. Record the events; only the newly inserted ones apply effects.
+      //    This needs no user lock, so it runs while another worker holds
+      //    the locks of the same users: events stay invisible to others
+      //    until commit, and co-visitation, the one reader of other batches'
+      //    events, runs under the lock and so sees every committed earlier
+      //    batch of its users. (Inserts go in event id order, so two batches
+      //    sharing an event cannot deadlock on it.)
       const inserted = await this.step('record', () =>
         rows<{ event_id: string; item_id: string; categories: string[] | null }>(
           tx,
@@ -119,15 +124,23 @@ export class FeatureRepository {
       );
       const fresh = new Set(inserted.map((r) => r.event_id));
       const newEvents = events.filter((e) => fresh.has(e.eventId));
+      // Folding the new events into deltas needs no lock either.
+      const categories = new Map(inserted.map((r) => [r.item_id, r.categories ?? []]));
+      const deltas =
+        newEvents.length > 0
+          ? aggregateBatch(newEvents, (id) => categories.get(id) ?? [])
+          : undefined;
+
+      // 2. Serialise per user: co-visitation must see every earlier event of
+      //    the user, and user records are read, folded and written whole.
+      await this.step('lock', () => tx.query(LOCK_USERS_SQL, [textArray(userIds)]));
 
       let users: UserFeatures[] = [];
       let items: ItemFeatures[] = [];
       let pairs: ItemPairWeight[] = [];
-      if (newEvents.length > 0) {
-        // 3. Fold the new events into deltas and add them; each write
-        //    returns the new values, which make the hot copy's records.
-        const categories = new Map(inserted.map((r) => [r.item_id, r.categories ?? []]));
-        const deltas = aggregateBatch(newEvents, (id) => categories.get(id) ?? []);
+      if (deltas) {
+        // 3. Add the deltas; each write returns the new values, which make
+        //    the hot copy's records.
         users = await this.applyUsers(tx, deltas, newEvents);
         items = await this.step('item_features', () => writeItems(tx, deltas));
 
@@ -283,7 +296,7 @@ async function readUsers(
   withSeen: boolean,
 ): Promise<Map<string, UserFeatures>> {
   if (ids.length === 0) return new Map();
-  const found = await rows<UserRow>(db, userRecordsSql(withSeen), [[...ids]]);
+  const found = await rows<UserRow>(db, userRecordsSql(withSeen), [textArray(ids)]);
   return new Map(found.map((row) => [row.user_id, toUserFeatures(row)]));
 }
 
@@ -292,21 +305,21 @@ async function readItems(
   ids: readonly string[],
 ): Promise<Map<string, ItemFeatures>> {
   if (ids.length === 0) return new Map();
-  const found = await rows<ItemRow>(db, ITEM_RECORDS_SQL, [[...ids]]);
+  const found = await rows<ItemRow>(db, ITEM_RECORDS_SQL, [textArray(ids)]);
   return new Map(found.map((row) => [row.item_id, toItemFeatures(row)]));
 }
 
 function eventColumns(events: readonly StoredEvent[]): unknown[] {
   return [
-    events.map((e) => e.eventId),
-    events.map((e) => e.userId),
-    events.map((e) => e.itemId),
-    events.map((e) => e.type),
-    events.map((e) => e.value),
-    events.map((e) => e.weight),
-    events.map((e) => e.occurredAt),
-    events.map((e) => (e.context === null ? null : JSON.stringify(e.context))),
-    events.map((e) => (e.streamSeq === null ? null : BigInt(e.streamSeq))),
+    textArray(events.map((e) => e.eventId)),
+    textArray(events.map((e) => e.userId)),
+    textArray(events.map((e) => e.itemId)),
+    textArray(events.map((e) => e.type)),
+    float8Array(events.map((e) => e.value)),
+    float8Array(events.map((e) => e.weight)),
+    float8Array(events.map((e) => e.occurredAt)),
+    textArray(events.map((e) => (e.context === null ? null : JSON.stringify(e.context)))),
+    int8Array(events.map((e) => e.streamSeq)),
   ];
 }
 
@@ -319,17 +332,17 @@ async function writeUserItems(
     tx,
     UPSERT_USER_ITEMS_SQL,
     [
-      userItems.map((d) => d.userId),
-      userItems.map((d) => d.itemId),
-      userItems.map((d) => d.events),
-      userItems.map((d) => d.weightSum),
-      userItems.map((d) => d.logPos),
-      userItems.map((d) => d.logNeg),
-      userItems.map((d) => d.rating),
-      userItems.map((d) => d.ratingAt),
-      userItems.map((d) => d.lastAt),
-      userItems.map((d) => d.lastType),
-      userItems.map((d) => d.lastKey),
+      textArray(userItems.map((d) => d.userId)),
+      textArray(userItems.map((d) => d.itemId)),
+      int4Array(userItems.map((d) => d.events)),
+      float8Array(userItems.map((d) => d.weightSum)),
+      float8Array(userItems.map((d) => d.logPos)),
+      float8Array(userItems.map((d) => d.logNeg)),
+      float8Array(userItems.map((d) => d.rating)),
+      float8Array(userItems.map((d) => d.ratingAt)),
+      float8Array(userItems.map((d) => d.lastAt)),
+      textArray(userItems.map((d) => d.lastType)),
+      textArray(userItems.map((d) => d.lastKey)),
     ],
   );
   const result = new Map<string, Map<string, number>>();
@@ -347,30 +360,27 @@ async function writeUserCategories(
   { userCategories }: BatchDeltas,
   userIds: readonly string[],
 ): Promise<Map<string, CategoryAffinity[]>> {
-  const found = await rows<{
-    user_id: string;
-    category: string;
-    events: number;
-    log_pos: number | null;
-    log_neg: number | null;
-  }>(tx, UPSERT_USER_CATEGORIES_SQL, [
-    userCategories.map((d) => d.userId),
-    userCategories.map((d) => d.category),
-    userCategories.map((d) => d.events),
-    userCategories.map((d) => d.logPos),
-    userCategories.map((d) => d.logNeg),
-    userIds,
-  ]);
+  const found = await rows<{ user_id: string; categories: string }>(
+    tx,
+    UPSERT_USER_CATEGORIES_SQL,
+    [
+      textArray(userCategories.map((d) => d.userId)),
+      textArray(userCategories.map((d) => d.category)),
+      int4Array(userCategories.map((d) => d.events)),
+      float8Array(userCategories.map((d) => d.logPos)),
+      float8Array(userCategories.map((d) => d.logNeg)),
+      textArray(userIds),
+    ],
+  );
   const result = new Map<string, CategoryAffinity[]>();
   for (const row of found) {
-    const list = result.get(row.user_id) ?? [];
-    list.push({
-      category: row.category,
-      events: row.events,
-      logPos: row.log_pos,
-      logNeg: row.log_neg,
-    });
-    result.set(row.user_id, list);
+    const stored = JSON.parse(row.categories) as Array<
+      [string, number, number | null, number | null]
+    >;
+    result.set(
+      row.user_id,
+      stored.map(([category, events, logPos, logNeg]) => ({ category, events, logPos, logNeg })),
+    );
   }
   return result;
 }
@@ -389,7 +399,7 @@ async function readUserStates(
     version: number;
     recent: StoredRecent[];
     disliked: string[];
-  }>(tx, USER_STATES_SQL, [userIds]);
+  }>(tx, USER_STATES_SQL, [textArray(userIds)]);
   return new Map(
     found.map((row) => [
       row.user_id,
@@ -417,36 +427,38 @@ async function readUserStates(
 
 async function writeUserStates(tx: PoolClient, states: readonly UserRecordState[]): Promise<void> {
   await tx.query(WRITE_USER_FEATURES_SQL, [
-    states.map((s) => s.userId),
-    states.map((s) => s.events),
-    states.map((s) => s.positives),
-    states.map((s) => s.negatives),
-    states.map((s) => s.firstAt),
-    states.map((s) => s.lastAt),
-    states.map((s) => s.version),
-    states.map((s) =>
-      JSON.stringify(
-        s.recent.map((r): StoredRecent => [r.eventId, r.itemId, r.type, r.value, r.weight, r.at]),
+    textArray(states.map((s) => s.userId)),
+    int4Array(states.map((s) => s.events)),
+    int4Array(states.map((s) => s.positives)),
+    int4Array(states.map((s) => s.negatives)),
+    float8Array(states.map((s) => s.firstAt)),
+    float8Array(states.map((s) => s.lastAt)),
+    int8Array(states.map((s) => s.version)),
+    textArray(
+      states.map((s) =>
+        JSON.stringify(
+          s.recent.map((r): StoredRecent => [r.eventId, r.itemId, r.type, r.value, r.weight, r.at]),
+        ),
       ),
     ),
-    states.map((s) => JSON.stringify(s.disliked)),
+    textArray(states.map((s) => JSON.stringify(s.disliked))),
   ]);
 }
 
 /** Adds the item deltas; returns the items' whole records. */
 async function writeItems(tx: PoolClient, { items }: BatchDeltas): Promise<ItemFeatures[]> {
   const found = await rows<ItemRow>(tx, UPSERT_ITEM_FEATURES_SQL, [
-    items.map((d) => d.itemId),
-    items.map((d) => d.events),
-    items.map((d) => d.positives),
-    items.map((d) => d.negatives),
-    items.map((d) => d.ratingSum),
-    items.map((d) => d.ratingCount),
-    items.map((d) => d.popAll),
-    items.map((d) => d.logDay),
-    items.map((d) => d.logWeek),
-    items.map((d) => d.logMonth),
-    items.map((d) => d.lastAt),
+    textArray(items.map((d) => d.itemId)),
+    int4Array(items.map((d) => d.events)),
+    int4Array(items.map((d) => d.positives)),
+    int4Array(items.map((d) => d.negatives)),
+    float8Array(items.map((d) => d.ratingSum)),
+    int4Array(items.map((d) => d.ratingCount)),
+    float8Array(items.map((d) => d.popAll)),
+    float8Array(items.map((d) => d.logDay)),
+    float8Array(items.map((d) => d.logWeek)),
+    float8Array(items.map((d) => d.logMonth)),
+    float8Array(items.map((d) => d.lastAt)),
   ]);
   return found.map(toItemFeatures);
 }
@@ -470,11 +482,11 @@ async function addCovisitation(
     tx,
     COVISITATION_SQL,
     [
-      positive.map((e) => e.eventId),
-      positive.map((e) => e.userId),
-      positive.map((e) => e.itemId),
-      positive.map((e) => e.occurredAt),
-      events.map((e) => e.eventId),
+      textArray(positive.map((e) => e.eventId)),
+      textArray(positive.map((e) => e.userId)),
+      textArray(positive.map((e) => e.itemId)),
+      float8Array(positive.map((e) => e.occurredAt)),
+      textArray(events.map((e) => e.eventId)),
       windowMs,
     ],
   );

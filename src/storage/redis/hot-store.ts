@@ -47,59 +47,123 @@ redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
 return 1`;
 
 /**
- * Writes one user: KEYS[1] the user key; ARGV[1] the record's version,
- * ARGV[2] the encoded record ('' for none), ARGV[3] '1' when the items make
- * the seen list complete, ARGV[4] the TTL, ARGV[5..] seen items to add. The
- * record is replaced only by a higher version; items are appended when the
- * list lacks them; a list, once complete, stays so. A remembered absence
- * ("0|null") gives way to anything written.
+ * Writes users, one per key: ARGV[1] the TTL, then for each key in turn the
+ * record's version, the encoded record ('' for none), '1' when the items
+ * make the seen list complete, the number of items, and the seen items to
+ * add. A record is replaced only by a higher version; items are appended
+ * when the list lacks them; a list, once complete, stays so. A remembered
+ * absence ("0|null") gives way to anything written. One call writes many
+ * users: a call per user cost the worker more than the write itself.
  */
-const WRITE_USER = `
-local current = redis.call('GET', KEYS[1])
-local head, seen = '', 'P\\t'
-if current then
-  local nl = string.find(current, '\\n', 1, true)
-  if nl then
-    head = string.sub(current, 1, nl - 1)
-    seen = string.sub(current, nl + 1)
-  else
-    head = current
-  end
-end
-local changed = false
-if head == '0|null' then head = ''; changed = true end
-if ARGV[2] ~= '' then
-  local version = tonumber(string.match(head, '^(%d+)|'))
-  if not version or version < tonumber(ARGV[1]) then
-    head = ARGV[1] .. '|' .. ARGV[2]
-    changed = true
-  end
-end
-if ARGV[3] == '1' and string.sub(seen, 1, 1) ~= 'F' then
-  seen = 'F' .. string.sub(seen, 2)
-  changed = true
-end
-if #ARGV > 4 then
-  local added, have = {}, {}
-  local many = #ARGV > 12
-  if many then
-    for id in string.gmatch(string.sub(seen, 3), '([^\\t]+)\\t') do have[id] = true end
-  end
-  for i = 5, #ARGV do
-    local id = ARGV[i]
-    if not have[id] and (many or not string.find(seen, '\\t' .. id .. '\\t', 1, true)) then
-      have[id] = true
-      added[#added + 1] = id .. '\\t'
+const WRITE_USERS = `
+local ttl = ARGV[1]
+local a = 2
+local written = 0
+for k = 1, #KEYS do
+  local version, record, complete, n = ARGV[a], ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3])
+  local first, last = a + 4, a + 3 + n
+  a = last + 1
+  local current = redis.call('GET', KEYS[k])
+  local head, seen = '', 'P\\t'
+  if current then
+    local nl = string.find(current, '\\n', 1, true)
+    if nl then
+      head = string.sub(current, 1, nl - 1)
+      seen = string.sub(current, nl + 1)
+    else
+      head = current
     end
   end
-  if #added > 0 then
-    seen = seen .. table.concat(added)
+  local changed = false
+  if head == '0|null' then head = ''; changed = true end
+  if record ~= '' then
+    local stored = tonumber(string.match(head, '^(%d+)|'))
+    if not stored or stored < tonumber(version) then
+      head = version .. '|' .. record
+      changed = true
+    end
+  end
+  if complete == '1' and string.sub(seen, 1, 1) ~= 'F' then
+    seen = 'F' .. string.sub(seen, 2)
     changed = true
   end
+  if n > 0 then
+    local added, have = {}, {}
+    local many = n > 8
+    if many then
+      for id in string.gmatch(string.sub(seen, 3), '([^\\t]+)\\t') do have[id] = true end
+    end
+    for i = first, last do
+      local id = ARGV[i]
+      if not have[id] and (many or not string.find(seen, '\\t' .. id .. '\\t', 1, true)) then
+        have[id] = true
+        added[#added + 1] = id .. '\\t'
+      end
+    end
+    if #added > 0 then
+      seen = seen .. table.concat(added)
+      changed = true
+    end
+  end
+  if changed then
+    redis.call('SET', KEYS[k], head .. '\\n' .. seen, 'EX', ttl)
+    written = written + 1
+  end
 end
-if not changed then return 0 end
-redis.call('SET', KEYS[1], head .. '\\n' .. seen, 'EX', ARGV[4])
-return 1`;
+return written`;
+
+/**
+ * SET_IF_NEWER for many keys: ARGV[1] the TTL, then a version and a value
+ * per key.
+ */
+const SET_MANY_IF_NEWER = `
+local written = 0
+for k = 1, #KEYS do
+  local version, value = ARGV[2 * k], ARGV[2 * k + 1]
+  local current = redis.call('GET', KEYS[k])
+  local stored = current and tonumber(string.match(current, '^(%d+)|'))
+  if not (stored and stored >= tonumber(version)) then
+    redis.call('SET', KEYS[k], value, 'EX', ARGV[1])
+    written = written + 1
+  end
+end
+return written`;
+
+/**
+ * ZADD GT for many sorted sets: per key, ARGV holds one string of
+ * "<score>\t<member>\t" pairs. Sent as separate arguments, the thousands of
+ * pairs of a batch cost the worker more than anything else it sends to Redis.
+ */
+const ZADD_GT_PACKED = `
+local args, n = {}, 0
+for k = 1, #KEYS do
+  n = 0
+  for score, member in string.gmatch(ARGV[k], '([^\\t]+)\\t([^\\t]+)\\t') do
+    args[n + 1] = score
+    args[n + 2] = member
+    n = n + 2
+    if n >= 1000 then
+      redis.call('ZADD', KEYS[k], 'GT', unpack(args, 1, n))
+      n = 0
+    end
+  end
+  if n > 0 then redis.call('ZADD', KEYS[k], 'GT', unpack(args, 1, n)) end
+end
+return #KEYS`;
+
+/** Most keys per call of the scripts above: Redis runs nothing else during a script. */
+const KEYS_PER_CALL = 256;
+/** Most arguments per call (a user's seen list can be long); a spread of more could overflow. */
+const ARGS_PER_CALL = 20_000;
+
+/** One user for WRITE_USERS: a record to replace (if newer), seen items to add. */
+interface UserWrite {
+  userId: string;
+  record?: UserFeatures;
+  seen: readonly string[];
+  /** The items make the seen list complete. */
+  complete?: boolean;
+}
 
 /** Keeps the ARGV[1] highest members, plus the sentinel ARGV[2] when the set holds it. */
 const TRIM_TO_TOP = `
@@ -125,14 +189,12 @@ declare module 'ioredis' {
       ttl: number,
     ): Result<number, Context>;
     recflowTrimToTop(key: string, keep: number, sentinel: string): Result<number, Context>;
-    recflowWriteUser(
-      key: string,
-      version: number,
-      record: string,
-      complete: string,
-      ttl: number,
-      ...items: string[]
-    ): Result<number, Context>;
+    /** Arguments: the number of keys, the keys, then WRITE_USERS's ARGV. */
+    recflowWriteUsers(...args: Array<string | number>): Result<number, Context>;
+    /** Arguments: the number of keys, the keys, then one packed string per key. */
+    recflowZaddGtPacked(...args: string[]): Result<number, Context>;
+    /** Arguments: the number of keys, the keys, then SET_MANY_IF_NEWER's ARGV. */
+    recflowSetManyIfNewer(...args: Array<string | number>): Result<number, Context>;
   }
 }
 
@@ -143,7 +205,9 @@ export class HotStore {
   ) {
     redis.defineCommand('recflowSetIfNewer', { numberOfKeys: 1, lua: SET_IF_NEWER });
     redis.defineCommand('recflowTrimToTop', { numberOfKeys: 1, lua: TRIM_TO_TOP });
-    redis.defineCommand('recflowWriteUser', { numberOfKeys: 1, lua: WRITE_USER });
+    redis.defineCommand('recflowWriteUsers', { lua: WRITE_USERS });
+    redis.defineCommand('recflowSetManyIfNewer', { lua: SET_MANY_IF_NEWER });
+    redis.defineCommand('recflowZaddGtPacked', { lua: ZADD_GT_PACKED });
   }
 
   userKey(userId: string): string {
@@ -218,9 +282,12 @@ export class HotStore {
   }): Promise<void> {
     const pipeline = this.redis.pipeline();
     const records = new Map(batch.users.map((u) => [u.userId, u]));
+    const writes: UserWrite[] = [];
     for (const userId of new Set([...records.keys(), ...batch.seen.keys()])) {
-      this.queueUser(pipeline, userId, records.get(userId), [...(batch.seen.get(userId) ?? [])]);
+      const seen = batch.seen.get(userId);
+      writes.push({ userId, record: records.get(userId), seen: seen ? [...seen] : [] });
     }
+    this.queueUsers(pipeline, writes);
     this.queueItems(pipeline, batch.items);
     this.queueNeighbours(pipeline, batch.pairs, batch.keep);
     await execOrThrow(pipeline);
@@ -233,7 +300,10 @@ export class HotStore {
   ): Promise<void> {
     if (users.length === 0 && items.length === 0) return;
     const pipeline = this.redis.pipeline();
-    for (const user of users) this.queueUser(pipeline, user.userId, user, []);
+    this.queueUsers(
+      pipeline,
+      users.map((user) => ({ userId: user.userId, record: user, seen: [] })),
+    );
     this.queueItems(pipeline, items);
     await execOrThrow(pipeline);
   }
@@ -242,9 +312,11 @@ export class HotStore {
   async addSeen(interactions: ReadonlyMap<string, ReadonlySet<string>>): Promise<void> {
     if (interactions.size === 0) return;
     const pipeline = this.redis.pipeline();
+    const writes: UserWrite[] = [];
     for (const [userId, items] of interactions) {
-      if (items.size > 0) this.queueUser(pipeline, userId, undefined, [...items]);
+      if (items.size > 0) writes.push({ userId, seen: [...items] });
     }
+    this.queueUsers(pipeline, writes);
     await execOrThrow(pipeline);
   }
 
@@ -252,7 +324,10 @@ export class HotStore {
   async fillSeen(users: readonly UserFeatures[]): Promise<void> {
     if (users.length === 0) return;
     const pipeline = this.redis.pipeline();
-    for (const user of users) this.queueUser(pipeline, user.userId, undefined, user.seen, true);
+    this.queueUsers(
+      pipeline,
+      users.map((user) => ({ userId: user.userId, seen: user.seen, complete: true })),
+    );
     await execOrThrow(pipeline);
   }
 
@@ -303,21 +378,27 @@ export class HotStore {
     await execOrThrow(pipeline);
   }
 
-  private queueUser(
-    pipeline: Pipeline,
-    userId: string,
-    record: UserFeatures | undefined,
-    seen: readonly string[],
-    complete = false,
-  ): void {
-    pipeline.recflowWriteUser(
-      this.userKey(userId),
-      record?.version ?? 0,
-      record ? encodeUserRecord(record) : '',
-      complete ? '1' : '0',
-      RECORD_TTL_SECONDS,
-      ...seen,
-    );
+  /** Users through WRITE_USERS, up to KEYS_PER_CALL keys or ARGS_PER_CALL arguments a call. */
+  private queueUsers(pipeline: Pipeline, writes: readonly UserWrite[]): void {
+    let keys: string[] = [];
+    let args: Array<string | number> = [RECORD_TTL_SECONDS];
+    const send = () => {
+      if (keys.length > 0) pipeline.recflowWriteUsers(keys.length, ...keys, ...args);
+      keys = [];
+      args = [RECORD_TTL_SECONDS];
+    };
+    for (const { userId, record, seen, complete } of writes) {
+      if (keys.length >= KEYS_PER_CALL || args.length + seen.length > ARGS_PER_CALL) send();
+      keys.push(this.userKey(userId));
+      args.push(
+        record?.version ?? 0,
+        record ? encodeUserRecord(record) : '',
+        complete ? '1' : '0',
+        seen.length,
+      );
+      for (const item of seen) args.push(item);
+    }
+    send();
   }
 
   /**
@@ -325,28 +406,42 @@ export class HotStore {
    * items of the batch, not one per item and set.
    */
   private queueItems(pipeline: Pipeline, items: readonly ItemFeatures[]): void {
-    const scores = new Map<string, Array<string | number>>();
-    const add = (key: string, score: number, itemId: string) => {
-      const args = scores.get(key);
-      if (args) args.push(score, itemId);
-      else scores.set(key, [score, itemId]);
+    // Per popularity set, its "<score>\t<item>\t" pairs (see ZADD_GT_PACKED).
+    const scores = new Map<string, string[]>();
+    const add = (key: string, pair: string) => {
+      const pairs = scores.get(key);
+      if (pairs) pairs.push(pair);
+      else scores.set(key, [pair]);
     };
-    for (const item of items) {
-      pipeline.recflowSetIfNewer(
-        this.itemKey(item.itemId),
-        item.version,
-        encode(item),
-        RECORD_TTL_SECONDS,
+    for (let start = 0; start < items.length; start += KEYS_PER_CALL) {
+      const chunk = items.slice(start, start + KEYS_PER_CALL);
+      const args: Array<string | number> = [RECORD_TTL_SECONDS];
+      for (const item of chunk) args.push(item.version, encode(item));
+      pipeline.recflowSetManyIfNewer(
+        chunk.length,
+        ...chunk.map((item) => this.itemKey(item.itemId)),
+        ...args,
       );
+    }
+    for (const item of items) {
       if (!item.available) continue;
       for (const window of POPULARITY_WINDOWS) {
         const score = popularityScore(item, window);
         if (score === null) continue;
-        add(this.popularityKey(window), score, item.itemId);
-        for (const c of item.categories) add(this.popularityKey(window, c), score, item.itemId);
+        const pair = `${score}\t${item.itemId}\t`;
+        add(this.popularityKey(window), pair);
+        for (const c of item.categories) add(this.popularityKey(window, c), pair);
       }
     }
-    for (const [key, args] of scores) pipeline.zadd(key, 'GT', ...args);
+    const keys = [...scores.keys()];
+    for (let start = 0; start < keys.length; start += KEYS_PER_CALL) {
+      const chunk = keys.slice(start, start + KEYS_PER_CALL);
+      pipeline.recflowZaddGtPacked(
+        String(chunk.length),
+        ...chunk,
+        ...chunk.map((key) => (scores.get(key) as string[]).join('')),
+      );
+    }
   }
 
   /** Pair weights into both items' neighbour sets, one ZADD per set, then the trims. */
