@@ -3,10 +3,12 @@
  * neighbours, popular and trending lists, and each category's popular items.
  *
  * These lists are the same for every user and a gateway reuses them for a
- * moment (RECFLOW_NEIGHBOUR_CACHE, RECFLOW_POPULAR_CACHE), so the candidate
- * objects made from one list are made once per list read and shared by
- * every request that uses it; a request only picks the ones its user may see.
- * Candidates are never changed after they are made.
+ * moment (RECFLOW_NEIGHBOUR_CACHE, RECFLOW_POPULAR_CACHE). The candidate
+ * objects made from a popular or category list are made once per list read
+ * and shared by every request that uses it; a request only picks the ones
+ * its user may see. Candidates are never changed after they are made.
+ * Co-visitation is summed over the user's anchors, so it is computed per
+ * request (see covisitationCandidates).
  */
 import { byScoreThenId } from '../domain/blend';
 import type { Candidate } from '../domain/ranking';
@@ -126,34 +128,33 @@ export function covisitationCandidates(
   anchors: readonly string[],
   exclude: ReadonlySet<string>,
 ): Candidate[] {
-  const byItem = new Map<string, Candidate>();
-  /** Items whose entry is already this request's own copy, safe to change. */
-  const owned = new Set<string>();
+  // Unlike the other lists, these are summed per request, and a shared view
+  // per (list, anchor position) would keep ten long-lived copies of every
+  // neighbour list, which the garbage collector copies on each pass. So the
+  // sums are short-lived, and only the best are made into candidates.
+  const byItem = new Map<string, { score: number; anchor: number }>();
   lists.forEach((list, i) => {
     if (list instanceof Error) return;
-    const because = { itemId: anchors[i] };
     const recency = 1 / (1 + i * 0.1);
-    const view = viewOf(list, `covisitation\u0000${i}\u0000${anchors[i]}`, (n) => ({
-      itemId: n.itemId,
-      source: 'covisitation',
-      score: n.score * recency,
-      because,
-    }));
-    for (const c of view) {
-      if (exclude.has(c.itemId)) continue;
-      const existing = byItem.get(c.itemId);
-      if (!existing) {
-        byItem.set(c.itemId, c);
-        continue;
+    for (const n of list) {
+      if (exclude.has(n.itemId)) continue;
+      const score = n.score * recency;
+      const sum = byItem.get(n.itemId);
+      if (sum === undefined) byItem.set(n.itemId, { score, anchor: i });
+      else {
+        if (score > sum.score) sum.anchor = i;
+        sum.score += score;
       }
-      const sum = owned.has(c.itemId) ? existing : { ...existing };
-      if (c.score > existing.score) sum.because = c.because;
-      sum.score += c.score;
-      byItem.set(c.itemId, sum);
-      owned.add(c.itemId);
     }
   });
-  return best([...byItem.values()], STORED_CANDIDATES);
+  const summed: Candidate[] = [];
+  for (const [itemId, sum] of byItem) {
+    summed.push({ itemId, source: 'covisitation', score: sum.score, because: undefined });
+  }
+  const top = best(summed, STORED_CANDIDATES);
+  const because = anchors.map((itemId) => ({ itemId }));
+  for (const c of top) c.because = because[(byItem.get(c.itemId) as { anchor: number }).anchor];
+  return top;
 }
 
 /** The `most` highest scores, best first, ties by item id. */
