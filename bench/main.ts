@@ -10,7 +10,8 @@
  * the targets were met, and 1 when a scenario failed to run.
  */
 import 'reflect-metadata';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { type BenchContext, type BenchOptions, FULL, QUICK, runScenarios } from './runner';
@@ -82,6 +83,7 @@ async function main(argv: string[]): Promise<number> {
   process.stdout.write(`total wall time: ${wallSeconds.toFixed(1)} s\n`);
   if (typeof values.json === 'string') {
     const result = { machine: machine(), options, wallSeconds, reports };
+    mkdirSync(path.dirname(path.resolve(values.json)), { recursive: true });
     writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);
     process.stdout.write(`results written to ${values.json}\n`);
   }

@@ -297,10 +297,14 @@ function formatCost(cost: Cost): string {
   );
 }
 
+function formatSeconds(s: number): string {
+  return s >= 1 ? `${s.toFixed(1)} s` : `${Math.round(s * 1000)} ms`;
+}
+
 function formatSteps(steps: Record<string, number>): string {
   const total = Object.values(steps).reduce((a, b) => a + b, 0);
   return Object.entries(steps)
     .sort((a, b) => b[1] - a[1])
-    .map(([step, s]) => `${step} ${s.toFixed(1)} s (${Math.round((100 * s) / total)}%)`)
+    .map(([step, s]) => `${step} ${formatSeconds(s)} (${Math.round((100 * s) / total)}%)`)
     .join(', ');
 }
