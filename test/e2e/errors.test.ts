@@ -208,6 +208,24 @@ describe('operation limits', () => {
     });
   });
 
+  test.each([
+    ['includeCategories', 51],
+    ['excludeCategories', 51],
+    ['excludeItemIds', 1001],
+  ])('a filter with %p of %p entries is BAD_USER_INPUT, before any read', async (name, n) => {
+    const query = `query($f: RecommendationFilter) {
+      recommendations(userId: "u", filter: $f) { strategy }
+    }`;
+    const entries = Array.from({ length: n }, (_, i) => `junk-${i}`);
+    const r = await gql(rf.url, query, { f: { [name]: entries } });
+    expect(r.errors?.[0].extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: `filter.${name}`,
+    });
+    const ok = await gql(rf.url, query, { f: { [name]: entries.slice(0, n - 1) } });
+    expect(ok.errors).toBeUndefined();
+  });
+
   test('an event id ending in whitespace is refused (no trimmed twin)', async () => {
     const id = eventId();
     const first = await gql(rf.url, RECORD_EVENT, { input: event({ eventId: id }) });

@@ -185,6 +185,11 @@ describe('sorted sets', () => {
       ],
     });
     expect(await redis.zscore(full, FILLED)).toBe('inf');
+    // A list nobody has is remembered briefly, not for good; a real one stays.
+    const ttl = await redis.ttl(empty);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(60);
+    expect(await redis.ttl(full)).toBe(-1);
   });
 
   test('neighbour sets are trimmed to the `keep` heaviest neighbours', async () => {

@@ -19,10 +19,37 @@ export function checkId(id: string, field: string): string {
   return id;
 }
 
+/**
+ * Most entries in each of a filter's lists. Each included category costs a
+ * read of its popular list, so an unbounded list would let one request
+ * fan out to thousands of reads.
+ */
+export const MAX_FILTER_CATEGORIES = 50;
+export const MAX_FILTER_EXCLUDED_ITEMS = 1000;
+
 /** Checks the parts of a recommendation filter the schema cannot. */
 export function checkFilter(
-  filter: { maxPerCategory?: number | null; mmrLambda?: number | null } | null | undefined,
+  filter:
+    | {
+        maxPerCategory?: number | null;
+        mmrLambda?: number | null;
+        includeCategories?: readonly string[] | null;
+        excludeCategories?: readonly string[] | null;
+        excludeItemIds?: readonly string[] | null;
+      }
+    | null
+    | undefined,
 ): void {
+  const lists = [
+    ['includeCategories', filter?.includeCategories, MAX_FILTER_CATEGORIES],
+    ['excludeCategories', filter?.excludeCategories, MAX_FILTER_CATEGORIES],
+    ['excludeItemIds', filter?.excludeItemIds, MAX_FILTER_EXCLUDED_ITEMS],
+  ] as const;
+  for (const [name, list, most] of lists) {
+    if (list && list.length > most) {
+      throw new InvalidInputError(`filter.${name}`, `filter.${name} takes at most ${most} entries`);
+    }
+  }
   const cap = filter?.maxPerCategory;
   if (cap != null && (!Number.isInteger(cap) || cap < 1)) {
     throw new InvalidInputError(

@@ -345,6 +345,9 @@ export class HotStore {
     const args: Array<string | number> = ['+inf', FILLED];
     for (const entry of entries) args.push(entry.score, entry.itemId);
     pipeline.zadd(key, 'GT', ...args);
+    // An empty list (a category nobody has) is remembered only briefly, like
+    // an absent record: the key would otherwise stay for good.
+    if (entries.length === 0) pipeline.expire(key, ABSENT_TTL_SECONDS, 'NX');
     await execOrThrow(pipeline);
   }
 
