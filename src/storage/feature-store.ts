@@ -20,6 +20,7 @@ import { CircuitBreaker } from '../resilience/circuit-breaker';
 import type { FeatureRepository } from './postgres/feature-repository';
 import type { HotStore, ScoredId, ZsetRead } from './redis/hot-store';
 import { TtlCache } from './ttl-cache';
+import { TurnBatcher } from './turn-batcher';
 
 export interface FeatureLoaders {
   /** Batched per tick and cached per request: for GraphQL fields that each ask for one. */
@@ -73,6 +74,10 @@ export class FeatureStore {
   private readonly popularCache: TtlCache<string, ScoredId[]>;
   private readonly itemCache: TtlCache<string, ItemFeatures | null>;
   private readonly neighbourCache: TtlCache<string, ScoredId[]>;
+  /** Every request's user reads in one turn of the event loop, as one read. */
+  private readonly userReads = new TurnBatcher<string, UserFeatures | null>((ids) =>
+    this.loadUsers(ids),
+  );
 
   constructor(
     private readonly hot: HotStore,
@@ -125,7 +130,7 @@ export class FeatureStore {
 
   loaders(): FeatureLoaders {
     return {
-      users: new DataLoader((ids) => this.loadUsers(ids)),
+      users: new DataLoader((ids) => this.userReads.load(ids)),
       items: new DataLoader((ids) => this.loadItems(ids)),
       itemsOf: (ids) => this.loadItems(ids),
       neighboursOf: (ids) => this.loadNeighbours(ids),
