@@ -292,7 +292,8 @@ async function dbUsage(database: string): Promise<{ cpu: Map<number, number>; wa
 
 function formatCost(cost: Cost): string {
   return (
-    `worker CPU ${cost.workerCpuUs.toFixed(0)} µs, PostgreSQL CPU ${cost.postgresCpuUs.toFixed(0)} µs, ` +
+    `worker CPU ${cost.workerCpuUs.toFixed(0)} µs, ` +
+    `PostgreSQL CPU ${cost.postgresCpuUs.toFixed(0)} µs, ` +
     `WAL ${cost.walBytes.toFixed(0)} B`
   );
 }

@@ -99,7 +99,8 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
     baseline: measure('{ __typename }', maxFloor.result),
     targets: [target(">= 50% of the trivial query's throughput", share, share >= 50, '%')],
     notes: [
-      `gateway CPU per request: ${max.ms.toFixed(3)} ms (trivial query ${maxFloor.ms.toFixed(3)} ms)`,
+      `gateway CPU per request: ${max.ms.toFixed(3)} ms ` +
+        `(trivial query ${maxFloor.ms.toFixed(3)} ms)`,
     ],
   });
 

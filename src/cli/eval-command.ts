@@ -33,7 +33,8 @@ import { PROTOCOLS, type Protocol } from '../evaluation/split';
 import { parseGenres, parseItems, parseRatings } from '../importers/movielens';
 import { DEFAULT_MODEL_PARAMS } from '../learning/train';
 
-export const EVAL_USAGE = `usage: recflow eval [--data <dir>] [--protocol random|temporal|loo|all[,...]]
+export const EVAL_USAGE = `usage: recflow eval [--data <dir>]
+                    [--protocol random|temporal|loo|all[,...]]
                     [--seed N] [--json <file>] [--html <file>] [--validation]
                     [--weights model=1,ease=0.75,itemKnn=0.35,...]
                     [--replay [--replay-events N]]

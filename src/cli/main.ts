@@ -4,7 +4,8 @@
  *
  *   recflow serve [--role gateway|worker|all]
  *   recflow import movielens <dir> [--wait]
- *   recflow generate [--users N] [--items N] [--events N] [--categories N] [--seed N] [--days N] [--wait]
+ *   recflow generate [--users N] [--items N] [--events N] [--categories N]
+ *                    [--seed N] [--days N] [--wait]
  *   recflow demo [--data <dir>]
  *   recflow train
  *   recflow model list | rollback
@@ -43,7 +44,8 @@ import { waitForPipeline } from '../pipeline/wait';
 const USAGE = `usage:
   recflow serve [--role gateway|worker|all]
   recflow import movielens <dir> [--wait]
-  recflow generate [--users N] [--items N] [--events N] [--categories N] [--seed N] [--days N] [--wait]
+  recflow generate [--users N] [--items N] [--events N] [--categories N]
+                   [--seed N] [--days N] [--wait]
   recflow demo [--data <dir>]
   recflow train
   recflow model list | rollback
@@ -175,6 +177,9 @@ async function demo(args: string[]): Promise<number> {
     await app.models?.refresh();
   }
   const url = app.gateway?.url ?? '';
+  const curlQuery =
+    `{ recommendations(userId: \\"${sample}\\", limit: 5) ` +
+    '{ strategy items { score reasons item { title } } } }';
   process.stdout.write(`
 recflow is running. Open Apollo Sandbox at ${url}
 
@@ -191,7 +196,7 @@ Try this query:
 or from a shell:
 
   curl -s ${url} -H 'content-type: application/json' \\
-    -d '{"query":"{ recommendations(userId: \\"${sample}\\", limit: 5) { strategy items { score reasons item { title } } } }"}'
+    -d '{"query":"${curlQuery}"}'
 
 Press Ctrl-C to stop.
 `);

@@ -204,7 +204,7 @@ test('popular lists are read once per cache period, whichever request asks', asy
   );
 });
 
-test('neighbours and items are read once per cache period, and stay separate per item', async () => {
+test('neighbours and items are read once per cache period, each item on its own', async () => {
   const cached = new FeatureStore(hot, repository, metrics, silentLogger(), {
     neighbourDepth: NEIGHBOURS,
     itemCacheMs: 60_000,

@@ -44,6 +44,7 @@ export function recflowSchema(): Promise<GraphQLSchema> {
 
 export async function printRecflowSchema(): Promise<string> {
   const header =
-    '# recflow GraphQL schema. Generated from src/api/graphql by `npm run schema`; do not edit.\n\n';
+    '# recflow GraphQL schema. Generated from src/api/graphql by `npm run schema`; ' +
+    'do not edit.\n\n';
   return header + printSchema(lexicographicSortSchema(await recflowSchema())) + '\n';
 }

@@ -19,7 +19,7 @@ import {
   ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import * as landingPage from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import {
@@ -84,7 +84,10 @@ export class HttpGateway {
       plugins: [
         deps.config.env === 'production'
           ? ApolloServerPluginLandingPageDisabled()
-          : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
+          : landingPage.ApolloServerPluginLandingPageLocalDefault({
+              embed: true,
+              includeCookies: false,
+            }),
         metricsPlugin(deps.metrics),
         // recflow sets no cache hints (lists are per user and change with
         // every event); without this, Apollo wraps every field's resolver

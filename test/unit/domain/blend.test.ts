@@ -59,7 +59,7 @@ function randomLists(random: () => number): Candidate[][] {
   );
 }
 
-test('matches the plain reference on 2,000 random inputs, with repeats, ties and zero weights', () => {
+test('matches the reference on 2,000 random inputs with repeats, ties and zero weights', () => {
   const random = seededRandom(42);
   const weights = { ...DEFAULT_BLEND_WEIGHTS, popular: 0 };
   for (let run = 0; run < 2000; run += 1) {
