@@ -11,6 +11,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Recorder, type Summary } from './percentiles';
+import type { Measure } from './results';
 
 export interface LoadResult {
   latency: Summary;
@@ -161,4 +162,14 @@ export async function until(
     await sleep(everyMs);
   }
   return check();
+}
+
+/** A load run as a table cell: its latency, answers per second and errors. */
+export function measureRequests(label: string, result: LoadResult): Measure {
+  return {
+    label,
+    latency: result.latency,
+    throughput: { value: result.throughput, unit: 'req/s' },
+    errors: result.errors || undefined,
+  };
 }

@@ -16,8 +16,8 @@ import { RECOMMENDATIONS, makeData } from '../data';
 import { SERVICES } from '../env';
 import { backlogEnv, pipelineCaughtUp } from '../fixtures';
 import { GraphQLHttp } from '../http';
-import { type LoadResult, closedLoop, openLoop } from '../load';
-import { type Measure, type Row, target } from '../results';
+import { closedLoop, type LoadResult, measureRequests as measure, openLoop } from '../load';
+import { type Row, target } from '../results';
 import type { BenchContext, Scenario, ScenarioOutcome } from '../runner';
 
 export const query: Scenario = { name: 'query', inDefaultRun: true, run };
@@ -132,14 +132,5 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
       gateway: 'child process; load generator in the bench process, same 2 cores',
       keepAlive: 'node:http Agent keepAlive, up to 256 sockets',
     },
-  };
-}
-
-function measure(label: string, result: LoadResult): Measure {
-  return {
-    label,
-    latency: result.latency,
-    throughput: { value: result.throughput, unit: 'req/s' },
-    errors: result.errors || undefined,
   };
 }

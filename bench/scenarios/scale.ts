@@ -16,9 +16,9 @@ import { Client } from 'pg';
 import { RECOMMENDATIONS } from '../data';
 import { SERVICES } from '../env';
 import { GraphQLHttp } from '../http';
-import { type LoadResult, openLoop } from '../load';
+import { measureRequests as measure, openLoop } from '../load';
 import { runCli } from '../processes';
-import { type Measure, type Row, target } from '../results';
+import { type Row, target } from '../results';
 import type { BenchContext, Scenario, ScenarioOutcome } from '../runner';
 
 export const scale: Scenario = { name: 'scale', inDefaultRun: false, run };
@@ -148,13 +148,4 @@ async function databaseSize(url: string): Promise<{ bytes: number; tables: strin
   } finally {
     await client.end();
   }
-}
-
-function measure(label: string, result: LoadResult): Measure {
-  return {
-    label,
-    latency: result.latency,
-    throughput: { value: result.throughput, unit: 'req/s' },
-    errors: result.errors || undefined,
-  };
 }
