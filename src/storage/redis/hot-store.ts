@@ -30,6 +30,7 @@ import type { ItemFeatures, PopularityWindow, UserFeatures } from '../../domain/
 import { POPULARITY_WINDOWS, popularityScore } from '../../domain/features';
 import type { ItemPairWeight } from '../postgres/feature-repository';
 import type { RedisClient } from './client';
+import { defineScripts } from './scripts';
 import { encodeUserRecord, parseUserValue } from './user-codec';
 
 /** Marks a sorted set as complete; ids can never contain control characters. */
@@ -37,126 +38,12 @@ export const FILLED = '\u0000';
 
 const RECORD_TTL_SECONDS = 7 * 86_400;
 
-const SET_IF_NEWER = `
-local current = redis.call('GET', KEYS[1])
-if current then
-  local version = tonumber(string.match(current, '^(%d+)|'))
-  if version and version >= tonumber(ARGV[1]) then return 0 end
-end
-redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
-return 1`;
-
-/**
- * Writes users, one per key: ARGV[1] the TTL, then for each key in turn the
- * record's version, the encoded record ('' for none), '1' when the items
- * make the seen list complete, the number of items, and the seen items to
- * add. A record is replaced only by a higher version; items are appended
- * when the list lacks them; a list, once complete, stays so. A remembered
- * absence ("0|null") gives way to anything written. One call writes many
- * users: a call per user cost the worker more than the write itself.
- */
-const WRITE_USERS = `
-local ttl = ARGV[1]
-local a = 2
-local written = 0
-for k = 1, #KEYS do
-  local version, record, complete, n = ARGV[a], ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3])
-  local first, last = a + 4, a + 3 + n
-  a = last + 1
-  local current = redis.call('GET', KEYS[k])
-  local head, seen = '', 'P\\t'
-  if current then
-    local nl = string.find(current, '\\n', 1, true)
-    if nl then
-      head = string.sub(current, 1, nl - 1)
-      seen = string.sub(current, nl + 1)
-    else
-      head = current
-    end
-  end
-  local changed = false
-  if head == '0|null' then head = ''; changed = true end
-  if record ~= '' then
-    local stored = tonumber(string.match(head, '^(%d+)|'))
-    if not stored or stored < tonumber(version) then
-      head = version .. '|' .. record
-      changed = true
-    end
-  end
-  if complete == '1' and string.sub(seen, 1, 1) ~= 'F' then
-    seen = 'F' .. string.sub(seen, 2)
-    changed = true
-  end
-  if n > 0 then
-    local added, have = {}, {}
-    local many = n > 8
-    if many then
-      for id in string.gmatch(string.sub(seen, 3), '([^\\t]+)\\t') do have[id] = true end
-    end
-    for i = first, last do
-      local id = ARGV[i]
-      if not have[id] and (many or not string.find(seen, '\\t' .. id .. '\\t', 1, true)) then
-        have[id] = true
-        added[#added + 1] = id .. '\\t'
-      end
-    end
-    if #added > 0 then
-      seen = seen .. table.concat(added)
-      changed = true
-    end
-  end
-  if changed then
-    redis.call('SET', KEYS[k], head .. '\\n' .. seen, 'EX', ttl)
-    written = written + 1
-  end
-end
-return written`;
-
-/**
- * SET_IF_NEWER for many keys: ARGV[1] the TTL, then a version and a value
- * per key.
- */
-const SET_MANY_IF_NEWER = `
-local written = 0
-for k = 1, #KEYS do
-  local version, value = ARGV[2 * k], ARGV[2 * k + 1]
-  local current = redis.call('GET', KEYS[k])
-  local stored = current and tonumber(string.match(current, '^(%d+)|'))
-  if not (stored and stored >= tonumber(version)) then
-    redis.call('SET', KEYS[k], value, 'EX', ARGV[1])
-    written = written + 1
-  end
-end
-return written`;
-
-/**
- * ZADD GT for many sorted sets: per key, ARGV holds one string of
- * "<score>\t<member>\t" pairs. Sent as separate arguments, the thousands of
- * pairs of a batch cost the worker more than anything else it sends to Redis.
- */
-const ZADD_GT_PACKED = `
-local args, n = {}, 0
-for k = 1, #KEYS do
-  n = 0
-  for score, member in string.gmatch(ARGV[k], '([^\\t]+)\\t([^\\t]+)\\t') do
-    args[n + 1] = score
-    args[n + 2] = member
-    n = n + 2
-    if n >= 1000 then
-      redis.call('ZADD', KEYS[k], 'GT', unpack(args, 1, n))
-      n = 0
-    end
-  end
-  if n > 0 then redis.call('ZADD', KEYS[k], 'GT', unpack(args, 1, n)) end
-end
-return #KEYS`;
-
-/** Most keys per call of the scripts above: Redis runs nothing else during a script. */
+/** Most keys per call of the scripts (scripts.ts): Redis runs nothing else during a script. */
 const KEYS_PER_CALL = 256;
 /** Most arguments per call (a user's seen list can be long); a spread of more could overflow. */
 const ARGS_PER_CALL = 20_000;
 
-/** One user for WRITE_USERS: a record to replace (if newer), seen items to add. */
+/** One user for WRITE_USERS (scripts.ts): a record to replace (if newer), seen items to add. */
 interface UserWrite {
   userId: string;
   record?: UserFeatures;
@@ -164,11 +51,6 @@ interface UserWrite {
   /** The items make the seen list complete. */
   complete?: boolean;
 }
-
-/** Keeps the ARGV[1] highest members, plus the sentinel ARGV[2] when the set holds it. */
-const TRIM_TO_TOP = `
-local sentinel = redis.call('ZSCORE', KEYS[1], ARGV[2]) and 1 or 0
-return redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[1]) + sentinel + 1))`;
 
 export interface ScoredId {
   itemId: string;
@@ -178,36 +60,12 @@ export interface ScoredId {
 /** What a sorted-set read found: its entries, or a miss that needs a refill. */
 export type ZsetRead = { filled: true; entries: ScoredId[] } | { filled: false };
 
-import type { Result } from 'ioredis';
-
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    recflowSetIfNewer(
-      key: string,
-      version: number,
-      value: string,
-      ttl: number,
-    ): Result<number, Context>;
-    recflowTrimToTop(key: string, keep: number, sentinel: string): Result<number, Context>;
-    /** Arguments: the number of keys, the keys, then WRITE_USERS's ARGV. */
-    recflowWriteUsers(...args: Array<string | number>): Result<number, Context>;
-    /** Arguments: the number of keys, the keys, then one packed string per key. */
-    recflowZaddGtPacked(...args: string[]): Result<number, Context>;
-    /** Arguments: the number of keys, the keys, then SET_MANY_IF_NEWER's ARGV. */
-    recflowSetManyIfNewer(...args: Array<string | number>): Result<number, Context>;
-  }
-}
-
 export class HotStore {
   constructor(
     private readonly redis: RedisClient,
     readonly prefix: string,
   ) {
-    redis.defineCommand('recflowSetIfNewer', { numberOfKeys: 1, lua: SET_IF_NEWER });
-    redis.defineCommand('recflowTrimToTop', { numberOfKeys: 1, lua: TRIM_TO_TOP });
-    redis.defineCommand('recflowWriteUsers', { lua: WRITE_USERS });
-    redis.defineCommand('recflowSetManyIfNewer', { lua: SET_MANY_IF_NEWER });
-    redis.defineCommand('recflowZaddGtPacked', { lua: ZADD_GT_PACKED });
+    defineScripts(redis);
   }
 
   userKey(userId: string): string {
