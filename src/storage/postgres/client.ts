@@ -79,3 +79,12 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
+
+/** Anything that runs a query: the pool, or one connection inside a transaction. */
+export type Queryable = Pick<Pool, 'query'> | PoolClient;
+
+/** The rows of one query. */
+export async function rows<T>(db: Queryable, sql: string, params: unknown[]): Promise<T[]> {
+  const result = await db.query(sql, params);
+  return result.rows as T[];
+}

@@ -1,7 +1,7 @@
 /**
  * PostgreSQL side of the features: applying a batch of events exactly once,
  * and reading whole feature records back. Every write is one batched
- * statement per table, and returns the values the hot copy needs, so a
+ * statement per table (feature-writes.ts), and returns the values the hot copy needs, so a
  * batch reads nothing back but its users' stored records.
  *
  * The SQL goes to the node-postgres pool directly rather than through
@@ -13,33 +13,26 @@
 import type { Pool, PoolClient } from 'pg';
 import { aggregateBatch, type BatchDeltas, type WeightedInteraction } from '../../domain/aggregate';
 import { sortCategoriesByAffinity } from '../../domain/affinity';
-import type {
-  CategoryAffinity,
-  ItemFeatures,
-  PopularityWindow,
-  UserFeatures,
-} from '../../domain/features';
-import { foldUserRecord, type UserRecordState } from '../../domain/user-record';
-import { float8Array, int4Array, int8Array, textArray } from './binary-arrays';
-import { type Db, inTransaction } from './client';
+import type { ItemFeatures, PopularityWindow, UserFeatures } from '../../domain/features';
+import { foldUserRecord } from '../../domain/user-record';
+import { textArray } from './binary-arrays';
+import { type Db, inTransaction, type Queryable, rows } from './client';
+import { LOCK_USERS_SQL, INSERT_EVENTS_SQL, NEIGHBOURS_SQL } from './feature-sql';
 import {
-  LOCK_USERS_SQL,
-  INSERT_EVENTS_SQL,
-  USER_STATES_SQL,
-  WRITE_USER_FEATURES_SQL,
-  UPSERT_USER_ITEMS_SQL,
-  UPSERT_USER_CATEGORIES_SQL,
-  UPSERT_ITEM_FEATURES_SQL,
-  COVISITATION_SQL,
-  NEIGHBOURS_SQL,
-} from './feature-sql';
+  addCovisitation,
+  eventColumns,
+  readUserStates,
+  writeItems,
+  writeUserCategories,
+  writeUserItems,
+  writeUserStates,
+} from './feature-writes';
 import {
   ITEM_RECORDS_SQL,
   userRecordsSql,
   toItemFeatures,
   toUserFeatures,
   type ItemRow,
-  type StoredRecent,
   type UserRow,
 } from './records';
 
@@ -282,14 +275,6 @@ export class FeatureRepository {
   }
 }
 
-/** Anything that runs a query: the pool, or one connection inside a transaction. */
-type Queryable = Pick<Pool, 'query'> | PoolClient;
-
-async function rows<T>(db: Queryable, sql: string, params: unknown[]): Promise<T[]> {
-  const result = await db.query(sql, params);
-  return result.rows as T[];
-}
-
 async function readUsers(
   db: Queryable,
   ids: readonly string[],
@@ -307,190 +292,6 @@ async function readItems(
   if (ids.length === 0) return new Map();
   const found = await rows<ItemRow>(db, ITEM_RECORDS_SQL, [textArray(ids)]);
   return new Map(found.map((row) => [row.item_id, toItemFeatures(row)]));
-}
-
-function eventColumns(events: readonly StoredEvent[]): unknown[] {
-  return [
-    textArray(events.map((e) => e.eventId)),
-    textArray(events.map((e) => e.userId)),
-    textArray(events.map((e) => e.itemId)),
-    textArray(events.map((e) => e.type)),
-    float8Array(events.map((e) => e.value)),
-    float8Array(events.map((e) => e.weight)),
-    float8Array(events.map((e) => e.occurredAt)),
-    textArray(events.map((e) => (e.context === null ? null : JSON.stringify(e.context)))),
-    int8Array(events.map((e) => e.streamSeq)),
-  ];
-}
-
-/** Adds the per-item sums; returns each user's new net weight per touched item. */
-async function writeUserItems(
-  tx: PoolClient,
-  { userItems }: BatchDeltas,
-): Promise<Map<string, Map<string, number>>> {
-  const found = await rows<{ user_id: string; item_id: string; weight_sum: number }>(
-    tx,
-    UPSERT_USER_ITEMS_SQL,
-    [
-      textArray(userItems.map((d) => d.userId)),
-      textArray(userItems.map((d) => d.itemId)),
-      int4Array(userItems.map((d) => d.events)),
-      float8Array(userItems.map((d) => d.weightSum)),
-      float8Array(userItems.map((d) => d.logPos)),
-      float8Array(userItems.map((d) => d.logNeg)),
-      float8Array(userItems.map((d) => d.rating)),
-      float8Array(userItems.map((d) => d.ratingAt)),
-      float8Array(userItems.map((d) => d.lastAt)),
-      textArray(userItems.map((d) => d.lastType)),
-      textArray(userItems.map((d) => d.lastKey)),
-    ],
-  );
-  const result = new Map<string, Map<string, number>>();
-  for (const row of found) {
-    const items = result.get(row.user_id) ?? new Map<string, number>();
-    items.set(row.item_id, row.weight_sum);
-    result.set(row.user_id, items);
-  }
-  return result;
-}
-
-/** Adds category affinities; returns every category of `userIds`, as it now stands. */
-async function writeUserCategories(
-  tx: PoolClient,
-  { userCategories }: BatchDeltas,
-  userIds: readonly string[],
-): Promise<Map<string, CategoryAffinity[]>> {
-  const found = await rows<{ user_id: string; categories: string }>(
-    tx,
-    UPSERT_USER_CATEGORIES_SQL,
-    [
-      textArray(userCategories.map((d) => d.userId)),
-      textArray(userCategories.map((d) => d.category)),
-      int4Array(userCategories.map((d) => d.events)),
-      float8Array(userCategories.map((d) => d.logPos)),
-      float8Array(userCategories.map((d) => d.logNeg)),
-      textArray(userIds),
-    ],
-  );
-  const result = new Map<string, CategoryAffinity[]>();
-  for (const row of found) {
-    const stored = JSON.parse(row.categories) as Array<
-      [string, number, number | null, number | null]
-    >;
-    result.set(
-      row.user_id,
-      stored.map(([category, events, logPos, logNeg]) => ({ category, events, logPos, logNeg })),
-    );
-  }
-  return result;
-}
-
-async function readUserStates(
-  tx: PoolClient,
-  userIds: readonly string[],
-): Promise<Map<string, UserRecordState>> {
-  const found = await rows<{
-    user_id: string;
-    events: number;
-    positives: number;
-    negatives: number;
-    first_at: number;
-    last_at: number;
-    version: number;
-    recent: StoredRecent[];
-    disliked: string[];
-  }>(tx, USER_STATES_SQL, [textArray(userIds)]);
-  return new Map(
-    found.map((row) => [
-      row.user_id,
-      {
-        userId: row.user_id,
-        version: row.version,
-        events: row.events,
-        positives: row.positives,
-        negatives: row.negatives,
-        firstAt: row.first_at,
-        lastAt: row.last_at,
-        recent: row.recent.map(([eventId, itemId, type, value, weight, at]) => ({
-          eventId,
-          itemId,
-          type,
-          value,
-          weight,
-          at,
-        })),
-        disliked: row.disliked,
-      },
-    ]),
-  );
-}
-
-async function writeUserStates(tx: PoolClient, states: readonly UserRecordState[]): Promise<void> {
-  await tx.query(WRITE_USER_FEATURES_SQL, [
-    textArray(states.map((s) => s.userId)),
-    int4Array(states.map((s) => s.events)),
-    int4Array(states.map((s) => s.positives)),
-    int4Array(states.map((s) => s.negatives)),
-    float8Array(states.map((s) => s.firstAt)),
-    float8Array(states.map((s) => s.lastAt)),
-    int8Array(states.map((s) => s.version)),
-    textArray(
-      states.map((s) =>
-        JSON.stringify(
-          s.recent.map((r): StoredRecent => [r.eventId, r.itemId, r.type, r.value, r.weight, r.at]),
-        ),
-      ),
-    ),
-    textArray(states.map((s) => JSON.stringify(s.disliked))),
-  ]);
-}
-
-/** Adds the item deltas; returns the items' whole records. */
-async function writeItems(tx: PoolClient, { items }: BatchDeltas): Promise<ItemFeatures[]> {
-  const found = await rows<ItemRow>(tx, UPSERT_ITEM_FEATURES_SQL, [
-    textArray(items.map((d) => d.itemId)),
-    int4Array(items.map((d) => d.events)),
-    int4Array(items.map((d) => d.positives)),
-    int4Array(items.map((d) => d.negatives)),
-    float8Array(items.map((d) => d.ratingSum)),
-    int4Array(items.map((d) => d.ratingCount)),
-    float8Array(items.map((d) => d.popAll)),
-    float8Array(items.map((d) => d.logDay)),
-    float8Array(items.map((d) => d.logWeek)),
-    float8Array(items.map((d) => d.logMonth)),
-    float8Array(items.map((d) => d.lastAt)),
-  ]);
-  return found.map(toItemFeatures);
-}
-
-/**
- * Each new positive event pairs with every other positive event of the same
- * user within the window, in event time. A pair of two new events counts
- * once (from the one with the larger id); a pair with an older event counts
- * when the newer one arrives. So every pair counts exactly once, in any
- * arrival order, provided one user's batches never run concurrently (the
- * advisory lock).
- */
-async function addCovisitation(
-  tx: PoolClient,
-  events: readonly StoredEvent[],
-  windowMs: number,
-): Promise<ItemPairWeight[]> {
-  const positive = events.filter((e) => e.weight > 0);
-  if (positive.length === 0 || windowMs <= 0) return [];
-  const found = await rows<{ item_a: string; item_b: string; weight: number }>(
-    tx,
-    COVISITATION_SQL,
-    [
-      textArray(positive.map((e) => e.eventId)),
-      textArray(positive.map((e) => e.userId)),
-      textArray(positive.map((e) => e.itemId)),
-      float8Array(positive.map((e) => e.occurredAt)),
-      textArray(events.map((e) => e.eventId)),
-      windowMs,
-    ],
-  );
-  return found.map((r) => ({ itemA: r.item_a, itemB: r.item_b, weight: Number(r.weight) }));
 }
 
 function unique(values: readonly string[]): string[] {
