@@ -131,10 +131,10 @@ export class FeatureStore {
   loaders(): FeatureLoaders {
     return {
       users: new DataLoader((ids) => this.userReads.load(ids)),
-      items: new DataLoader((ids) => this.loadItems(ids)),
-      itemsOf: (ids) => this.loadItems(ids),
-      neighboursOf: (ids) => this.loadNeighbours(ids),
-      popularOf: (keys) => this.loadPopular(keys),
+      items: new DataLoader((ids) => this.itemCache.through(ids)),
+      itemsOf: (ids) => this.itemCache.through(ids),
+      neighboursOf: (ids) => this.neighbourCache.through(ids),
+      popularOf: (keys) => this.popularCache.through(keys),
     };
   }
 
@@ -147,10 +147,6 @@ export class FeatureStore {
         await this.hot.fillSeen(found);
       },
     });
-  }
-
-  private loadItems(ids: readonly string[]): Promise<Array<ItemFeatures | null>> {
-    return this.itemCache.through(ids);
   }
 
   private async readItems(ids: readonly string[]): Promise<Array<ItemFeatures | null>> {
@@ -194,10 +190,6 @@ export class FeatureStore {
     return result as Array<T | null>;
   }
 
-  private loadNeighbours(ids: readonly string[]): Promise<ScoredId[][]> {
-    return this.neighbourCache.through(ids);
-  }
-
   private async readNeighbours(ids: readonly string[]): Promise<ScoredId[][]> {
     const keys = ids.map((id) => this.hot.neighboursKey(id));
     const reads = await this.tryRedis('neighbours', () =>
@@ -221,10 +213,6 @@ export class FeatureStore {
         );
     }
     return ids.map((id, i) => result[i] ?? entries(id));
-  }
-
-  private loadPopular(keys: readonly string[]): Promise<ScoredId[][]> {
-    return this.popularCache.through(keys);
   }
 
   private async readPopular(keys: readonly string[]): Promise<ScoredId[][]> {
