@@ -6,9 +6,11 @@
  * + r), and an item's score is the sum of what it earned. Ties go by item id.
  *
  * A request blends a few hundred candidates but shows ten, so the blend
- * keeps its bookkeeping in flat arrays and builds an item's contributions
+ * keeps its bookkeeping in typed arrays sized once, orders items only as
+ * far as they are read (LazyOrder), and builds an item's contributions
  * (which source gave what, and why) only when that item is asked for.
  */
+import { LazyOrder } from './lazy-order';
 import type { BlendWeights, Candidate, Contribution, RankedItem } from './ranking';
 
 /**
@@ -26,7 +28,9 @@ export function blendLists(
   lists: readonly (readonly Candidate[])[],
   weights: BlendWeights,
 ): BlendedList {
-  const blended = new BlendedList();
+  let capacity = 0;
+  for (const list of lists) capacity += list.length;
+  const blended = new BlendedList(capacity);
   lists.forEach((list, index) => blended.add(index, list, weights));
   blended.rank();
   return blended;
@@ -43,36 +47,58 @@ export function blend(
   return all;
 }
 
+const UNRANKED = new LazyOrder(new Int32Array(0), () => false);
+
 export class BlendedList {
-  // Per item number (in order of first appearance):
-  private readonly ids: string[] = [];
-  private readonly scores: number[] = [];
-  /** The list that last named the item, to skip repeats within a list. */
-  private readonly lastList: number[] = [];
-  /** First and last of the item's shares in the share log; -1 for none. */
-  private readonly first: number[] = [];
-  private readonly last: number[] = [];
+  /** Item numbers, in order of first appearance. */
   private readonly numbers = new Map<string, number>();
+  private items = 0;
+  private entries = 0;
+  // Per item number; typed arrays sized once, for at most `capacity` items:
+  private readonly ids: string[];
+  private readonly scores: Float64Array;
+  /** The list that last named the item, to skip repeats within a list. */
+  private readonly lastList: Int32Array;
+  /** First and last of the item's shares in the share log; -1 for none. */
+  private readonly first: Int32Array;
+  private readonly last: Int32Array;
   // The share log, one entry per share earned, chained per item:
-  private readonly shares: number[] = [];
-  private readonly candidates: Candidate[] = [];
-  private readonly next: number[] = [];
-  /** Item numbers with at least one share, best first (after rank()). */
-  private order: number[] = [];
+  private readonly shares: Float64Array;
+  private readonly candidates: Candidate[];
+  private readonly next: Int32Array;
+  /** After rank(): the items that earned anything, best first. */
+  private order = UNRANKED;
+  /** Room for the members of `order`. */
+  private readonly members: Int32Array;
+
+  /** @param capacity at least the number of candidates that will be added */
+  constructor(capacity: number) {
+    const doubles = new Float64Array(2 * capacity);
+    const ints = new Int32Array(5 * capacity);
+    this.scores = doubles.subarray(0, capacity);
+    this.shares = doubles.subarray(capacity);
+    this.lastList = ints.subarray(0, capacity).fill(-1);
+    this.first = ints.subarray(capacity, 2 * capacity);
+    this.last = ints.subarray(2 * capacity, 3 * capacity);
+    this.next = ints.subarray(3 * capacity, 4 * capacity);
+    this.members = ints.subarray(4 * capacity);
+    this.ids = new Array<string>(capacity);
+    this.candidates = new Array<Candidate>(capacity);
+  }
 
   /** How many items the blend ranked. */
   get size(): number {
-    return this.order.length;
+    return this.order.size;
   }
 
   /** The id of the item at a rank (from 0). */
   idAt(rank: number): string {
-    return this.ids[this.order[rank]];
+    return this.ids[this.order.at(rank)];
   }
 
   /** The item at a rank (from 0) with its score and contributions, largest share first. */
   at(rank: number): RankedItem {
-    const n = this.order[rank];
+    const n = this.order.at(rank);
     return { itemId: this.ids[n], score: this.scores[n], contributions: this.contributionsOf(n) };
   }
 
@@ -90,37 +116,34 @@ export class BlendedList {
     }
   }
 
-  /** @internal Orders the items that earned anything, best first. */
+  /** @internal Orders the items that earned anything, best first (lazily). */
   rank(): void {
-    const order: number[] = [];
-    for (let n = 0; n < this.ids.length; n += 1) if (this.first[n] >= 0) order.push(n);
+    const { members } = this;
+    let size = 0;
+    for (let n = 0; n < this.items; n += 1) if (this.first[n] >= 0) members[size++] = n;
     const { scores, ids } = this;
-    // Comparators return -1, 0 or 1: a fractional result would be boxed on every call.
-    order.sort((a, b) =>
-      scores[a] > scores[b] ? -1 : scores[a] < scores[b] ? 1 : compareIds(ids[a], ids[b]),
+    this.order = new LazyOrder(
+      members.subarray(0, size),
+      (a, b) => scores[a] > scores[b] || (scores[a] === scores[b] && ids[a] < ids[b]),
     );
-    this.order = order;
   }
 
   private numberOf(itemId: string): number {
     let n = this.numbers.get(itemId);
     if (n === undefined) {
-      n = this.ids.length;
+      n = this.items++;
       this.numbers.set(itemId, n);
-      this.ids.push(itemId);
-      this.scores.push(0);
-      this.lastList.push(-1);
-      this.first.push(-1);
-      this.last.push(-1);
+      this.ids[n] = itemId;
+      this.first[n] = -1;
     }
     return n;
   }
 
   private earn(n: number, share: number, candidate: Candidate): void {
-    const entry = this.shares.length;
-    this.shares.push(share);
-    this.candidates.push(candidate);
-    this.next.push(-1);
+    const entry = this.entries++;
+    this.shares[entry] = share;
+    this.candidates[entry] = candidate;
+    this.next[entry] = -1;
     if (this.first[n] < 0) this.first[n] = entry;
     else this.next[this.last[n]] = entry;
     this.last[n] = entry;

@@ -11,6 +11,7 @@
  * request (see covisitationCandidates).
  */
 import { byScoreThenId } from '../domain/blend';
+import { LazyOrder } from '../domain/lazy-order';
 import type { Candidate } from '../domain/ranking';
 import type { ScoredId } from '../storage/redis/hot-store';
 
@@ -121,43 +122,65 @@ function mergeOrdered(lists: readonly Candidate[][], most: number): Candidate[] 
 /**
  * Co-visitation neighbours of the user's anchors (latest first). A
  * neighbour's weight counts a little less for older anchors, and the
- * weights of several anchors add up; the heaviest anchor gives the reason.
+ * weights of several anchors add up; the anchor that gave the heaviest
+ * single weight gives the reason. The best STORED_CANDIDATES are returned,
+ * best first, ties by item id.
  */
 export function covisitationCandidates(
   lists: ReadonlyArray<readonly ScoredId[] | Error>,
   anchors: readonly string[],
   exclude: ReadonlySet<string>,
 ): Candidate[] {
-  // Unlike the other lists, these are summed per request, and a shared view
-  // per (list, anchor position) would keep ten long-lived copies of every
-  // neighbour list, which the garbage collector copies on each pass. So the
-  // sums are short-lived, and only the best are made into candidates.
-  const byItem = new Map<string, { score: number; anchor: number }>();
+  // Unlike the other lists, these are summed per request. The sums live in
+  // typed arrays and only the best become candidates: a shared view per
+  // (list, anchor position) would keep ten long-lived copies of every
+  // neighbour list, which the garbage collector copies on each pass.
+  let capacity = 0;
+  for (const list of lists) if (!(list instanceof Error)) capacity += list.length;
+  const numbers = new Map<string, number>();
+  const ids: string[] = [];
+  const doubles = new Float64Array(2 * capacity);
+  const sums = doubles.subarray(0, capacity);
+  const heaviest = doubles.subarray(capacity);
+  const ints = new Int32Array(2 * capacity);
+  const anchorOf = ints.subarray(0, capacity);
   lists.forEach((list, i) => {
     if (list instanceof Error) return;
     const recency = 1 / (1 + i * 0.1);
     for (const n of list) {
       if (exclude.has(n.itemId)) continue;
-      const score = n.score * recency;
-      const sum = byItem.get(n.itemId);
-      if (sum === undefined) byItem.set(n.itemId, { score, anchor: i });
-      else {
-        if (score > sum.score) sum.anchor = i;
-        sum.score += score;
+      const weight = n.score * recency;
+      const k = numbers.get(n.itemId);
+      if (k === undefined) {
+        const added = ids.push(n.itemId) - 1;
+        numbers.set(n.itemId, added);
+        sums[added] = heaviest[added] = weight;
+        anchorOf[added] = i;
+      } else {
+        sums[k] += weight;
+        if (weight > heaviest[k]) {
+          heaviest[k] = weight;
+          anchorOf[k] = i;
+        }
       }
     }
   });
-  const summed: Candidate[] = [];
-  for (const [itemId, sum] of byItem) {
-    summed.push({ itemId, source: 'covisitation', score: sum.score, because: undefined });
-  }
-  const top = best(summed, STORED_CANDIDATES);
+  const members = ints.subarray(capacity, capacity + ids.length);
+  for (let k = 0; k < ids.length; k += 1) members[k] = k;
+  const order = new LazyOrder(
+    members,
+    (a, b) => sums[a] > sums[b] || (sums[a] === sums[b] && ids[a] < ids[b]),
+  );
   const because = anchors.map((itemId) => ({ itemId }));
-  for (const c of top) c.because = because[(byItem.get(c.itemId) as { anchor: number }).anchor];
+  const top: Candidate[] = [];
+  for (let rank = 0; rank < Math.min(order.size, STORED_CANDIDATES); rank += 1) {
+    const k = order.at(rank);
+    top.push({
+      itemId: ids[k],
+      source: 'covisitation',
+      score: sums[k],
+      because: because[anchorOf[k]],
+    });
+  }
   return top;
-}
-
-/** The `most` highest scores, best first, ties by item id. */
-export function best(candidates: Candidate[], most: number): Candidate[] {
-  return candidates.sort(byScoreThenId).slice(0, most);
 }

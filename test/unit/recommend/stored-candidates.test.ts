@@ -1,9 +1,9 @@
 import {
-  best,
   categoryCandidates,
   covisitationCandidates,
   popularCandidates,
 } from '../../../src/recommend/stored-candidates';
+import { seededRandom } from '../support/random';
 
 const list = (...ids: string[]) => ids.map((itemId, i) => ({ itemId, score: 10 - i }));
 
@@ -89,9 +89,36 @@ describe('covisitationCandidates', () => {
   });
 });
 
-test('best keeps the highest scores, ties by item id', () => {
-  const c = (itemId: string, score: number) => ({ itemId, source: 'popular' as const, score });
-  expect(best([c('b', 1), c('a', 1), c('z', 3)], 2).map((x) => x.itemId)).toEqual(['z', 'a']);
+test('co-visitation keeps the best 100 sums, ties by item id, as a full sort would give', () => {
+  const random = seededRandom(3);
+  const lists = Array.from({ length: 10 }, () =>
+    Array.from({ length: 50 }, () => ({
+      itemId: `i${Math.floor(random() * 300)}`,
+      score: Math.floor(random() * 4),
+    })),
+  );
+  const anchors = lists.map((_, i) => `a${i}`);
+  const sums = new Map<string, number>();
+  lists.forEach((list, i) => {
+    for (const n of list)
+      sums.set(n.itemId, (sums.get(n.itemId) ?? 0) + n.score * (1 / (1 + i * 0.1)));
+  });
+  const expected = [...sums]
+    .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1))
+    .slice(0, 100)
+    .map(([id]) => id);
+  const got = covisitationCandidates(lists, anchors, new Set());
+  expect(got.map((c) => c.itemId)).toEqual(expected);
+});
+
+test('the reason is the anchor with the heaviest single weight, not the running sum', () => {
+  const got = covisitationCandidates(
+    [[{ itemId: 'x', score: 5 }], [{ itemId: 'x', score: 6 }], [{ itemId: 'x', score: 7 }]],
+    ['a', 'b', 'c'],
+    new Set(),
+  );
+  // Weighted 5, 6/1.1 = 5.45 and 7/1.2 = 5.83: the third anchor weighs most.
+  expect(got[0].because).toEqual({ itemId: 'c' });
 });
 
 test('category candidates are the best 100 of all favourites, as a full sort would give', () => {
