@@ -18,7 +18,7 @@ import type { ScoredId } from '../storage/redis/hot-store';
 /** Candidates each stored source offers the blend. */
 export const STORED_CANDIDATES = 100;
 
-/** Candidate views of stored lists, one per list object and variant. */
+/** Candidate views of stored lists, one per list object and variant, best first. */
 const views = new WeakMap<readonly ScoredId[], Map<string, readonly Candidate[]>>();
 
 function viewOf(
@@ -33,7 +33,9 @@ function viewOf(
   }
   let view = byVariant.get(variant);
   if (!view) {
-    view = list.map(make);
+    // In the blend's order: Redis orders equal scores by id descending, and
+    // the blend would otherwise copy and sort such a list on every request.
+    view = list.map(make).sort(byScoreThenId);
     byVariant.set(variant, view);
   }
   return view;

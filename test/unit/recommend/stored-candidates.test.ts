@@ -28,6 +28,12 @@ describe('popularCandidates', () => {
   });
 });
 
+test('equal scores come in the blend order, by id, whatever order Redis gave them', () => {
+  const tied = ['d', 'b', 'c', 'a'].map((itemId) => ({ itemId, score: 1 }));
+  const got = popularCandidates([{ itemId: 'z', score: 2 }, ...tied], 'popular', null, new Set());
+  expect(got.map((c) => c.itemId)).toEqual(['z', 'a', 'b', 'c', 'd']);
+});
+
 describe('categoryCandidates', () => {
   test('scores by favourite and by rank among all listed items, seen or not', () => {
     const got = categoryCandidates(
