@@ -102,6 +102,19 @@ export class BlendedList {
     return { itemId: this.ids[n], score: this.scores[n], contributions: this.contributionsOf(n) };
   }
 
+  /**
+   * Adds to `into` the id of the item at a rank and every item its shares
+   * name as their reason: what explaining the item may need to look up.
+   */
+  namesAt(rank: number, into: Set<string>): void {
+    const n = this.order.at(rank);
+    into.add(this.ids[n]);
+    for (let e = this.first[n]; e >= 0; e = this.next[e]) {
+      const anchor = this.candidates[e].because?.itemId;
+      if (anchor) into.add(anchor);
+    }
+  }
+
   /** @internal Adds one list, walked best first. */
   add(index: number, list: readonly Candidate[], weights: BlendWeights): void {
     const ordered = isOrdered(list) ? list : [...list].sort(byScoreThenId);

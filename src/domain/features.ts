@@ -42,8 +42,9 @@ export interface UserFeatures {
   disliked: string[];
   /**
    * Every item the user interacted with: excluded from recommendations by
-   * default. It only grows, so the hot copy keeps it as a Redis set, apart
-   * from the record, and adds to it without reading it back.
+   * default. It only grows, so the hot copy keeps it apart from the record
+   * and appends to it without reading it back. In no particular order:
+   * PostgreSQL gives it sorted, the hot copy in the order items were added.
    */
   seen: string[];
 }

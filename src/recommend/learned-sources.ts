@@ -72,7 +72,9 @@ export function userInteractions(user: UserFeatures): WeightedItem[] {
   const weights = new Map<string, number>();
   for (const r of user.recent) weights.set(r.itemId, (weights.get(r.itemId) ?? 0) + r.weight);
   for (const id of user.disliked) if (!weights.has(id)) weights.set(id, -1);
-  for (const id of user.seen) if (!weights.has(id)) weights.set(id, 1);
+  // Sorted, so the fold-in adds the same numbers in the same order whichever
+  // store the user came from (seen has no order of its own).
+  for (const id of [...user.seen].sort()) if (!weights.has(id)) weights.set(id, 1);
   return [...weights].map(([itemId, weight]) => ({ itemId, weight }));
 }
 

@@ -150,23 +150,20 @@ export class Recommender {
     const accepted: RankedItem[] = [];
     let next = 0;
     for (let page = Math.max(MIN_PAGE, 2 * wanted); accepted.length < wanted; page *= 2) {
-      const slice: RankedItem[] = [];
+      // Ranks, not items: an item's contributions are built only if accepted.
+      const slice: number[] = [];
       for (; slice.length < page && next < blended.size; next += 1) {
-        if (rules.allowed(blended.idAt(next))) slice.push(blended.at(next));
+        if (rules.allowed(blended.idAt(next))) slice.push(next);
       }
       if (slice.length === 0) break;
       const ids = new Set<string>();
-      for (const r of slice) {
-        if (!items.has(r.itemId)) ids.add(r.itemId);
-        for (const c of r.contributions) {
-          const anchor = c.because?.itemId;
-          if (anchor && !items.has(anchor)) ids.add(anchor);
-        }
-      }
+      for (const rank of slice) blended.namesAt(rank, ids);
+      for (const id of ids) if (items.has(id)) ids.delete(id);
       for (const [id, item] of await this.loadItems(loaders, [...ids])) items.set(id, item);
-      for (const r of slice) {
+      for (const rank of slice) {
         if (accepted.length >= wanted) break;
-        if (rules.accept(r.itemId, items.get(r.itemId))) accepted.push(r);
+        const itemId = blended.idAt(rank);
+        if (rules.accept(itemId, items.get(itemId))) accepted.push(blended.at(rank));
       }
     }
 

@@ -100,8 +100,7 @@ export class HotStore {
       const value = parseUserValue(id, values[i]);
       if (!value) return value;
       if (!value.complete) return undefined;
-      // Sorted, the record reads the same as from PostgreSQL.
-      return { ...value.record, seen: value.seen.sort() };
+      return { ...value.record, seen: value.seen };
     });
   }
 

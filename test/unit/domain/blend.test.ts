@@ -87,3 +87,15 @@ test('leaves the input lists as they were', () => {
   blend(lists, DEFAULT_BLEND_WEIGHTS);
   expect(JSON.parse(JSON.stringify(lists))).toEqual(copy);
 });
+
+test('namesAt gives the item and every item its reasons name, without building it', () => {
+  const lists: Candidate[][] = [
+    [{ itemId: 'x', source: 'covisitation', score: 2, because: { itemId: 'a1' } }],
+    [{ itemId: 'x', source: 'itemKnn', score: 1, because: { itemId: 'a2' } }],
+    [{ itemId: 'y', source: 'category', score: 1, because: { category: 'Drama' } }],
+  ];
+  const blended = blendLists(lists, DEFAULT_BLEND_WEIGHTS);
+  const names = new Set<string>();
+  for (let rank = 0; rank < blended.size; rank += 1) blended.namesAt(rank, names);
+  expect([...names].sort()).toEqual(['a1', 'a2', 'x', 'y']);
+});
