@@ -10,6 +10,7 @@
  * far as they are read (LazyOrder), and builds an item's contributions
  * (which source gave what, and why) only when that item is asked for.
  */
+import { ItemNumbering } from './item-numbering';
 import { LazyOrder } from './lazy-order';
 import type { BlendWeights, Candidate, Contribution, RankedItem } from './ranking';
 
@@ -47,11 +48,12 @@ export function blend(
   return all;
 }
 
+/** Item numbers, in order of first appearance, for the blend being filled. */
+const numbering = new ItemNumbering();
+
 const UNRANKED = new LazyOrder(new Int32Array(0), () => false);
 
 export class BlendedList {
-  /** Item numbers, in order of first appearance. */
-  private readonly numbers = new Map<string, number>();
   private items = 0;
   private entries = 0;
   // Per item number; typed arrays sized once, for at most `capacity` items:
@@ -71,8 +73,13 @@ export class BlendedList {
   /** Room for the members of `order`. */
   private readonly members: Int32Array;
 
-  /** @param capacity at least the number of candidates that will be added */
+  /**
+   * Filled in one synchronous pass (blendLists): item numbers come from a
+   * numbering shared by every blend.
+   * @param capacity at least the number of candidates that will be added
+   */
   constructor(capacity: number) {
+    numbering.begin();
     const doubles = new Float64Array(2 * capacity);
     const ints = new Int32Array(5 * capacity);
     this.scores = doubles.subarray(0, capacity);
@@ -142,10 +149,9 @@ export class BlendedList {
   }
 
   private numberOf(itemId: string): number {
-    let n = this.numbers.get(itemId);
-    if (n === undefined) {
-      n = this.items++;
-      this.numbers.set(itemId, n);
+    const n = numbering.numberOf(itemId);
+    if (n === this.items) {
+      this.items += 1;
       this.ids[n] = itemId;
       this.first[n] = -1;
     }

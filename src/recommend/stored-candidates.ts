@@ -11,12 +11,16 @@
  * request (see covisitationCandidates).
  */
 import { byScoreThenId } from '../domain/blend';
+import { ItemNumbering } from '../domain/item-numbering';
 import { LazyOrder } from '../domain/lazy-order';
 import type { Candidate } from '../domain/ranking';
 import type { ScoredId } from '../storage/redis/hot-store';
 
 /** Candidates each stored source offers the blend. */
 export const STORED_CANDIDATES = 100;
+
+/** Numbers for the ids of one co-visitation sum (the sums run one at a time). */
+const numbering = new ItemNumbering();
 
 /** Candidate views of stored lists, one per list object and variant, best first. */
 const views = new WeakMap<readonly ScoredId[], Map<string, readonly Candidate[]>>();
@@ -139,7 +143,7 @@ export function covisitationCandidates(
   // neighbour list, which the garbage collector copies on each pass.
   let capacity = 0;
   for (const list of lists) if (!(list instanceof Error)) capacity += list.length;
-  const numbers = new Map<string, number>();
+  numbering.begin();
   const ids: string[] = [];
   const doubles = new Float64Array(2 * capacity);
   const sums = doubles.subarray(0, capacity);
@@ -152,10 +156,9 @@ export function covisitationCandidates(
     for (const n of list) {
       if (exclude.has(n.itemId)) continue;
       const weight = n.score * recency;
-      const k = numbers.get(n.itemId);
-      if (k === undefined) {
+      const k = numbering.numberOf(n.itemId);
+      if (k === ids.length) {
         const added = ids.push(n.itemId) - 1;
-        numbers.set(n.itemId, added);
         sums[added] = heaviest[added] = weight;
         anchorOf[added] = i;
       } else {
