@@ -22,6 +22,27 @@ export const STORED_CANDIDATES = 100;
 /** Numbers for the ids of one co-visitation sum (the sums run one at a time). */
 const numbering = new ItemNumbering();
 
+/**
+ * Room for the sums of one co-visitation call, reused by the next: calls run
+ * one at a time and finish before they return. Every slot a call reads, it
+ * has written first.
+ */
+class SumScratch {
+  readonly sums: Float64Array;
+  readonly heaviest: Float64Array;
+  readonly anchorOf: Int32Array;
+  readonly members: Int32Array;
+
+  constructor(capacity: number) {
+    this.sums = new Float64Array(capacity);
+    this.heaviest = new Float64Array(capacity);
+    this.anchorOf = new Int32Array(capacity);
+    this.members = new Int32Array(capacity);
+  }
+}
+
+let scratch = new SumScratch(1024);
+
 /** Candidate views of stored lists, one per list object and variant, best first. */
 const views = new WeakMap<readonly ScoredId[], Map<string, readonly Candidate[]>>();
 
@@ -145,11 +166,8 @@ export function covisitationCandidates(
   for (const list of lists) if (!(list instanceof Error)) capacity += list.length;
   numbering.begin();
   const ids: string[] = [];
-  const doubles = new Float64Array(2 * capacity);
-  const sums = doubles.subarray(0, capacity);
-  const heaviest = doubles.subarray(capacity);
-  const ints = new Int32Array(2 * capacity);
-  const anchorOf = ints.subarray(0, capacity);
+  if (scratch.anchorOf.length < capacity) scratch = new SumScratch(2 * capacity);
+  const { sums, heaviest, anchorOf, members } = scratch;
   lists.forEach((list, i) => {
     if (list instanceof Error) return;
     const recency = 1 / (1 + i * 0.1);
@@ -170,10 +188,9 @@ export function covisitationCandidates(
       }
     }
   });
-  const members = ints.subarray(capacity, capacity + ids.length);
   for (let k = 0; k < ids.length; k += 1) members[k] = k;
   const order = new LazyOrder(
-    members,
+    members.subarray(0, ids.length),
     (a, b) => sums[a] > sums[b] || (sums[a] === sums[b] && ids[a] < ids[b]),
   );
   const because = anchors.map((itemId) => ({ itemId }));
