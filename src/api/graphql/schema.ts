@@ -13,6 +13,7 @@ import {
 } from 'graphql';
 import { type PubSub, buildSchema } from 'type-graphql';
 import type { RequestContext } from './context';
+import { DateTimeISO } from './types/date-time';
 import { CatalogResolver } from './resolvers/catalog-resolver';
 import { ItemResolver, RecentInteractionResolver, UserResolver } from './resolvers/entity-resolver';
 import { EVENT_MUTATIONS, EventResolver } from './resolvers/event-resolver';
@@ -45,12 +46,16 @@ let built: Promise<GraphQLSchema> | undefined;
 
 /** The schema; built once per process (type-graphql's metadata is global). */
 export function recflowSchema(): Promise<GraphQLSchema> {
-  built ??= buildSchema({ resolvers: RESOLVERS, validate: false, pubSub: NO_TOPIC_PUBSUB }).then(
-    (schema) => {
-      resolveDirectly(schema.getMutationType(), EVENT_MUTATIONS);
-      return schema;
-    },
-  );
+  built ??= buildSchema({
+    resolvers: RESOLVERS,
+    validate: false,
+    pubSub: NO_TOPIC_PUBSUB,
+    // Our DateTimeISO (types/date-time.ts) for every Date, never type-graphql's own.
+    scalarsMap: [{ type: Date, scalar: DateTimeISO }],
+  }).then((schema) => {
+    resolveDirectly(schema.getMutationType(), EVENT_MUTATIONS);
+    return schema;
+  });
   return built;
 }
 
