@@ -11,6 +11,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Recorder, type Summary } from './percentiles';
+import type { RecflowProcess } from './processes';
 import type { Measure } from './results';
 
 export interface LoadResult {
@@ -172,4 +173,19 @@ export function measureRequests(label: string, result: LoadResult): Measure {
     throughput: { value: result.throughput, unit: 'req/s' },
     errors: result.errors || undefined,
   };
+}
+
+/**
+ * Runs a load and measures a process's own CPU time per answered request,
+ * in ms. It tells where a change helps even when the load generator,
+ * sharing the cores, blurs the throughput.
+ */
+export async function cpuPerAnswer(
+  proc: Pick<RecflowProcess, 'cpuSeconds'>,
+  run: () => Promise<LoadResult>,
+): Promise<{ result: LoadResult; ms: number }> {
+  const before = proc.cpuSeconds();
+  const result = await run();
+  const answered = Math.max(1, result.sent - result.errors);
+  return { result, ms: (1000 * (proc.cpuSeconds() - before)) / answered };
 }

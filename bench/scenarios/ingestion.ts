@@ -17,7 +17,7 @@ import { EventPublisher } from '../../src/ingestion/publisher';
 import { chunks } from '../../src/importers/sinks';
 import { connectNats } from '../../src/messaging/connection';
 import { GraphQLHttp } from '../http';
-import { closedLoop } from '../load';
+import { closedLoop, cpuPerAnswer } from '../load';
 import { type Row, target } from '../results';
 import type { BenchContext, Scenario, ScenarioOutcome } from '../runner';
 import { RECORD_EVENTS, asVariable, encodeAll, makeData, publishRaw } from '../data';
@@ -54,12 +54,14 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
       bodies.push(GraphQLHttp.body(RECORD_EVENTS, { inputs }));
     }
     ctx.log(`recordEvents, batches of ${batch}: ${data.events.length} events`);
-    const api = await closedLoop({
-      concurrency: ingestConcurrency,
-      durationMs: 120_000,
-      maxRequests: bodies.length,
-      send: (i) => http.post(bodies[i]),
-    });
+    const { result: api, ms: cpuMs } = await cpuPerAnswer(gateway, () =>
+      closedLoop({
+        concurrency: ingestConcurrency,
+        durationMs: 120_000,
+        maxRequests: bodies.length,
+        send: (i) => http.post(bodies[i]),
+      }),
+    );
 
     // The same messages straight to JetStream (fresh ids, so none is a duplicate).
     const again = encodeAll(
@@ -112,6 +114,7 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
           : [],
       notes: [
         `latency is per call of ${batch} events; ${ingestConcurrency} calls in flight`,
+        `gateway CPU per event: ${((1000 * cpuMs) / batch).toFixed(1)} µs`,
         `raw JetStream with js.publish per event: ${Math.round(jsRate)} events/s`,
         ...(rawApi.firstError ? [`first raw error: ${rawApi.firstError}`] : []),
         ...(api.firstError ? [`first error: ${api.firstError}`] : []),

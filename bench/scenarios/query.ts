@@ -16,7 +16,7 @@ import { RECOMMENDATIONS, makeData } from '../data';
 import { SERVICES } from '../env';
 import { backlogEnv, pipelineCaughtUp } from '../fixtures';
 import { GraphQLHttp } from '../http';
-import { closedLoop, type LoadResult, measureRequests as measure, openLoop } from '../load';
+import { closedLoop, cpuPerAnswer, measureRequests as measure, openLoop } from '../load';
 import { type Row, target } from '../results';
 import type { BenchContext, Scenario, ScenarioOutcome } from '../runner';
 
@@ -76,19 +76,10 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
   }
 
   ctx.log(`closed loop, ${queryConcurrency} in flight`);
-  // The gateway's own CPU time per answered request tells where a change
-  // helps even when the load generator, sharing the cores, blurs throughput.
-  const cpuPerRequest = async (run: () => Promise<LoadResult>) => {
-    const before = gateway.cpuSeconds();
-    const result = await run();
-    const answered = Math.max(1, result.sent - result.errors);
-    const ms = (1000 * (gateway.cpuSeconds() - before)) / answered;
-    return { result, ms };
-  };
-  const max = await cpuPerRequest(() =>
+  const max = await cpuPerAnswer(gateway, () =>
     closedLoop({ concurrency: queryConcurrency, durationMs, send: recommend }),
   );
-  const maxFloor = await cpuPerRequest(() =>
+  const maxFloor = await cpuPerAnswer(gateway, () =>
     closedLoop({ concurrency: queryConcurrency, durationMs, send: trivial }),
   );
   const share = (100 * max.result.throughput) / maxFloor.result.throughput;

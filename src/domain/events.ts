@@ -62,6 +62,8 @@ const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
 const TYPE_SET: ReadonlySet<string> = new Set(EVENT_TYPES);
 const UTF8 = new TextEncoder();
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+/** What validateId's last three checks might reject (any surrogate, even paired), in one scan. */
+const SUSPECT = /[\u0000-\u001f\u007f-\u009f\ud800-\udfff]|^\s|\s$/;
 
 /**
  * Checks one event and returns it normalised, or throws InvalidInputError
@@ -94,6 +96,7 @@ export function validateId(raw: unknown, field: string, limits: EventLimits): st
       `${field} is ${raw.length} characters long; the limit is ${limits.maxIdLength}`,
     );
   }
+  if (!SUSPECT.test(raw)) return raw;
   if (CONTROL_CHARS.test(raw)) {
     throw new InvalidInputError(field, `${field} must not contain control characters`);
   }

@@ -4,11 +4,19 @@
  * and checked by a test.
  */
 import 'reflect-metadata';
-import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
+import {
+  type GraphQLFieldResolver,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+  lexicographicSortSchema,
+  printSchema,
+} from 'graphql';
 import { type PubSub, buildSchema } from 'type-graphql';
+import type { RequestContext } from './context';
+import { DateTimeISO } from './types/date-time';
 import { CatalogResolver } from './resolvers/catalog-resolver';
 import { ItemResolver, RecentInteractionResolver, UserResolver } from './resolvers/entity-resolver';
-import { EventResolver } from './resolvers/event-resolver';
+import { EVENT_MUTATIONS, EventResolver } from './resolvers/event-resolver';
 import { RecommendationResolver } from './resolvers/recommendation-resolver';
 
 const RESOLVERS = [
@@ -38,8 +46,30 @@ let built: Promise<GraphQLSchema> | undefined;
 
 /** The schema; built once per process (type-graphql's metadata is global). */
 export function recflowSchema(): Promise<GraphQLSchema> {
-  built ??= buildSchema({ resolvers: RESOLVERS, validate: false, pubSub: NO_TOPIC_PUBSUB });
+  built ??= buildSchema({
+    resolvers: RESOLVERS,
+    validate: false,
+    pubSub: NO_TOPIC_PUBSUB,
+    // Our DateTimeISO (types/date-time.ts) for every Date, never type-graphql's own.
+    scalarsMap: [{ type: Date, scalar: DateTimeISO }],
+  }).then((schema) => {
+    resolveDirectly(schema.getMutationType(), EVENT_MUTATIONS);
+    return schema;
+  });
   return built;
+}
+
+/** Replaces the resolvers type-graphql made for these fields; the schema itself is unchanged. */
+function resolveDirectly(
+  type: GraphQLObjectType | null | undefined,
+  resolvers: Record<string, GraphQLFieldResolver<unknown, RequestContext, any>>,
+): void {
+  const fields = type?.getFields() ?? {};
+  for (const [name, resolve] of Object.entries(resolvers)) {
+    const field = fields[name];
+    if (!field) throw new Error(`the schema has no field ${type?.name}.${name} to resolve`);
+    field.resolve = resolve;
+  }
 }
 
 export async function printRecflowSchema(): Promise<string> {

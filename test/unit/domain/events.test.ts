@@ -283,6 +283,26 @@ describe('ids and contexts that could not be stored faithfully', () => {
     expect(validateEvent({ ...base, eventId: 'a b' }, Date.now()).eventId).toBe('a b');
   });
 
+  test.each(['\ud83c', 'a\udf89', '\udf89\ud83c', 'x\ud83cy'])(
+    'an id with a lone surrogate (%j) is refused: it has no UTF-8 form',
+    (userId) => {
+      expect(() => validateEvent({ ...base, userId }, Date.now())).toThrow(/well-formed Unicode/);
+    },
+  );
+
+  test.each(['\ud83c\udf89', 'party-\ud83c\udf89', '\ud83c\udf89 \ud83c\udf89', 'é-ü'])(
+    'an id with characters beyond ASCII (%j) is fine',
+    (itemId) => {
+      expect(validateEvent({ ...base, itemId }, Date.now()).itemId).toBe(itemId);
+    },
+  );
+
+  test('an id with several faults is refused for the first checked: control characters', () => {
+    expect(() => validateEvent({ ...base, eventId: ' \u0000\ud83c' }, Date.now())).toThrow(
+      /control characters/,
+    );
+  });
+
   test('a context holding U+0000 anywhere is refused; the text "\\u0000" is not', () => {
     const now = Date.now();
     expect(() => validateEvent({ ...base, context: { a: ['x\u0000'] } }, now)).toThrow(/NUL/);

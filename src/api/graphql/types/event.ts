@@ -1,5 +1,6 @@
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { Field, GraphQLISODateTime, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { DateTimeISO } from './date-time';
 import type { EventType } from '../../../domain/events';
 import { EventAnswerEnum, EventTypeEnum } from './enums';
 
@@ -25,7 +26,7 @@ export class EventInput {
   })
   value?: number | null;
 
-  @Field(() => GraphQLISODateTime, {
+  @Field(() => DateTimeISO, {
     nullable: true,
     description: 'When it happened; defaults to the server time. At most 5 minutes in the future.',
   })
@@ -38,7 +39,9 @@ export class EventInput {
   context?: Record<string, unknown> | null;
 }
 
-@ObjectType({ description: 'The answer for one recorded event.' })
+// Plain fields, no middlewares: type-graphql's per-field wrapper would run for each
+// of up to 1,000 answers per call.
+@ObjectType({ description: 'The answer for one recorded event.', simpleResolvers: true })
 export class EventResult {
   @Field(() => ID)
   eventId!: string;

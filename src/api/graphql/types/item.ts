@@ -1,5 +1,6 @@
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { Field, Float, GraphQLISODateTime, ID, Int, ObjectType } from 'type-graphql';
+import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { DateTimeISO } from './date-time';
 import { HALF_LIFE_MS, decayedValue } from '../../../domain/decay';
 import type { ItemFeatures } from '../../../domain/features';
 
@@ -28,7 +29,7 @@ export class ItemStats {
   })
   trendingScore!: number;
 
-  @Field(() => GraphQLISODateTime, { nullable: true })
+  @Field(() => DateTimeISO, { nullable: true })
   lastEventAt!: Date | null;
 }
 

@@ -1,4 +1,5 @@
-import { Field, Float, GraphQLISODateTime, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { DateTimeISO } from './date-time';
 import type { Strategy } from '../../../recommend/recommender';
 import { StrategyEnum } from './enums';
 import { Item } from './item';
@@ -63,7 +64,7 @@ export class RecommendationList {
   @Field(() => StrategyEnum)
   strategy!: Strategy;
 
-  @Field(() => GraphQLISODateTime)
+  @Field(() => DateTimeISO)
   computedAt!: Date;
 
   @Field(() => [Recommendation])

@@ -1,5 +1,6 @@
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { Field, Float, GraphQLISODateTime, ID, Int, ObjectType } from 'type-graphql';
+import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { DateTimeISO } from './date-time';
 import type { EventType } from '../../../domain/events';
 import { EventTypeEnum } from './enums';
 import { Item } from './item';
@@ -37,7 +38,7 @@ export class RecentInteraction {
   @Field(() => Float, { description: 'Implicit-feedback weight; positive means interest.' })
   weight!: number;
 
-  @Field(() => GraphQLISODateTime)
+  @Field(() => DateTimeISO)
   occurredAt!: Date;
 }
 
@@ -52,10 +53,10 @@ export class UserFeatureSet {
   @Field(() => Int)
   negatives!: number;
 
-  @Field(() => GraphQLISODateTime)
+  @Field(() => DateTimeISO)
   firstEventAt!: Date;
 
-  @Field(() => GraphQLISODateTime)
+  @Field(() => DateTimeISO)
   lastEventAt!: Date;
 
   @Field(() => [CategoryAffinity], { description: 'Strongest first.' })
