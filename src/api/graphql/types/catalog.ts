@@ -34,7 +34,7 @@ export class UserInput {
   attributes?: Record<string, unknown> | null;
 }
 
-@ObjectType({ description: 'What an upsert changed.' })
+@ObjectType({ description: 'What an upsert changed.', simpleResolvers: true })
 export class UpsertResult {
   @Field(() => Int, { description: 'Entries that did not exist before.' })
   created!: number;

@@ -39,8 +39,6 @@ export class EventInput {
   context?: Record<string, unknown> | null;
 }
 
-// Plain fields, no middlewares: type-graphql's per-field wrapper would run for each
-// of up to 1,000 answers per call.
 @ObjectType({ description: 'The answer for one recorded event.', simpleResolvers: true })
 export class EventResult {
   @Field(() => ID)

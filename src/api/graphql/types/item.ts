@@ -4,7 +4,7 @@ import { DateTimeISO } from './date-time';
 import { HALF_LIFE_MS, decayedValue } from '../../../domain/decay';
 import type { ItemFeatures } from '../../../domain/features';
 
-@ObjectType({ description: 'Counters and popularity of an item.' })
+@ObjectType({ description: 'Counters and popularity of an item.', simpleResolvers: true })
 export class ItemStats {
   @Field(() => Int)
   events!: number;
@@ -33,7 +33,7 @@ export class ItemStats {
   lastEventAt!: Date | null;
 }
 
-@ObjectType({ description: 'A catalogue item with its features.' })
+@ObjectType({ description: 'A catalogue item with its features.', simpleResolvers: true })
 export class Item {
   @Field(() => ID)
   id!: string;

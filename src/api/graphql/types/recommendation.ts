@@ -39,7 +39,10 @@ export class RecommendationFilter {
   mmrLambda?: number | null;
 }
 
-@ObjectType({ description: 'One recommended item, its score and why it was picked.' })
+@ObjectType({
+  description: 'One recommended item, its score and why it was picked.',
+  simpleResolvers: true,
+})
 export class Recommendation {
   @Field(() => Item)
   item!: Item;
@@ -56,7 +59,7 @@ export class Recommendation {
   sources!: string[];
 }
 
-@ObjectType({ description: 'A ranked list for one user.' })
+@ObjectType({ description: 'A ranked list for one user.', simpleResolvers: true })
 export class RecommendationList {
   @Field(() => ID)
   userId!: string;
@@ -74,7 +77,7 @@ export class RecommendationList {
   degradedSources!: string[];
 }
 
-@ObjectType({ description: 'An item in a popularity or similarity list.' })
+@ObjectType({ description: 'An item in a popularity or similarity list.', simpleResolvers: true })
 export class ScoredItem {
   @Field(() => Item)
   item!: Item;

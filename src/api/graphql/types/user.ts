@@ -5,7 +5,7 @@ import type { EventType } from '../../../domain/events';
 import { EventTypeEnum } from './enums';
 import { Item } from './item';
 
-@ObjectType({ description: 'How much the user leans towards a category.' })
+@ObjectType({ description: 'How much the user leans towards a category.', simpleResolvers: true })
 export class CategoryAffinity {
   @Field(() => String)
   category!: string;
@@ -21,7 +21,7 @@ export class CategoryAffinity {
   events!: number;
 }
 
-@ObjectType({ description: "One of the user's latest interactions." })
+@ObjectType({ description: "One of the user's latest interactions.", simpleResolvers: true })
 export class RecentInteraction {
   @Field(() => ID)
   itemId!: string;
@@ -42,7 +42,7 @@ export class RecentInteraction {
   occurredAt!: Date;
 }
 
-@ObjectType({ description: 'Features the pipeline keeps for a user.' })
+@ObjectType({ description: 'Features the pipeline keeps for a user.', simpleResolvers: true })
 export class UserFeatureSet {
   @Field(() => Int)
   events!: number;
@@ -71,7 +71,7 @@ export class UserFeatureSet {
   seenItemCount!: number;
 }
 
-@ObjectType({ description: 'A user: profile and features.' })
+@ObjectType({ description: 'A user: profile and features.', simpleResolvers: true })
 export class User {
   @Field(() => ID)
   id!: string;
