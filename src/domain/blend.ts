@@ -55,6 +55,8 @@ const UNRANKED = new LazyOrder(new Int32Array(0), () => false);
 
 export class BlendedList {
   private items = 0;
+  /** The numbering pass this list was filled in. */
+  private readonly pass: number;
   private entries = 0;
   // Per item number; typed arrays sized once, for at most `capacity` items:
   private readonly ids: string[];
@@ -80,6 +82,7 @@ export class BlendedList {
    */
   constructor(capacity: number) {
     numbering.begin();
+    this.pass = numbering.current;
     const doubles = new Float64Array(2 * capacity);
     const ints = new Int32Array(5 * capacity);
     this.scores = doubles.subarray(0, capacity);
@@ -124,6 +127,9 @@ export class BlendedList {
 
   /** @internal Adds one list, walked best first. */
   add(index: number, list: readonly Candidate[], weights: BlendWeights): void {
+    if (numbering.current !== this.pass) {
+      throw new Error('a BlendedList is filled in one synchronous pass (use blendLists)');
+    }
     const ordered = isOrdered(list) ? list : [...list].sort(byScoreThenId);
     let rank = 0;
     for (const candidate of ordered) {

@@ -19,8 +19,13 @@ export class ItemNumbering {
   private pass = 0;
   private count = 0;
 
-  /** @param maxIds the process-wide table is emptied when a pass begins with this many */
-  constructor(private readonly maxIds = 1 << 19) {}
+  /**
+   * @param maxIds the process-wide table is emptied when a pass begins with
+   * this many. Kept small: a large table misses the CPU cache on every
+   * lookup (slower than a Map per pass beyond some 300,000 ids), keeps its
+   * id strings alive, and stalls the pass that grows it.
+   */
+  constructor(private readonly maxIds = 1 << 15) {}
 
   /** Starts a pass: the next new id is number 0. */
   begin(): void {
@@ -31,6 +36,11 @@ export class ItemNumbering {
     }
     this.pass += 1;
     this.count = 0;
+  }
+
+  /** Which pass is running; a pass's numbers mean nothing once another began. */
+  get current(): number {
+    return this.pass;
   }
 
   /** How many ids this pass has numbered. */

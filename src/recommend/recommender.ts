@@ -107,6 +107,9 @@ export class Recommender {
     const degraded: CandidateSource[] = [];
     const user = (await this.optional('user', degraded, () => loaders.users.load(userId))) ?? null;
 
+    // Repeats in the filter lists count once (a repeated category would
+    // otherwise add its popular list, and its weight, once per repeat).
+    const includeCategories = [...new Set(filter.includeCategories ?? [])];
     const exclude = new Set<string>(filter.excludeItemIds ?? []);
     if (user) {
       for (const id of user.disliked) exclude.add(id);
@@ -122,7 +125,7 @@ export class Recommender {
       user ? this.categoryFavourites(loaders, user, degraded, exclude) : [],
       this.popularList(loaders, 'trending', 'DAY', null, degraded, exclude),
       this.popularList(loaders, 'popular', 'ALL_TIME', null, degraded, exclude),
-      ...(filter.includeCategories ?? []).map((c) =>
+      ...includeCategories.map((c) =>
         this.popularList(loaders, 'popular', 'ALL_TIME', c, degraded, exclude),
       ),
     ]);
@@ -139,7 +142,7 @@ export class Recommender {
     //    every candidate.
     const rules = new RuleFilter({
       exclude,
-      includeCategories: filter.includeCategories ?? undefined,
+      includeCategories,
       excludeCategories: filter.excludeCategories ?? undefined,
       maxPerCategory: filter.maxPerCategory ?? null,
     });

@@ -164,6 +164,19 @@ describe('recommendations', () => {
     }
   });
 
+  test('a category named twice in includeCategories counts once', async () => {
+    const once = await gql(rf.url, RECOMMEND, {
+      userId: 'luke',
+      filter: { includeCategories: ['Drama', 'Comedy'] },
+    });
+    const repeated = await gql(rf.url, RECOMMEND, {
+      userId: 'luke',
+      filter: { includeCategories: ['Drama', 'Comedy', 'Drama', 'Drama', 'Comedy'] },
+    });
+    const scores = (r: any) => r.data.recommendations.items.map((i: any) => [i.item.id, i.score]);
+    expect(scores(repeated)).toEqual(scores(once));
+  });
+
   test('items become recommendable again when made available', async () => {
     await gql(rf.url, UPSERT_ITEMS, { inputs: [{ id: 'gone', available: true }] });
     const r = await gql(rf.url, RECOMMEND, { userId: 'nobody-3', limit: 10 });

@@ -2,7 +2,7 @@
  * The blend's bookkeeping is flat and lazy for speed; these tests hold it to
  * a plain, eager reference written straight from the rules in its comment.
  */
-import { blend, blendLists, RANK_OFFSET } from '../../../src/domain/blend';
+import { blend, blendLists, BlendedList, RANK_OFFSET } from '../../../src/domain/blend';
 import {
   type BlendWeights,
   type Candidate,
@@ -98,4 +98,13 @@ test('namesAt gives the item and every item its reasons name, without building i
   const names = new Set<string>();
   for (let rank = 0; rank < blended.size; rank += 1) blended.namesAt(rank, names);
   expect([...names].sort()).toEqual(['a1', 'a2', 'x', 'y']);
+});
+
+test('a BlendedList filled across another blend refuses instead of going wrong', () => {
+  const a = new BlendedList(2);
+  a.add(0, [{ itemId: 'x', source: 'model', score: 1 }], DEFAULT_BLEND_WEIGHTS);
+  blendLists([[{ itemId: 'y', source: 'model', score: 1 }]], DEFAULT_BLEND_WEIGHTS);
+  expect(() =>
+    a.add(1, [{ itemId: 'z', source: 'ease', score: 1 }], DEFAULT_BLEND_WEIGHTS),
+  ).toThrow(/one synchronous pass/);
 });
