@@ -19,7 +19,7 @@ import {
   USER_STATES_SQL,
   WRITE_USER_FEATURES_SQL,
 } from './feature-sql';
-import { type ItemRow, type StoredRecent, toItemFeatures } from './records';
+import { type ItemRow, type StoredRecent, type UserRow, toItemFeatures } from './records';
 
 export function eventColumns(events: readonly StoredEvent[]): unknown[] {
   return [
@@ -101,17 +101,9 @@ export async function readUserStates(
   tx: PoolClient,
   userIds: readonly string[],
 ): Promise<Map<string, UserRecordState>> {
-  const found = await rows<{
-    user_id: string;
-    events: number;
-    positives: number;
-    negatives: number;
-    first_at: number;
-    last_at: number;
-    version: number;
-    recent: StoredRecent[];
-    disliked: string[];
-  }>(tx, USER_STATES_SQL, [textArray(userIds)]);
+  const found = await rows<Omit<UserRow, 'categories' | 'seen'>>(tx, USER_STATES_SQL, [
+    textArray(userIds),
+  ]);
   return new Map(
     found.map((row) => [
       row.user_id,
