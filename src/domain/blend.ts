@@ -11,7 +11,7 @@
  * (which source gave what, and why) only when that item is asked for.
  */
 import { ItemNumbering } from './item-numbering';
-import { LazyOrder } from './lazy-order';
+import { LazyOrder, byScoreThenIdOf } from './lazy-order';
 import type { BlendWeights, Candidate, Contribution, RankedItem } from './ranking';
 
 /**
@@ -147,11 +147,7 @@ export class BlendedList {
     const { members } = this;
     let size = 0;
     for (let n = 0; n < this.items; n += 1) if (this.first[n] >= 0) members[size++] = n;
-    const { scores, ids } = this;
-    this.order = new LazyOrder(
-      members.subarray(0, size),
-      (a, b) => scores[a] > scores[b] || (scores[a] === scores[b] && ids[a] < ids[b]),
-    );
+    this.order = new LazyOrder(members.subarray(0, size), byScoreThenIdOf(this.scores, this.ids));
   }
 
   private numberOf(itemId: string): number {

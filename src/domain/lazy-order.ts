@@ -57,3 +57,14 @@ export class LazyOrder {
     heap[i] = moving;
   }
 }
+
+/**
+ * Higher score first, then the smaller id: the blend's order, for members
+ * numbered into parallel arrays of scores and ids.
+ */
+export function byScoreThenIdOf(
+  scores: ArrayLike<number>,
+  ids: readonly string[],
+): (a: number, b: number) => boolean {
+  return (a, b) => scores[a] > scores[b] || (scores[a] === scores[b] && ids[a] < ids[b]);
+}

@@ -12,7 +12,7 @@
  */
 import { byScoreThenId } from '../domain/blend';
 import { ItemNumbering } from '../domain/item-numbering';
-import { LazyOrder } from '../domain/lazy-order';
+import { LazyOrder, byScoreThenIdOf } from '../domain/lazy-order';
 import type { Candidate } from '../domain/ranking';
 import type { ScoredId } from '../storage/redis/hot-store';
 
@@ -189,10 +189,7 @@ export function covisitationCandidates(
     }
   });
   for (let k = 0; k < ids.length; k += 1) members[k] = k;
-  const order = new LazyOrder(
-    members.subarray(0, ids.length),
-    (a, b) => sums[a] > sums[b] || (sums[a] === sums[b] && ids[a] < ids[b]),
-  );
+  const order = new LazyOrder(members.subarray(0, ids.length), byScoreThenIdOf(sums, ids));
   const because = anchors.map((itemId) => ({ itemId }));
   const top: Candidate[] = [];
   for (let rank = 0; rank < Math.min(order.size, STORED_CANDIDATES); rank += 1) {
