@@ -234,7 +234,7 @@ export class FeatureRepository {
     events: readonly WeightedInteraction[],
   ): Promise<UserFeatures[]> {
     const userIds = deltas.users.map((d) => d.userId);
-    const netWeights = await this.step('user_items', () => writeUserItems(tx, deltas));
+    const negative = await this.step('user_items', () => writeUserItems(tx, deltas));
     const categories = await this.step('user_categories', () =>
       writeUserCategories(tx, deltas, userIds),
     );
@@ -246,7 +246,7 @@ export class FeatureRepository {
         stored.get(delta.userId) ?? null,
         delta,
         byUser.get(delta.userId) ?? [],
-        netWeights.get(delta.userId) ?? new Map(),
+        negative.get(delta.userId) ?? new Map(),
       ),
     );
     await this.step('user_features', () => writeUserStates(tx, states));

@@ -62,7 +62,13 @@ ON CONFLICT (user_id) DO UPDATE SET
   recent = EXCLUDED.recent,
   disliked = EXCLUDED.disliked`;
 
+/**
+ * Adds the per-item sums, and returns only the pairs whose net weight is now
+ * negative (the disliked ones, rare): every other pair the batch touched is
+ * known not to be, so the worker does not read a row per event back.
+ */
 export const UPSERT_USER_ITEMS_SQL = `
+WITH written AS (
 INSERT INTO user_items AS ui (user_id, item_id, events, weight_sum, log_pos, log_neg,
                               rating, rating_at, last_at, last_type, last_key)
 SELECT d.user_id, d.item_id, d.events, d.weight_sum, d.log_pos, d.log_neg, d.rating,
@@ -85,7 +91,8 @@ ON CONFLICT (user_id, item_id) DO UPDATE SET
   last_type = CASE WHEN EXCLUDED.last_key COLLATE "C" > ui.last_key COLLATE "C"
                    THEN EXCLUDED.last_type ELSE ui.last_type END,
   last_key = GREATEST(ui.last_key COLLATE "C", EXCLUDED.last_key COLLATE "C")
-RETURNING ui.user_id, ui.item_id, ui.weight_sum`;
+RETURNING ui.user_id, ui.item_id, ui.weight_sum)
+SELECT user_id, item_id FROM written WHERE weight_sum < 0`;
 
 /**
  * Adds category affinities, and returns every category of the users in $6
