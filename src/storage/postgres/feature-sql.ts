@@ -9,9 +9,11 @@ SELECT count(pg_advisory_xact_lock(k)) FROM (
   SELECT DISTINCT hashtextextended(u, 7) AS k FROM unnest($1::text[]) AS u ORDER BY k) s`;
 
 /**
- * Records the events; returns only those inserted now (the ones whose
- * effects this batch applies), each with its item's categories as the
- * catalogue knows them.
+ * Records the events. Returns two kinds of rows, so that the common batch,
+ * all of it new, costs a row per item rather than per event: the events that
+ * were recorded before (`event_id` set; the others apply their effects now),
+ * and each item of the new events with its categories as the catalogue knows
+ * them (`item_id` set; items not in the catalogue have no row).
  */
 export const INSERT_EVENTS_SQL = `
 WITH inserted AS (
@@ -25,9 +27,13 @@ WITH inserted AS (
   ORDER BY e.event_id
   ON CONFLICT (event_id) DO NOTHING
   RETURNING event_id, item_id)
-SELECT n.event_id, n.item_id,
-       (SELECT i.categories FROM items i WHERE i.id = n.item_id) AS categories
-FROM inserted n`;
+SELECT e.event_id, NULL::text AS item_id, NULL::text[] AS categories
+FROM unnest($1::text[]) AS e(event_id)
+WHERE e.event_id NOT IN (SELECT event_id FROM inserted)
+UNION ALL
+SELECT NULL, i.id, i.categories
+FROM items i
+WHERE i.id IN (SELECT item_id FROM inserted)`;
 
 /** The stored records of some users (see UserRecordState), to fold a batch into. */
 export const USER_STATES_SQL = `
