@@ -29,7 +29,7 @@ WITH inserted AS (
   RETURNING event_id, item_id)
 SELECT e.event_id, NULL::text AS item_id, NULL::text[] AS categories
 FROM unnest($1::text[]) AS e(event_id)
-WHERE e.event_id NOT IN (SELECT event_id FROM inserted)
+WHERE NOT EXISTS (SELECT 1 FROM inserted n WHERE n.event_id = e.event_id)
 UNION ALL
 SELECT NULL, i.id, i.categories
 FROM items i
