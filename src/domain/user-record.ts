@@ -37,14 +37,14 @@ export interface UserRecordState {
 /**
  * Folds a batch into a user's record. `current` is null for a user the store
  * has never seen; `events` are the batch's newly applied events of this
- * user; `netWeights` the new net weight of every item the batch touched for
- * this user.
+ * user; `negative` says, for every item the batch touched for this user,
+ * whether the item's net weight (a sum over all its events) is now negative.
  */
 export function foldUserRecord(
   current: UserRecordState | null,
   delta: UserDelta,
   events: readonly WeightedInteraction[],
-  netWeights: ReadonlyMap<string, number>,
+  negative: ReadonlyMap<string, boolean>,
 ): UserRecordState {
   const base = current ?? {
     userId: delta.userId,
@@ -66,7 +66,7 @@ export function foldUserRecord(
     firstAt: Math.min(base.firstAt, delta.firstAt),
     lastAt: Math.max(base.lastAt, delta.lastAt),
     recent: mergeRecent(base.recent, events),
-    disliked: updateDisliked(base.disliked, netWeights),
+    disliked: updateDisliked(base.disliked, negative),
   };
 }
 
@@ -92,14 +92,17 @@ export function newestFirst(a: RecentEvent, b: RecentEvent): number {
   return a.eventId < b.eventId ? 1 : a.eventId > b.eventId ? -1 : 0;
 }
 
-/** `disliked` after the net weights of some items changed: negative ones in, others out. */
+/**
+ * `disliked` after the net weights of some items changed: those now negative
+ * in, the others out.
+ */
 export function updateDisliked(
   disliked: readonly string[],
-  netWeights: ReadonlyMap<string, number>,
+  negative: ReadonlyMap<string, boolean>,
 ): string[] {
   const items = new Set(disliked);
-  for (const [itemId, weight] of netWeights) {
-    if (weight < 0) items.add(itemId);
+  for (const [itemId, isNegative] of negative) {
+    if (isNegative) items.add(itemId);
     else items.delete(itemId);
   }
   return [...items].sort();

@@ -14,11 +14,29 @@ import type { HotStore } from '../storage/redis/hot-store';
 /** Pending writes are capped; past it the oldest are dropped (the TTL and misses repair them). */
 const MAX_PENDING = 100_000;
 
+/** Records waiting to be written, by key. */
+interface Queue {
+  users: Map<string, UserFeatures>;
+  items: Map<string, ItemFeatures>;
+  pairs: Map<string, ItemPairWeight>;
+  seen: Map<string, Set<string>>;
+}
+
+function emptyQueue(): Queue {
+  return { users: new Map(), items: new Map(), pairs: new Map(), seen: new Map() };
+}
+
+function size(queue: Queue): number {
+  return queue.users.size + queue.items.size + queue.pairs.size + queue.seen.size;
+}
+
 export class HotCopyWriter {
-  private readonly users = new Map<string, UserFeatures>();
-  private readonly items = new Map<string, ItemFeatures>();
-  private readonly pairs = new Map<string, ItemPairWeight>();
-  private readonly seen = new Map<string, Set<string>>();
+  /** A flush takes the queue whole, leaving an empty one for what comes meanwhile. */
+  private queue = emptyQueue();
+  /** Records taken by the flush in progress. */
+  private writing = 0;
+  /** The last flush; each flush starts when the one before has ended. */
+  private flushed: Promise<boolean> = Promise.resolve(true);
 
   constructor(
     private readonly hot: HotStore,
@@ -38,65 +56,96 @@ export class HotCopyWriter {
     this.timer = undefined;
   }
 
+  /** Records queued or being written. */
   get pending(): number {
-    return this.users.size + this.items.size + this.pairs.size + this.seen.size;
+    return size(this.queue) + this.writing;
   }
 
   /** Queues a batch's records and tries to write everything pending. */
   async write(
     batch: Pick<AppliedBatch, 'users' | 'items' | 'pairs' | 'interactions'>,
   ): Promise<boolean> {
-    for (const { userId, itemId } of batch.interactions) {
-      const items = this.seen.get(userId) ?? new Set<string>();
-      items.add(itemId);
-      this.seen.set(userId, items);
-    }
-    for (const u of batch.users) keepNewer(this.users, u.userId, u);
-    for (const i of batch.items) keepNewer(this.items, i.itemId, i);
-    for (const p of batch.pairs) {
-      const key = `${p.itemA}\u0000${p.itemB}`;
-      const current = this.pairs.get(key);
-      if (!current || p.weight > current.weight) this.pairs.set(key, p);
-    }
+    enqueue(this.queue, { ...batch, seen: batch.interactions });
     return this.flush();
   }
 
-  /** Writes what is pending; false (and still pending) when Redis refused. */
-  async flush(): Promise<boolean> {
-    if (this.pending === 0) return true;
-    const users = [...this.users.values()];
-    const items = [...this.items.values()];
-    const pairs = [...this.pairs.values()];
-    const seen = new Map([...this.seen].map(([user, set]) => [user, new Set(set)]));
+  /**
+   * Writes what is pending, once any flush in progress has ended; false (and
+   * still pending) when Redis refused.
+   */
+  flush(): Promise<boolean> {
+    const next = () => this.writeQueue();
+    this.flushed = this.flushed.then(next, next);
+    return this.flushed;
+  }
+
+  private async writeQueue(): Promise<boolean> {
+    const taken = this.queue;
+    if (size(taken) === 0) return true;
+    this.queue = emptyQueue();
+    this.writing = size(taken);
     try {
-      await this.hot.writeBatch({ users, seen, items, pairs, keep: this.neighbours });
+      await this.hot.writeBatch({
+        users: [...taken.users.values()],
+        seen: taken.seen,
+        items: [...taken.items.values()],
+        pairs: [...taken.pairs.values()],
+        keep: this.neighbours,
+      });
     } catch (error) {
+      // Queued again, ahead of what was queued meanwhile (the oldest go
+      // first when trimming); a newer version queued meanwhile wins.
+      const meanwhile = this.queue;
+      this.queue = taken;
+      this.writing = 0;
+      enqueue(this.queue, {
+        users: meanwhile.users.values(),
+        items: meanwhile.items.values(),
+        pairs: meanwhile.pairs.values(),
+        seen: [...meanwhile.seen].flatMap(([userId, items]) =>
+          [...items].map((itemId) => ({ userId, itemId })),
+        ),
+      });
       this.trim();
       this.log.warn({ err: error, pending: this.pending }, 'hot copy write failed; will retry');
       return false;
     }
-    // Drop only what was written; newer versions queued meanwhile stay.
-    for (const u of users) if (this.users.get(u.userId) === u) this.users.delete(u.userId);
-    for (const i of items) if (this.items.get(i.itemId) === i) this.items.delete(i.itemId);
-    for (const p of pairs) {
-      const key = `${p.itemA}\u0000${p.itemB}`;
-      if (this.pairs.get(key) === p) this.pairs.delete(key);
-    }
-    for (const [user, written] of seen) {
-      const pending = this.seen.get(user);
-      for (const item of written) pending?.delete(item);
-      if (pending?.size === 0) this.seen.delete(user);
-    }
+    this.writing = 0;
     return true;
   }
 
   private trim(): void {
-    for (const map of [this.pairs, this.seen, this.items, this.users] as Map<string, unknown>[]) {
+    const { pairs, seen, items, users } = this.queue;
+    for (const map of [pairs, seen, items, users] as Map<string, unknown>[]) {
       for (const key of map.keys()) {
         if (this.pending <= MAX_PENDING) return;
         map.delete(key);
       }
     }
+  }
+}
+
+/** Adds records to a queue: the newer version, the heavier pair, every seen item. */
+function enqueue(
+  queue: Queue,
+  records: {
+    users: Iterable<UserFeatures>;
+    items: Iterable<ItemFeatures>;
+    pairs: Iterable<ItemPairWeight>;
+    seen: Iterable<{ userId: string; itemId: string }>;
+  },
+): void {
+  for (const { userId, itemId } of records.seen) {
+    const items = queue.seen.get(userId);
+    if (items) items.add(itemId);
+    else queue.seen.set(userId, new Set([itemId]));
+  }
+  for (const u of records.users) keepNewer(queue.users, u.userId, u);
+  for (const i of records.items) keepNewer(queue.items, i.itemId, i);
+  for (const p of records.pairs) {
+    const key = `${p.itemA}\u0000${p.itemB}`;
+    const current = queue.pairs.get(key);
+    if (!current || p.weight > current.weight) queue.pairs.set(key, p);
   }
 }
 

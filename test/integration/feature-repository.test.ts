@@ -42,6 +42,31 @@ test('applies a batch once and reads the features back', async () => {
   expect(again.users[0].events).toBe(2);
 });
 
+// Items of their own, so that other tests' item features stay as they expect.
+test('tracks disliked items by the sign of their net weight across batches', async () => {
+  const first = await repo.applyBatch(
+    [
+      event('k1', 'uk', 'ik01', T0, 'DISLIKE'),
+      event('k2', 'uk', 'ik02', T0 + 1_000, 'SKIP'),
+      event('k3', 'uk', 'ik03', T0 + 2_000, 'VIEW'),
+    ],
+    WINDOW,
+  );
+  expect(first.users[0].disliked).toEqual(['ik01', 'ik02']);
+
+  // ik02 turns positive, ik03 negative; ik01 is untouched and stays.
+  const second = await repo.applyBatch(
+    [
+      event('k4', 'uk', 'ik02', T0 + 3_000, 'CLICK'),
+      event('k5', 'uk', 'ik03', T0 + 4_000, 'DISLIKE'),
+      event('k6', 'uk', 'ik04', T0 + 5_000, 'VIEW'),
+    ],
+    WINDOW,
+  );
+  expect(second.users[0].disliked).toEqual(['ik01', 'ik03']);
+  expect((await repo.loadUsers(['uk'])).get('uk')?.disliked).toEqual(['ik01', 'ik03']);
+});
+
 describe('exactly-once application', () => {
   test('applying the same events a second time changes no feature table', async () => {
     const events = [

@@ -108,17 +108,22 @@ export class FeatureRepository {
       //    events, runs under the lock and so sees every committed earlier
       //    batch of its users. (Inserts go in event id order, so two batches
       //    sharing an event cannot deadlock on it.)
-      const inserted = await this.step('record', () =>
-        rows<{ event_id: string; item_id: string; categories: string[] | null }>(
+      const recorded = await this.step('record', () =>
+        rows<{ event_id: string | null; item_id: string | null; categories: string[] | null }>(
           tx,
           INSERT_EVENTS_SQL,
           eventColumns(events),
         ),
       );
-      const fresh = new Set(inserted.map((r) => r.event_id));
-      const newEvents = events.filter((e) => fresh.has(e.eventId));
+      const before = new Set<string>();
+      const categories = new Map<string, string[]>();
+      for (const row of recorded) {
+        if (row.event_id !== null) before.add(row.event_id);
+        else categories.set(row.item_id as string, row.categories ?? []);
+      }
+      const newEvents = events.filter((e) => !before.has(e.eventId));
+      const fresh = newEvents.map((e) => e.eventId);
       // Folding the new events into deltas needs no lock either.
-      const categories = new Map(inserted.map((r) => [r.item_id, r.categories ?? []]));
       const deltas =
         newEvents.length > 0
           ? aggregateBatch(newEvents, (id) => categories.get(id) ?? [])
@@ -158,7 +163,7 @@ export class FeatureRepository {
         items = [...items, ...read.values()];
       }
       return {
-        applied: [...fresh],
+        applied: fresh,
         users,
         items,
         pairs,
@@ -234,7 +239,7 @@ export class FeatureRepository {
     events: readonly WeightedInteraction[],
   ): Promise<UserFeatures[]> {
     const userIds = deltas.users.map((d) => d.userId);
-    const netWeights = await this.step('user_items', () => writeUserItems(tx, deltas));
+    const negative = await this.step('user_items', () => writeUserItems(tx, deltas));
     const categories = await this.step('user_categories', () =>
       writeUserCategories(tx, deltas, userIds),
     );
@@ -246,7 +251,7 @@ export class FeatureRepository {
         stored.get(delta.userId) ?? null,
         delta,
         byUser.get(delta.userId) ?? [],
-        netWeights.get(delta.userId) ?? new Map(),
+        negative.get(delta.userId) ?? new Map(),
       ),
     );
     await this.step('user_features', () => writeUserStates(tx, states));

@@ -9,9 +9,11 @@ SELECT count(pg_advisory_xact_lock(k)) FROM (
   SELECT DISTINCT hashtextextended(u, 7) AS k FROM unnest($1::text[]) AS u ORDER BY k) s`;
 
 /**
- * Records the events; returns only those inserted now (the ones whose
- * effects this batch applies), each with its item's categories as the
- * catalogue knows them.
+ * Records the events. Returns two kinds of rows, so that the common batch,
+ * all of it new, costs a row per item rather than per event: the events that
+ * were recorded before (`event_id` set; the others apply their effects now),
+ * and each item of the new events with its categories as the catalogue knows
+ * them (`item_id` set; items not in the catalogue have no row).
  */
 export const INSERT_EVENTS_SQL = `
 WITH inserted AS (
@@ -25,9 +27,13 @@ WITH inserted AS (
   ORDER BY e.event_id
   ON CONFLICT (event_id) DO NOTHING
   RETURNING event_id, item_id)
-SELECT n.event_id, n.item_id,
-       (SELECT i.categories FROM items i WHERE i.id = n.item_id) AS categories
-FROM inserted n`;
+SELECT e.event_id, NULL::text AS item_id, NULL::text[] AS categories
+FROM unnest($1::text[]) AS e(event_id)
+WHERE NOT EXISTS (SELECT 1 FROM inserted n WHERE n.event_id = e.event_id)
+UNION ALL
+SELECT NULL, i.id, i.categories
+FROM items i
+WHERE i.id IN (SELECT item_id FROM inserted)`;
 
 /** The stored records of some users (see UserRecordState), to fold a batch into. */
 export const USER_STATES_SQL = `
@@ -62,7 +68,13 @@ ON CONFLICT (user_id) DO UPDATE SET
   recent = EXCLUDED.recent,
   disliked = EXCLUDED.disliked`;
 
+/**
+ * Adds the per-item sums, and returns only the pairs whose net weight is now
+ * negative (the disliked ones, rare): every other pair the batch touched is
+ * known not to be, so the worker does not read a row per event back.
+ */
 export const UPSERT_USER_ITEMS_SQL = `
+WITH written AS (
 INSERT INTO user_items AS ui (user_id, item_id, events, weight_sum, log_pos, log_neg,
                               rating, rating_at, last_at, last_type, last_key)
 SELECT d.user_id, d.item_id, d.events, d.weight_sum, d.log_pos, d.log_neg, d.rating,
@@ -85,7 +97,8 @@ ON CONFLICT (user_id, item_id) DO UPDATE SET
   last_type = CASE WHEN EXCLUDED.last_key COLLATE "C" > ui.last_key COLLATE "C"
                    THEN EXCLUDED.last_type ELSE ui.last_type END,
   last_key = GREATEST(ui.last_key COLLATE "C", EXCLUDED.last_key COLLATE "C")
-RETURNING ui.user_id, ui.item_id, ui.weight_sum`;
+RETURNING ui.user_id, ui.item_id, ui.weight_sum)
+SELECT user_id, item_id FROM written WHERE weight_sum < 0`;
 
 /**
  * Adds category affinities, and returns every category of the users in $6

@@ -35,34 +35,34 @@ export function eventColumns(events: readonly StoredEvent[]): unknown[] {
   ];
 }
 
-/** Adds the per-item sums; returns each user's new net weight per touched item. */
+/**
+ * Adds the per-item sums; returns, per user, every item the batch touched and
+ * whether its net weight is now negative.
+ */
 export async function writeUserItems(
   tx: PoolClient,
   { userItems }: BatchDeltas,
-): Promise<Map<string, Map<string, number>>> {
-  const found = await rows<{ user_id: string; item_id: string; weight_sum: number }>(
-    tx,
-    UPSERT_USER_ITEMS_SQL,
-    [
-      textArray(userItems.map((d) => d.userId)),
-      textArray(userItems.map((d) => d.itemId)),
-      int4Array(userItems.map((d) => d.events)),
-      float8Array(userItems.map((d) => d.weightSum)),
-      float8Array(userItems.map((d) => d.logPos)),
-      float8Array(userItems.map((d) => d.logNeg)),
-      float8Array(userItems.map((d) => d.rating)),
-      float8Array(userItems.map((d) => d.ratingAt)),
-      float8Array(userItems.map((d) => d.lastAt)),
-      textArray(userItems.map((d) => d.lastType)),
-      textArray(userItems.map((d) => d.lastKey)),
-    ],
-  );
-  const result = new Map<string, Map<string, number>>();
-  for (const row of found) {
-    const items = result.get(row.user_id) ?? new Map<string, number>();
-    items.set(row.item_id, row.weight_sum);
-    result.set(row.user_id, items);
+): Promise<Map<string, Map<string, boolean>>> {
+  const negative = await rows<{ user_id: string; item_id: string }>(tx, UPSERT_USER_ITEMS_SQL, [
+    textArray(userItems.map((d) => d.userId)),
+    textArray(userItems.map((d) => d.itemId)),
+    int4Array(userItems.map((d) => d.events)),
+    float8Array(userItems.map((d) => d.weightSum)),
+    float8Array(userItems.map((d) => d.logPos)),
+    float8Array(userItems.map((d) => d.logNeg)),
+    float8Array(userItems.map((d) => d.rating)),
+    float8Array(userItems.map((d) => d.ratingAt)),
+    float8Array(userItems.map((d) => d.lastAt)),
+    textArray(userItems.map((d) => d.lastType)),
+    textArray(userItems.map((d) => d.lastKey)),
+  ]);
+  const result = new Map<string, Map<string, boolean>>();
+  for (const { userId, itemId } of userItems) {
+    const items = result.get(userId);
+    if (items) items.set(itemId, false);
+    else result.set(userId, new Map([[itemId, false]]));
   }
+  for (const row of negative) result.get(row.user_id)?.set(row.item_id, true);
   return result;
 }
 

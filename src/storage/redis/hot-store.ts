@@ -283,15 +283,27 @@ export class HotStore {
         ...args,
       );
     }
+    // Each set's key is made once per batch, not once per item: a new string
+    // per item and set cost more than the lookup it was made for.
+    const overall = POPULARITY_WINDOWS.map((window) => this.popularityKey(window));
+    const byCategory = new Map<string, string[]>();
+    const categoryKeys = (category: string): string[] => {
+      let keys = byCategory.get(category);
+      if (!keys) {
+        keys = POPULARITY_WINDOWS.map((window) => this.popularityKey(window, category));
+        byCategory.set(category, keys);
+      }
+      return keys;
+    };
     for (const item of items) {
       if (!item.available) continue;
-      for (const window of POPULARITY_WINDOWS) {
+      POPULARITY_WINDOWS.forEach((window, w) => {
         const score = popularityScore(item, window);
-        if (score === null) continue;
+        if (score === null) return;
         const pair = `${score}\t${item.itemId}\t`;
-        add(this.popularityKey(window), pair);
-        for (const c of item.categories) add(this.popularityKey(window, c), pair);
-      }
+        add(overall[w], pair);
+        for (const c of item.categories) add(categoryKeys(c)[w], pair);
+      });
     }
     const keys = [...scores.keys()];
     for (let start = 0; start < keys.length; start += KEYS_PER_CALL) {

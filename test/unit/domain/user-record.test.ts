@@ -25,10 +25,10 @@ function foldAll(batches: WeightedInteraction[][]): UserRecordState | null {
   for (const batch of batches) {
     if (batch.length === 0) continue;
     const [delta] = aggregateBatch(batch, () => []).users;
-    const touched = new Map<string, number>();
+    const touched = new Map<string, boolean>();
     for (const e of batch) {
       net.set(e.itemId, (net.get(e.itemId) ?? 0) + e.weight);
-      touched.set(e.itemId, net.get(e.itemId) as number);
+      touched.set(e.itemId, (net.get(e.itemId) as number) < 0);
     }
     state = foldUserRecord(state, delta, batch, touched);
   }
@@ -75,13 +75,14 @@ describe('folding batches into a user record', () => {
 describe('disliked items', () => {
   test('follow the sign of the net weight: negative in, zero or positive out', () => {
     const after = updateDisliked(
-      ['a', 'c'],
+      ['a', 'c', 'd'],
       new Map([
-        ['b', -1],
-        ['c', 0],
+        ['b', true],
+        ['c', false],
+        ['d', true],
       ]),
     );
-    expect(after).toEqual(['a', 'b']);
+    expect(after).toEqual(['a', 'b', 'd']);
   });
 });
 

@@ -1,0 +1,89 @@
+import type { UserFeatures } from '../../../src/domain/features';
+import { silentLogger } from '../../../src/observability/logger';
+import { HotCopyWriter } from '../../../src/pipeline/hot-copy';
+import type { HotStore } from '../../../src/storage/redis/hot-store';
+
+type Written = Parameters<HotStore['writeBatch']>[0];
+
+/** A HotStore whose writes wait until released, and fail when told to. */
+function fakeStore() {
+  const writes: Written[] = [];
+  const pending: Array<{ fail: boolean; release: () => void }> = [];
+  const store = {
+    writeBatch(batch: Written) {
+      writes.push({ ...batch, seen: new Map([...batch.seen].map(([u, s]) => [u, new Set(s)])) });
+      return new Promise<void>((resolve, reject) => {
+        const entry = {
+          fail: false,
+          release: () => (entry.fail ? reject(new Error('down')) : resolve()),
+        };
+        pending.push(entry);
+      });
+    },
+  };
+  const settle = async (fail: boolean) => {
+    await new Promise((r) => setImmediate(r));
+    const next = pending.shift() as (typeof pending)[number];
+    next.fail = fail;
+    next.release();
+    await new Promise((r) => setImmediate(r));
+  };
+  return { store: store as unknown as HotStore, writes, settle };
+}
+
+function user(userId: string, version: number): UserFeatures {
+  return { userId, version } as UserFeatures;
+}
+
+function batch(users: UserFeatures[], seen: Array<[string, string]>) {
+  return {
+    users,
+    items: [],
+    pairs: [],
+    interactions: seen.map(([userId, itemId]) => ({ userId, itemId })),
+  };
+}
+
+test('a failed write stays pending; what was queued meanwhile joins it, newest version first', async () => {
+  const { store, writes, settle } = fakeStore();
+  const writer = new HotCopyWriter(store, 50, silentLogger());
+
+  const first = writer.write(batch([user('a', 1), user('b', 1)], [['a', 'x']]));
+  await new Promise((r) => setImmediate(r));
+  const second = writer.write(batch([user('a', 2)], [['a', 'y']]));
+  // Both the records being written and those queued count as pending.
+  expect(writer.pending).toBeGreaterThanOrEqual(3);
+
+  await settle(true);
+  expect(await first).toBe(false);
+  expect(writer.pending).toBe(3);
+
+  // The second write sends what failed together with its own records.
+  await settle(false);
+  expect(await second).toBe(true);
+  expect(writer.pending).toBe(0);
+  expect(writes).toHaveLength(2);
+  expect(writes[1].users.map((u) => [u.userId, u.version])).toEqual([
+    ['a', 2],
+    ['b', 1],
+  ]);
+  expect(writes[1].seen).toEqual(new Map([['a', new Set(['x', 'y'])]]));
+});
+
+test('a flush ends only once the flush in progress has, then writes what is left', async () => {
+  const { store, writes, settle } = fakeStore();
+  const writer = new HotCopyWriter(store, 50, silentLogger());
+
+  const first = writer.write(batch([user('a', 1)], []));
+  const drained = writer.flush();
+  let done = false;
+  void drained.then(() => (done = true));
+  await new Promise((r) => setImmediate(r));
+  expect(done).toBe(false);
+
+  await settle(false);
+  expect(await first).toBe(true);
+  expect(await drained).toBe(true);
+  // Nothing was left, so the second flush wrote nothing again.
+  expect(writes).toHaveLength(1);
+});
