@@ -2,11 +2,10 @@
  * Liveness, readiness and metrics endpoints, shared by the gateway and by
  * the worker role's small probe server.
  */
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { Metrics } from '../../observability/metrics';
-import { createExpressServer } from './express-server';
 
 export interface Readiness {
   ready: boolean;
@@ -45,7 +44,7 @@ export class ProbeServer {
     const app = express();
     app.disable('x-powered-by');
     mountProbes(app, { ...deps, draining: () => this.closing });
-    this.server = createExpressServer(app);
+    this.server = createServer(app);
   }
 
   get port(): number {

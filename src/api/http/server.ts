@@ -12,7 +12,7 @@
  * in-flight requests, then (after the caller drained the consumer) close
  * the WebSockets with code 1001.
  */
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import {
@@ -40,7 +40,6 @@ import { type RequestContext, type Services, createContext } from '../graphql/co
 import { errorFormatter } from '../graphql/errors';
 import { DEFAULT_OPERATION_LIMITS, operationLimitsRule } from '../graphql/operation-limits';
 import { ApiKeys, clientIdentity } from './auth';
-import { createExpressServer } from './express-server';
 import { mountProbes, type Readiness } from './probes';
 import { RateLimiter } from './rate-limit';
 import { requestIdFrom, requestScope } from './request-scope';
@@ -67,7 +66,7 @@ export class HttpGateway {
   private idle?: () => void;
 
   constructor(private readonly deps: HttpDeps) {
-    this.server = createExpressServer(this.app);
+    this.server = createServer(this.app);
     this.keys = new ApiKeys(deps.config.http.apiKeys);
     this.limiter = new RateLimiter(
       deps.config.http.rateLimitPerSecond,
