@@ -118,6 +118,73 @@ describe('invalid events are rejected with a stable code and store nothing', () 
 });
 
 describe('malformed requests', () => {
+  const POPULAR = JSON.stringify({ query: '{ popularItems(limit: 1) { score } }' });
+
+  async function post(
+    body: string | Uint8Array | ReadableStream<Uint8Array>,
+    headers: Record<string, string>,
+    path = '',
+  ) {
+    const response = await fetch(`${rf.url}${path}`, {
+      method: 'POST',
+      headers,
+      body,
+      ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
+    } as RequestInit);
+    return { status: response.status, body: (await response.json()) as Record<string, any> };
+  }
+
+  test('a body over the limit is refused with 413, by its declared length or as it streams', async () => {
+    const big = JSON.stringify({ query: '{ __typename }', pad: 'x'.repeat(2 * 1024 * 1024) });
+    const declared = await post(big, { 'content-type': 'application/json' });
+    expect(declared.status).toBe(413);
+    expect(declared.body.errors[0].extensions.code).toBe('BAD_REQUEST');
+
+    const bytes = new TextEncoder().encode(big);
+    const streamed = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let at = 0; at < bytes.length; at += 64 * 1024) {
+          controller.enqueue(bytes.subarray(at, at + 64 * 1024));
+        }
+        controller.close();
+      },
+    });
+    const chunked = await post(streamed, { 'content-type': 'application/json' });
+    expect(chunked.status).toBe(413);
+    expect(chunked.body.errors[0].extensions.code).toBe('BAD_REQUEST');
+  });
+
+  test('a JSON body that is not an object or array is BAD_REQUEST', async () => {
+    for (const body of ['42', '"query"', 'null']) {
+      const answer = await post(body, { 'content-type': 'application/json' });
+      expect(answer.status).toBe(400);
+      expect(answer.body.errors[0].extensions.code).toBe('BAD_REQUEST');
+    }
+  });
+
+  test('an empty body gets 400 saying what is missing', async () => {
+    const answer = await post('', { 'content-type': 'application/json' });
+    expect(answer.status).toBe(400);
+    expect(JSON.stringify(answer.body)).toMatch(/body missing|no keys/i);
+  });
+
+  test('a UTF-8 charset, a query string and a gzip-compressed body are all served', async () => {
+    const utf8 = await post(POPULAR, { 'content-type': 'application/json; charset=utf-8' });
+    expect(utf8.status).toBe(200);
+    expect(utf8.body.data.popularItems).toBeDefined();
+
+    const withQuery = await post(POPULAR, { 'content-type': 'application/json' }, '?from=test');
+    expect(withQuery.status).toBe(200);
+
+    const { gzipSync } = await import('node:zlib');
+    const zipped = await post(gzipSync(POPULAR), {
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+    });
+    expect(zipped.status).toBe(200);
+    expect(zipped.body.data.popularItems).toBeDefined();
+  });
+
   test('malformed JSON gets BAD_REQUEST and no stack trace', async () => {
     const response = await fetch(rf.url, {
       method: 'POST',

@@ -12,7 +12,7 @@
  * in-flight requests, then (after the caller drained the consumer) close
  * the WebSockets with code 1001.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import {
@@ -40,6 +40,7 @@ import { type RequestContext, type Services, createContext } from '../graphql/co
 import { errorFormatter } from '../graphql/errors';
 import { DEFAULT_OPERATION_LIMITS, operationLimitsRule } from '../graphql/operation-limits';
 import { ApiKeys, clientIdentity } from './auth';
+import { type GraphQLPostOptions, sendError, serveGraphQLPost, takesRequest } from './graphql-post';
 import { mountProbes, type Readiness } from './probes';
 import { RateLimiter } from './rate-limit';
 import { requestIdFrom, requestScope } from './request-scope';
@@ -64,9 +65,11 @@ export class HttpGateway {
   private draining = false;
   private inFlight = 0;
   private idle?: () => void;
+  /** The direct POST path (graphql-post.ts), once Apollo has started. */
+  private graphqlPost?: GraphQLPostOptions<RequestContext>;
 
   constructor(private readonly deps: HttpDeps) {
-    this.server = createServer(this.app);
+    this.server = createServer((req, res) => this.handle(req, res));
     this.keys = new ApiKeys(deps.config.http.apiKeys);
     this.limiter = new RateLimiter(
       deps.config.http.rateLimitPerSecond,
@@ -141,16 +144,49 @@ export class HttpGateway {
     this.server.closeAllConnections();
   }
 
+  /**
+   * Every HTTP request: a correlation id, then GraphQL POSTs straight to
+   * Apollo (graphql-post.ts) and everything else through Express.
+   */
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const requestId = requestIdFrom(req.headers['x-request-id']);
+    res.setHeader('x-request-id', requestId);
+    requestScope.run({ requestId }, () => {
+      const direct = this.graphqlPost;
+      if (direct && takesRequest(req, direct.path)) void serveGraphQLPost(req, res, direct);
+      else this.app(req, res);
+    });
+  }
+
+  /**
+   * Whether a GraphQL request may run: not while draining, only with a valid
+   * key when keys are set, and within the caller's rate. Answers it when not.
+   */
+  private admit(req: IncomingMessage, res: ServerResponse): boolean {
+    if (this.draining) {
+      sendError(res, 503, ErrorCode.SERVICE_UNAVAILABLE, 'the server is shutting down');
+      return false;
+    }
+    const key = (req.headers.authorization ?? req.headers['x-api-key']) as string | undefined;
+    if (!this.keys.allows(key)) {
+      sendError(res, 401, ErrorCode.UNAUTHENTICATED, 'a valid API key is required');
+      return false;
+    }
+    const wait = this.limiter.take(clientIdentity(this.keys, key, req.socket.remoteAddress));
+    if (wait > 0) {
+      res.setHeader('retry-after', Math.ceil(wait / 1000));
+      sendError(res, 429, ErrorCode.RATE_LIMITED, 'too many requests', { retryAfterMs: wait });
+      return false;
+    }
+    this.track(res);
+    return true;
+  }
+
   private routes(app: express.Express): void {
     app.disable('x-powered-by');
     // Express would hash every response body for an ETag; GraphQL answers are
     // POSTs, never revalidated, so that is CPU spent for nothing.
     app.set('etag', false);
-    app.use((req, res, next) => {
-      const requestId = requestIdFrom(req.headers['x-request-id']);
-      res.setHeader('x-request-id', requestId);
-      requestScope.run({ requestId }, next);
-    });
     mountProbes(app, {
       metrics: this.deps.metrics,
       readiness: this.deps.readiness,
@@ -160,34 +196,29 @@ export class HttpGateway {
 
   private mountGraphQL(): void {
     const { config, services, log } = this.deps;
-    const { keys, limiter } = this;
     const path = config.http.path;
+    const context = (res: ServerResponse) =>
+      createContext(services, String(res.getHeader('x-request-id')), log);
 
+    this.graphqlPost = {
+      apollo: this.apollo,
+      path,
+      maxBodyBytes: config.http.maxBodyBytes,
+      admit: (req, res) => this.admit(req, res),
+      context: async (_req, res) => context(res),
+      onError: (error) => log.error({ err: error }, 'unhandled HTTP error'),
+    };
+    // What the direct path does not take: GET (and the Sandbox page), other
+    // content types and compressed bodies.
     this.app.use(
       path,
       (req: Request, res: Response, next: NextFunction) => {
-        if (this.draining)
-          return sendError(res, 503, ErrorCode.SERVICE_UNAVAILABLE, 'the server is shutting down');
-        if (req.method === 'GET' && req.accepts(['text/html', 'application/json']) === 'text/html')
-          return next();
-        const key = (req.headers.authorization ?? req.headers['x-api-key']) as string | undefined;
-        if (!keys.allows(key))
-          return sendError(res, 401, ErrorCode.UNAUTHENTICATED, 'a valid API key is required');
-        const wait = limiter.take(clientIdentity(keys, key, req.socket.remoteAddress));
-        if (wait > 0) {
-          res.setHeader('retry-after', Math.ceil(wait / 1000));
-          return sendError(res, 429, ErrorCode.RATE_LIMITED, 'too many requests', {
-            retryAfterMs: wait,
-          });
-        }
-        this.track(res);
-        next();
+        const page =
+          req.method === 'GET' && req.accepts(['text/html', 'application/json']) === 'text/html';
+        if ((page && !this.draining) || this.admit(req, res)) next();
       },
       express.json({ limit: config.http.maxBodyBytes }),
-      expressMiddleware(this.apollo, {
-        context: async ({ req }) =>
-          createContext(services, String(req.res?.getHeader('x-request-id')), log),
-      }),
+      expressMiddleware(this.apollo, { context: async ({ res }) => context(res) }),
     );
     this.app.use(
       (
@@ -268,23 +299,13 @@ export class HttpGateway {
     };
   }
 
-  private track(res: Response): void {
+  private track(res: ServerResponse): void {
     this.inFlight += 1;
     res.once('close', () => {
       this.inFlight -= 1;
       if (this.inFlight === 0) this.idle?.();
     });
   }
-}
-
-function sendError(
-  res: Response,
-  status: number,
-  code: string,
-  message: string,
-  extra: object = {},
-): void {
-  res.status(status).json({ errors: [{ message, extensions: { code, ...extra } }] });
 }
 
 function metricsPlugin(metrics: Metrics): ApolloServerPlugin<RequestContext> {
