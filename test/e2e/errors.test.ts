@@ -162,6 +162,13 @@ describe('malformed requests', () => {
     }
   });
 
+  test('a body starting with a UTF-8 byte-order mark is served', async () => {
+    const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(POPULAR)]);
+    const answer = await post(bom, { 'content-type': 'application/json' });
+    expect(answer.status).toBe(200);
+    expect(answer.body.data.popularItems).toBeDefined();
+  });
+
   test('an empty body gets 400 saying what is missing', async () => {
     const answer = await post('', { 'content-type': 'application/json' });
     expect(answer.status).toBe(400);

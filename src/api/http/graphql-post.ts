@@ -128,7 +128,8 @@ function readJson(req: IncomingMessage, limit: number): Promise<ReadBody> {
       if (length === 0) return resolve({ value: {} });
       const text = Buffer.concat(chunks, length).toString('utf8');
       try {
-        const value: unknown = JSON.parse(text);
+        // A leading byte-order mark is allowed, as Express's json() allows it.
+        const value: unknown = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
         if (typeof value === 'object' && value !== null) return resolve({ value });
       } catch {
         // Answered below, as for any body that is not a JSON object or array.
