@@ -87,6 +87,11 @@ export async function serveGraphQLPost<Context extends BaseContext>(
     for await (const chunk of answer.body.asyncIterator) res.write(chunk);
     res.end();
   } catch (error) {
+    // A client that went away mid-upload leaves nobody to answer.
+    if (req.destroyed) {
+      res.destroy();
+      return;
+    }
     options.onError(error);
     if (!res.headersSent) {
       sendError(res, 500, ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error');

@@ -228,6 +228,8 @@ export class HttpGateway {
         next: NextFunction,
       ) => {
         if (res.headersSent) return next(error);
+        // The client went away mid-upload: nobody to answer, nothing to log.
+        if (error.type === 'request.aborted') return void res.destroy();
         if (error.type === 'entity.parse.failed') {
           return sendError(res, 400, ErrorCode.BAD_REQUEST, 'the request body is not valid JSON');
         }
