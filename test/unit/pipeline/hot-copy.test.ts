@@ -44,7 +44,7 @@ function batch(users: UserFeatures[], seen: Array<[string, string]>) {
   };
 }
 
-test('a failed write stays pending; what was queued meanwhile joins it, newest version first', async () => {
+test('a failed write stays pending; what came meanwhile joins it, newest first', async () => {
   const { store, writes, settle } = fakeStore();
   const writer = new HotCopyWriter(store, 50, silentLogger());
 
