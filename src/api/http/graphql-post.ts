@@ -35,12 +35,32 @@ export interface GraphQLPostOptions<Context extends BaseContext> {
 /** `application/json`, with no parameter but an optional UTF-8 charset. */
 const JSON_UTF8 = /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
 
+/** A body that cannot be read, answered the same way on both HTTP paths. */
+export interface BodyRefusal {
+  status: number;
+  error: string;
+}
+
+export const NOT_JSON: BodyRefusal = { status: 400, error: 'the request body is not valid JSON' };
+
+export function tooLarge(limit: number): BodyRefusal {
+  return { status: 413, error: `the request body exceeds ${limit} bytes` };
+}
+
+export function refuseBody(res: ServerResponse, refusal: BodyRefusal): void {
+  sendError(res, refusal.status, ErrorCode.BAD_REQUEST, refusal.error);
+}
+
+/** A request target's path and its query string (with its `?`, or empty). */
+function splitUrl(url = ''): { path: string; search: string } {
+  const at = url.indexOf('?');
+  return at === -1 ? { path: url, search: '' } : { path: url.slice(0, at), search: url.slice(at) };
+}
+
 /** True when this path serves the request; false to hand it to the next handler. */
 export function takesRequest(req: IncomingMessage, path: string): boolean {
   if (req.method !== 'POST') return false;
-  const url = req.url ?? '';
-  const end = url.indexOf('?');
-  if ((end === -1 ? url : url.slice(0, end)) !== path) return false;
+  if (splitUrl(req.url).path !== path) return false;
   const encoding = req.headers['content-encoding'];
   if (encoding !== undefined && encoding.toLowerCase() !== 'identity') return false;
   return JSON_UTF8.test(req.headers['content-type'] ?? '');
@@ -58,21 +78,16 @@ export async function serveGraphQLPost<Context extends BaseContext>(
       return;
     }
     const body = await readJson(req, options.maxBodyBytes);
-    if ('error' in body) {
-      sendError(res, body.status, ErrorCode.BAD_REQUEST, body.error);
-      return;
-    }
+    if ('error' in body) return refuseBody(res, body);
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
-    const url = req.url ?? '';
-    const query = url.indexOf('?');
     const answer = await options.apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: {
         method: 'POST',
         headers,
-        search: query === -1 ? '' : url.slice(query),
+        search: splitUrl(req.url).search,
         body: body.value,
       },
       context: () => options.context(req, res),
@@ -101,18 +116,17 @@ export async function serveGraphQLPost<Context extends BaseContext>(
   }
 }
 
-type ReadBody = { value: unknown } | { error: string; status: number };
+type ReadBody = { value: unknown } | BodyRefusal;
 
 /**
  * The body parsed as JSON, as Express's `json()` would accept it: at most
  * `limit` bytes, UTF-8, and an object or array at the top.
  */
 function readJson(req: IncomingMessage, limit: number): Promise<ReadBody> {
-  const tooLarge = { error: `the request body exceeds ${limit} bytes`, status: 413 };
   const declared = Number(req.headers['content-length']);
   if (declared > limit) {
     req.resume();
-    return Promise.resolve(tooLarge);
+    return Promise.resolve(tooLarge(limit));
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -127,7 +141,7 @@ function readJson(req: IncomingMessage, limit: number): Promise<ReadBody> {
     });
     req.on('error', reject);
     req.on('end', () => {
-      if (length > limit) return resolve(tooLarge);
+      if (length > limit) return resolve(tooLarge(limit));
       // Like Express's json(): an empty body is an empty object (Apollo then
       // says what is missing).
       if (length === 0) return resolve({ value: {} });
@@ -139,7 +153,7 @@ function readJson(req: IncomingMessage, limit: number): Promise<ReadBody> {
       } catch {
         // Answered below, as for any body that is not a JSON object or array.
       }
-      resolve({ error: 'the request body is not valid JSON', status: 400 });
+      resolve(NOT_JSON);
     });
   });
 }

@@ -40,7 +40,15 @@ import { type RequestContext, type Services, createContext } from '../graphql/co
 import { errorFormatter } from '../graphql/errors';
 import { DEFAULT_OPERATION_LIMITS, operationLimitsRule } from '../graphql/operation-limits';
 import { ApiKeys, clientIdentity } from './auth';
-import { type GraphQLPostOptions, sendError, serveGraphQLPost, takesRequest } from './graphql-post';
+import {
+  type GraphQLPostOptions,
+  NOT_JSON,
+  refuseBody,
+  sendError,
+  serveGraphQLPost,
+  takesRequest,
+  tooLarge,
+} from './graphql-post';
 import { mountProbes, type Readiness } from './probes';
 import { RateLimiter } from './rate-limit';
 import { requestIdFrom, requestScope } from './request-scope';
@@ -230,16 +238,9 @@ export class HttpGateway {
         if (res.headersSent) return next(error);
         // The client went away mid-upload: nobody to answer, nothing to log.
         if (error.type === 'request.aborted') return void res.destroy();
-        if (error.type === 'entity.parse.failed') {
-          return sendError(res, 400, ErrorCode.BAD_REQUEST, 'the request body is not valid JSON');
-        }
+        if (error.type === 'entity.parse.failed') return refuseBody(res, NOT_JSON);
         if (error.type === 'entity.too.large') {
-          return sendError(
-            res,
-            413,
-            ErrorCode.BAD_REQUEST,
-            `the request body exceeds ${config.http.maxBodyBytes} bytes`,
-          );
+          return refuseBody(res, tooLarge(config.http.maxBodyBytes));
         }
         log.error({ err: error }, 'unhandled HTTP error');
         return sendError(
