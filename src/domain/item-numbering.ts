@@ -9,8 +9,8 @@
  * passes.
  *
  * A numbering serves one synchronous pass at a time: begin(), then
- * numberOf() for each id, with no other pass in between. Give each user its
- * own instance.
+ * numberOf() for each id, with no other pass in between. Each module that
+ * numbers ids keeps its own instance.
  */
 export class ItemNumbering {
   private readonly global = new Map<string, number>();
