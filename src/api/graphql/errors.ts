@@ -4,12 +4,31 @@
  * keep theirs; everything else is masked as INTERNAL_SERVER_ERROR with the
  * correlation id, and logged whole.
  */
+import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { RequestContext } from './context';
 import { QUERY_TOO_COMPLEX } from './operation-limits';
 import { ErrorCode, RecflowError } from '../../domain/errors';
 import type { Logger } from '../../observability/logger';
-import { currentRequestId } from '../http/request-scope';
+
+/**
+ * The correlation id of the request each error arose in. Apollo calls
+ * formatError with the error alone, so errorRequestPlugin() notes the
+ * request first (Apollo tells plugins of errors before it formats them).
+ */
+const requestOfError = new WeakMap<object, string>();
+
+/** Notes which request each error belongs to, for the formatter's logs and answers. */
+export function errorRequestPlugin(): ApolloServerPlugin<RequestContext> {
+  // One listener for every request: it reads the request from its argument.
+  const listener: GraphQLRequestListener<RequestContext> = {
+    async didEncounterErrors({ errors, contextValue }) {
+      for (const error of errors) requestOfError.set(error, contextValue.requestId);
+    },
+  };
+  return { requestDidStart: async () => listener };
+}
 
 /** Codes that graphql-js and Apollo attach to caller mistakes. */
 const REQUEST_ERROR_CODES = new Set([
@@ -23,15 +42,23 @@ const REQUEST_ERROR_CODES = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
 ]);
 
+/**
+ * The formatter for Apollo's formatError and for subscriptions. Apollo
+ * passes two arguments and the request comes from errorRequestPlugin();
+ * the WebSocket path names the request itself.
+ */
 export function errorFormatter(log: Logger) {
-  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+  return (
+    formatted: GraphQLFormattedError,
+    error: unknown,
+    requestId = typeof error === 'object' && error !== null ? requestOfError.get(error) : undefined,
+  ): GraphQLFormattedError => {
     const unwrapped = unwrapResolverError(error);
     // Errors raised outside resolvers (say, in onSubscribe) carry ours as originalError.
     const original =
       unwrapped instanceof GraphQLError && unwrapped.originalError instanceof RecflowError
         ? unwrapped.originalError
         : unwrapped;
-    const requestId = currentRequestId();
     if (original instanceof RecflowError) {
       if (original.retryable)
         log.warn({ err: original, requestId, code: original.code }, original.message);

@@ -37,7 +37,7 @@ import { ErrorCode, RecflowError } from '../../domain/errors';
 import type { Logger } from '../../observability/logger';
 import type { Metrics } from '../../observability/metrics';
 import { type RequestContext, type Services, createContext } from '../graphql/context';
-import { errorFormatter } from '../graphql/errors';
+import { errorFormatter, errorRequestPlugin } from '../graphql/errors';
 import { DEFAULT_OPERATION_LIMITS, operationLimitsRule } from '../graphql/operation-limits';
 import { ApiKeys, clientIdentity } from './auth';
 import {
@@ -51,7 +51,7 @@ import {
 } from './graphql-post';
 import { mountProbes, type Readiness } from './probes';
 import { RateLimiter } from './rate-limit';
-import { requestIdFrom, requestScope } from './request-scope';
+import { requestIdFrom } from './request-id';
 
 export interface HttpDeps {
   config: Config;
@@ -100,6 +100,7 @@ export class HttpGateway {
               includeCookies: false,
             }),
         metricsPlugin(deps.metrics),
+        errorRequestPlugin(),
         // recflow sets no cache hints (lists are per user and change with
         // every event); without this, Apollo wraps every field's resolver
         // to collect hints, on every request.
@@ -159,11 +160,9 @@ export class HttpGateway {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const requestId = requestIdFrom(req.headers['x-request-id']);
     res.setHeader('x-request-id', requestId);
-    requestScope.run({ requestId }, () => {
-      const direct = this.graphqlPost;
-      if (direct && takesRequest(req, direct.path)) void serveGraphQLPost(req, res, direct);
-      else this.app(req, res);
-    });
+    const direct = this.graphqlPost;
+    if (direct && takesRequest(req, direct.path)) void serveGraphQLPost(req, res, direct);
+    else this.app(req, res);
   }
 
   /**
@@ -287,9 +286,10 @@ export class HttpGateway {
           return [new GraphQLError(limited.message, { originalError: limited })];
         },
         context: () => createContext(services, requestIdFrom(undefined), log),
-        onNext: (_ctx, _id, _payload, _args, result) => {
+        onNext: (_ctx, _id, _payload, args, result) => {
           if ('errors' in result && result.errors) {
-            return { ...result, errors: result.errors.map((e) => format(e.toJSON(), e)) };
+            const { requestId } = args.contextValue as RequestContext;
+            return { ...result, errors: result.errors.map((e) => format(e.toJSON(), e, requestId)) };
           }
           return result;
         },

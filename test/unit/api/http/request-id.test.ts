@@ -1,8 +1,4 @@
-import {
-  currentRequestId,
-  requestIdFrom,
-  requestScope,
-} from '../../../../src/api/http/request-scope';
+import { requestIdFrom } from '../../../../src/api/http/request-id';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -43,31 +39,5 @@ describe('requestIdFrom', () => {
   test('makes a different UUID each time it replaces an id', () => {
     const ids = new Set(Array.from({ length: 50 }, () => requestIdFrom('bad id')));
     expect(ids.size).toBe(50);
-  });
-});
-
-describe('currentRequestId', () => {
-  test('is the id of the request being served, across awaits', async () => {
-    const seen = await requestScope.run({ requestId: 'req-1' }, async () => {
-      await new Promise((resolve) => setImmediate(resolve));
-      return currentRequestId();
-    });
-    expect(seen).toBe('req-1');
-  });
-
-  test('keeps concurrent requests apart', async () => {
-    const serve = (requestId: string, delayMs: number) =>
-      requestScope.run({ requestId }, async () => {
-        await new Promise((resolve) => setTimeout(resolve, delayMs));
-        return currentRequestId();
-      });
-    await expect(Promise.all([serve('req-a', 5), serve('req-b', 1)])).resolves.toEqual([
-      'req-a',
-      'req-b',
-    ]);
-  });
-
-  test('is undefined outside any request', () => {
-    expect(currentRequestId()).toBeUndefined();
   });
 });

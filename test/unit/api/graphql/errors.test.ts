@@ -1,0 +1,92 @@
+import { ApolloServer } from '@apollo/server';
+import { buildSchema } from 'graphql';
+import pino from 'pino';
+import { Writable } from 'node:stream';
+import type { RequestContext } from '../../../../src/api/graphql/context';
+import { errorFormatter, errorRequestPlugin } from '../../../../src/api/graphql/errors';
+import { ErrorCode, RecflowError } from '../../../../src/domain/errors';
+
+const schema = buildSchema(`type Query { broken: Int, busy: Int, refused: Int, fine: Int }`);
+
+const rootValue = {
+  broken: () => {
+    throw new Error('the disk is on fire');
+  },
+  busy: () => {
+    throw new RecflowError(ErrorCode.SERVICE_UNAVAILABLE, 'try again');
+  },
+  refused: () => {
+    throw new RecflowError(ErrorCode.BAD_USER_INPUT, 'no such thing', { field: 'x' });
+  },
+  fine: () => 1,
+};
+
+/** A real Apollo server with recflow's formatter and plugin, logging into `lines`. */
+function server() {
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(JSON.parse(String(chunk)));
+      done();
+    },
+  });
+  const log = pino({ level: 'info' }, sink);
+  const apollo = new ApolloServer<RequestContext>({
+    schema,
+    rootValue,
+    formatError: errorFormatter(log),
+    plugins: [errorRequestPlugin()],
+  });
+  return { apollo, lines };
+}
+
+async function run(apollo: ApolloServer<RequestContext>, query: string, requestId: string) {
+  const contextValue = { requestId } as RequestContext;
+  const { body } = await apollo.executeOperation({ query }, { contextValue });
+  if (body.kind !== 'single') throw new Error('expected a single result');
+  return body.singleResult;
+}
+
+describe('errors sent to clients', () => {
+  test('an unexpected error is masked, names its request, and is logged with it', async () => {
+    const { apollo, lines } = server();
+    const result = await run(apollo, '{ broken }', 'req-broken');
+    expect(result.errors?.[0]).toMatchObject({
+      message: 'Internal server error',
+      extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: 'req-broken' },
+    });
+    expect(JSON.stringify(result)).not.toContain('on fire');
+    expect(lines).toContainEqual(
+      expect.objectContaining({ requestId: 'req-broken', msg: 'unexpected error' }),
+    );
+  });
+
+  test('a retryable recflow error keeps its code and names its request', async () => {
+    const { apollo, lines } = server();
+    const result = await run(apollo, '{ busy }', 'req-busy');
+    expect(result.errors?.[0]).toMatchObject({
+      message: 'try again',
+      extensions: { code: 'SERVICE_UNAVAILABLE', retryable: true, requestId: 'req-busy' },
+    });
+    expect(lines).toContainEqual(expect.objectContaining({ requestId: 'req-busy' }));
+  });
+
+  test('concurrent requests each get their own id', async () => {
+    const { apollo } = server();
+    const ids = Array.from({ length: 20 }, (_, i) => `req-${i}`);
+    const results = await Promise.all(
+      ids.map((id, i) => run(apollo, i % 2 ? '{ broken fine }' : '{ busy }', id)),
+    );
+    expect(results.map((r) => r.errors?.[0].extensions?.requestId)).toEqual(ids);
+  });
+
+  test('a caller mistake keeps its details and is not logged', async () => {
+    const { apollo, lines } = server();
+    const result = await run(apollo, '{ refused }', 'req-refused');
+    expect(result.errors?.[0]).toMatchObject({
+      message: 'no such thing',
+      extensions: { code: 'BAD_USER_INPUT', field: 'x', retryable: false },
+    });
+    expect(lines).toHaveLength(0);
+  });
+});
