@@ -195,8 +195,16 @@ export class BlendedList {
         existing.share += share;
       }
     }
-    if (contributions.length > 1) {
-      contributions.sort((a, b) => (a.share > b.share ? -1 : a.share < b.share ? 1 : 0));
+    // Largest share first, equals in order of appearance. An insertion sort:
+    // there are at most as many entries as sources, and the built-in sort
+    // allocates work space on every call.
+    for (let i = 1; i < contributions.length; i += 1) {
+      const moving = contributions[i];
+      let j = i - 1;
+      for (; j >= 0 && contributions[j].share < moving.share; j -= 1) {
+        contributions[j + 1] = contributions[j];
+      }
+      contributions[j + 1] = moving;
     }
     return contributions;
   }

@@ -162,7 +162,10 @@ export class Recommender {
       const ids = new Set<string>();
       for (const rank of slice) blended.namesAt(rank, ids);
       for (const id of ids) if (items.has(id)) ids.delete(id);
-      for (const [id, item] of await this.loadItems(loaders, [...ids])) items.set(id, item);
+      const missing = [...ids];
+      (await loaders.itemsOf(missing)).forEach((item, i) => {
+        if (item) items.set(missing[i], item);
+      });
       for (const rank of slice) {
         if (accepted.length >= wanted) break;
         const itemId = blended.idAt(rank);

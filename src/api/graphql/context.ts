@@ -32,9 +32,15 @@ export interface RequestContext {
 
 /** A fresh context: new loaders, so nothing cached leaks between requests or users. */
 export function createContext(services: Services, requestId: string, log: Logger): RequestContext {
+  // The request's logger is made when first used: most requests log nothing,
+  // and a pino child costs its bindings' serialisation and redaction.
+  let child: Logger | undefined;
   return {
     requestId,
-    log: log.child({ requestId }),
+    get log() {
+      child ??= log.child({ requestId });
+      return child;
+    },
     services,
     loaders: services.features.loaders(),
     profiles: new DataLoader(async (ids) => {
