@@ -289,7 +289,10 @@ export class HttpGateway {
         onNext: (_ctx, _id, _payload, args, result) => {
           if ('errors' in result && result.errors) {
             const { requestId } = args.contextValue as RequestContext;
-            return { ...result, errors: result.errors.map((e) => format(e.toJSON(), e, requestId)) };
+            return {
+              ...result,
+              errors: result.errors.map((e) => format(e.toJSON(), e, requestId)),
+            };
           }
           return result;
         },
