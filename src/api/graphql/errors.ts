@@ -30,6 +30,25 @@ export function errorRequestPlugin(): ApolloServerPlugin<RequestContext> {
   return { requestDidStart: async () => listener };
 }
 
+/**
+ * Notes the request of an error raised where no plugin hears of it: while
+ * the context is built, before Apollo's pipeline starts.
+ */
+export function noteErrorRequest(error: unknown, requestId: string): void {
+  if (typeof error === 'object' && error !== null) requestOfError.set(error, requestId);
+}
+
+/** The request an error was noted for; Apollo may wrap the error it was noted as. */
+function requestOf(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  return (
+    requestOfError.get(error) ??
+    (error instanceof GraphQLError && error.originalError
+      ? requestOfError.get(error.originalError)
+      : undefined)
+  );
+}
+
 /** Codes that graphql-js and Apollo attach to caller mistakes. */
 const REQUEST_ERROR_CODES = new Set([
   'GRAPHQL_PARSE_FAILED',
@@ -51,7 +70,7 @@ export function errorFormatter(log: Logger) {
   return (
     formatted: GraphQLFormattedError,
     error: unknown,
-    requestId = typeof error === 'object' && error !== null ? requestOfError.get(error) : undefined,
+    requestId = requestOf(error),
   ): GraphQLFormattedError => {
     const unwrapped = unwrapResolverError(error);
     // Errors raised outside resolvers (say, in onSubscribe) carry ours as originalError.

@@ -37,7 +37,7 @@ import { ErrorCode, RecflowError } from '../../domain/errors';
 import type { Logger } from '../../observability/logger';
 import type { Metrics } from '../../observability/metrics';
 import { type RequestContext, type Services, createContext } from '../graphql/context';
-import { errorFormatter, errorRequestPlugin } from '../graphql/errors';
+import { errorFormatter, errorRequestPlugin, noteErrorRequest } from '../graphql/errors';
 import { DEFAULT_OPERATION_LIMITS, operationLimitsRule } from '../graphql/operation-limits';
 import { ApiKeys, clientIdentity } from './auth';
 import {
@@ -204,8 +204,15 @@ export class HttpGateway {
   private mountGraphQL(): void {
     const { config, services, log } = this.deps;
     const path = config.http.path;
-    const context = (res: ServerResponse) =>
-      createContext(services, String(res.getHeader('x-request-id')), log);
+    const context = (res: ServerResponse) => {
+      const requestId = String(res.getHeader('x-request-id'));
+      try {
+        return createContext(services, requestId, log);
+      } catch (error) {
+        noteErrorRequest(error, requestId);
+        throw error;
+      }
+    };
 
     this.graphqlPost = {
       apollo: this.apollo,
