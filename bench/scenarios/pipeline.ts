@@ -9,7 +9,7 @@
  */
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -260,6 +260,8 @@ async function startProfile(): Promise<((name: string) => Promise<void>) | undef
   await session.post('Profiler.start');
   return async (name) => {
     const { profile } = await session.post('Profiler.stop');
+    // The child processes' --cpu-prof-dir makes the folder; this process may write first.
+    mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
     session.disconnect();
   };
