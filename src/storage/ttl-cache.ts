@@ -30,6 +30,12 @@ export class TtlCache<K, V> {
   private readonly due = new Set<K>();
   /** Keys being read in the background now, not to be queued twice. */
   private readonly refreshing = new Set<K>();
+  /**
+   * Reads of missing keys in progress: a request that misses a key another
+   * request is already reading waits for that read instead of repeating it,
+   * so a cold gateway reads each key once, not once per request.
+   */
+  private readonly loading = new Map<K, Promise<V>>();
   private flushQueued = false;
   /**
    * Grows on every delete() and clear(): a read that started before an
@@ -71,11 +77,14 @@ export class TtlCache<K, V> {
   delete(key: K): void {
     this.generation += 1;
     this.entries.delete(key);
+    // A read that started before this must not answer later requests either.
+    this.loading.delete(key);
   }
 
   clear(): void {
     this.generation += 1;
     this.entries.clear();
+    this.loading.clear();
   }
 
   /**
@@ -87,27 +96,63 @@ export class TtlCache<K, V> {
     if (!this.enabled) return this.load([...keys]);
     const now = Date.now();
     const values: Array<V | undefined> = [];
+    /** Missing keys this call reads itself, each once. */
     const missing: K[] = [];
+    let own: Set<K> | undefined;
+    /** Missing keys another call is reading already. */
+    const joined = new Map<K, Promise<V>>();
     for (const key of keys) {
       const hit = this.entries.get(key);
       if (hit === undefined || hit.until + this.ttlMs <= now) {
         values.push(undefined);
-        missing.push(key);
+        const reading = this.loading.get(key);
+        if (reading) joined.set(key, reading);
+        else {
+          own ??= new Set();
+          if (!own.has(key)) {
+            own.add(key);
+            missing.push(key);
+          }
+        }
         continue;
       }
       if (hit.until <= now) this.refreshLater(key);
       values.push(hit.value);
     }
-    if (missing.length === 0) return values as V[];
-    const generation = this.generation;
-    const fetched = await this.load(missing);
-    const keep = generation === this.generation;
+    if (missing.length === 0 && joined.size === 0) return values as V[];
     const found = new Map<K, V>();
-    missing.forEach((key, i) => {
-      found.set(key, fetched[i]);
-      if (keep) this.set(key, fetched[i], now);
-    });
+    if (missing.length > 0) {
+      for (const [key, value] of await this.loadMissing(missing, now)) found.set(key, value);
+    }
+    for (const [key, reading] of joined) found.set(key, await reading);
     return keys.map((key, i) => (values[i] !== undefined ? values[i] : (found.get(key) as V)));
+  }
+
+  /** One load of `missing`, announced per key so that concurrent misses join it. */
+  private async loadMissing(missing: K[], now: number): Promise<Map<K, V>> {
+    const generation = this.generation;
+    const batch = this.load(missing);
+    const perKey = missing.map((key, i) => {
+      const one = batch.then((fetched) => fetched[i]);
+      // Whoever joins gets the failure; an unjoined copy must not go unhandled.
+      one.catch(() => undefined);
+      this.loading.set(key, one);
+      return one;
+    });
+    try {
+      const fetched = await batch;
+      const keep = generation === this.generation;
+      const found = new Map<K, V>();
+      missing.forEach((key, i) => {
+        found.set(key, fetched[i]);
+        if (keep) this.set(key, fetched[i], now);
+      });
+      return found;
+    } finally {
+      missing.forEach((key, i) => {
+        if (this.loading.get(key) === perKey[i]) this.loading.delete(key);
+      });
+    }
   }
 
   private refreshLater(key: K): void {

@@ -127,3 +127,41 @@ test('a load that started before delete() or clear() does not put old values bac
   await again;
   expect(cache.size).toBe(0);
 });
+
+test('concurrent misses of the same keys share one load', async () => {
+  const { cache, asked } = cacheOver(1000);
+  const answers = await Promise.all([
+    cache.through(['a', 'b']),
+    cache.through(['b', 'a', 'b']),
+    cache.through(['c', 'a']),
+  ]);
+  expect(answers).toEqual([
+    ['a1', 'b1'],
+    ['b1', 'a1', 'b1'],
+    ['c1', 'a1'],
+  ]);
+  // The first call reads a and b; the third reads only c and joins a.
+  expect(asked).toEqual([['a', 'b'], ['c']]);
+});
+
+test('a shared load that fails fails every request that joined it, and is not kept', async () => {
+  const { cache, asked, fail } = cacheOver(1000);
+  fail(true);
+  const both = await Promise.allSettled([cache.through(['a']), cache.through(['a'])]);
+  expect(both.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+  expect(asked).toEqual([['a']]);
+  fail(false);
+  await expect(cache.through(['a'])).resolves.toEqual(['a1']);
+  expect(asked).toEqual([['a'], ['a']]);
+});
+
+test('after delete() a request does not join a read that started before it', async () => {
+  const { cache, asked, bump } = cacheOver(1000);
+  const early = cache.through(['a']);
+  cache.delete('a');
+  bump();
+  const late = cache.through(['a']);
+  await expect(early).resolves.toEqual(['a1']);
+  await expect(late).resolves.toEqual(['a2']);
+  expect(asked).toEqual([['a'], ['a']]);
+});
