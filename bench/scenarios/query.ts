@@ -46,8 +46,10 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
   // Each recommendations phase starts warm, like a gateway kept warm by its
   // own traffic: the trivial phase before it leaves every cached item, list
   // and neighbour set expired (they live two cache periods, 2 s), and the
-  // first requests of a cold phase wait for Redis, which alone moved the
-  // p99 at 1,000 req/s from 5-7 ms to 13-28 ms.
+  // first requests of a cold phase read everything from Redis. Cold phases
+  // gave a p99 of 13.2-27.5 ms at 1,000 req/s; warm ones mostly passed, so
+  // cold caches are one cause of the tail, not the only one (README,
+  // "Performance").
   const warmUp = () =>
     closedLoop({
       concurrency: 8,
