@@ -16,7 +16,13 @@ import { RECOMMENDATIONS, makeData } from '../data';
 import { SERVICES } from '../env';
 import { backlogEnv, pipelineCaughtUp } from '../fixtures';
 import { GraphQLHttp } from '../http';
-import { closedLoop, cpuPerAnswer, measureRequests as measure, openLoop } from '../load';
+import {
+  type LoadResult,
+  closedLoop,
+  cpuPerAnswer,
+  measureRequests as measure,
+  openLoop,
+} from '../load';
 import { type Row, target } from '../results';
 import type { BenchContext, Scenario, ScenarioOutcome } from '../runner';
 
@@ -60,15 +66,20 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
         listed[i] = answer.data?.recommendations.items.map((x: any) => x.item.id) ?? [];
       },
     });
+  /** A warm-up's failures, for the notes of the row measured after it. */
+  const failuresOf = (warm: LoadResult): string[] =>
+    warm.errors > 0
+      ? [`warm-up before it: ${warm.errors} of ${warm.sent} requests failed (${warm.firstError})`]
+      : [];
   ctx.log(`warming up: ${users.length} users`);
-  await warmUp();
+  const firstWarmUp = await warmUp();
   const recommend = (i: number) => http.post(bodies[i % bodies.length]);
   const trivial = () => http.post(TRIVIAL);
 
   const rows: Row[] = [];
   for (const [index, rate] of queryRates.entries()) {
     ctx.log(`open loop at ${rate} req/s for ${querySeconds} s, then the trivial query`);
-    if (index > 0) await warmUp();
+    const warm = index > 0 ? await warmUp() : firstWarmUp;
     const recs = await openLoop({ rate, durationMs, send: recommend });
     const floor = await openLoop({ rate, durationMs, send: trivial });
     const p99 = recs.latency.p99;
@@ -81,12 +92,12 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
         rate === 1000
           ? [target('p99 <= 10 ms at 1,000 req/s', p99, p99 <= 10 && recs.errors === 0, 'ms')]
           : [],
-      notes: recs.firstError ? [`first error: ${recs.firstError}`] : undefined,
+      notes: [...failuresOf(warm), ...(recs.firstError ? [`first error: ${recs.firstError}`] : [])],
     });
   }
 
   ctx.log(`closed loop, ${queryConcurrency} in flight`);
-  await warmUp();
+  const closedWarm = await warmUp();
   const max = await cpuPerAnswer(gateway, () =>
     closedLoop({ concurrency: queryConcurrency, durationMs, send: recommend }),
   );
@@ -101,6 +112,7 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
     baseline: measure('{ __typename }', maxFloor.result),
     targets: [target(">= 50% of the trivial query's throughput", share, share >= 50, '%')],
     notes: [
+      ...failuresOf(closedWarm),
       `gateway CPU per request: ${max.ms.toFixed(3)} ms ` +
         `(trivial query ${maxFloor.ms.toFixed(3)} ms)`,
     ],
