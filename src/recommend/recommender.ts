@@ -162,10 +162,7 @@ export class Recommender {
       const ids = new Set<string>();
       for (const rank of slice) blended.namesAt(rank, ids);
       for (const id of ids) if (items.has(id)) ids.delete(id);
-      const missing = [...ids];
-      (await loaders.itemsOf(missing)).forEach((item, i) => {
-        if (item) items.set(missing[i], item);
-      });
+      await this.loadItems(loaders, [...ids], items);
       for (const rank of slice) {
         if (accepted.length >= wanted) break;
         const itemId = blended.idAt(rank);
@@ -312,12 +309,13 @@ export class Recommender {
     return list ? popularCandidates(list, source, category, exclude, most) : [];
   }
 
+  /** The records of `ids` that exist, added to `items` (a new map by default). */
   private async loadItems(
     loaders: FeatureLoaders,
     ids: string[],
+    items = new Map<string, ItemFeatures>(),
   ): Promise<Map<string, ItemFeatures>> {
     const loaded = await loaders.itemsOf(ids);
-    const items = new Map<string, ItemFeatures>();
     loaded.forEach((item, i) => {
       if (item) items.set(ids[i], item);
     });

@@ -121,15 +121,16 @@ export class TtlCache<K, V> {
     }
     if (missing.length === 0 && joined.size === 0) return values as V[];
     const found = new Map<K, V>();
-    if (missing.length > 0) {
-      for (const [key, value] of await this.loadMissing(missing, now)) found.set(key, value);
-    }
+    if (missing.length > 0) await this.loadMissing(missing, now, found);
     for (const [key, reading] of joined) found.set(key, await reading);
     return keys.map((key, i) => (values[i] !== undefined ? values[i] : (found.get(key) as V)));
   }
 
-  /** One load of `missing`, announced per key so that concurrent misses join it. */
-  private async loadMissing(missing: K[], now: number): Promise<Map<K, V>> {
+  /**
+   * One load of `missing` into `found`, announced per key so that
+   * concurrent misses join it.
+   */
+  private async loadMissing(missing: K[], now: number, found: Map<K, V>): Promise<void> {
     const generation = this.generation;
     const batch = this.load(missing);
     const perKey = missing.map((key, i) => {
@@ -142,12 +143,10 @@ export class TtlCache<K, V> {
     try {
       const fetched = await batch;
       const keep = generation === this.generation;
-      const found = new Map<K, V>();
       missing.forEach((key, i) => {
         found.set(key, fetched[i]);
         if (keep) this.set(key, fetched[i], now);
       });
-      return found;
     } finally {
       missing.forEach((key, i) => {
         if (this.loading.get(key) === perKey[i]) this.loading.delete(key);
