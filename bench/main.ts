@@ -20,10 +20,11 @@ import { freshness } from './scenarios/freshness';
 import { ingestion } from './scenarios/ingestion';
 import { pipeline } from './scenarios/pipeline';
 import { query } from './scenarios/query';
+import { ranking } from './scenarios/ranking';
 import { scale } from './scenarios/scale';
 import { subscriptions } from './scenarios/subscriptions';
 
-const SCENARIOS = [ingestion, pipeline, freshness, query, subscriptions, scale];
+const SCENARIOS = [ingestion, pipeline, freshness, query, subscriptions, scale, ranking];
 
 /** Flags that set a size, with the option each one sets. */
 const SIZE_FLAGS: Record<string, keyof BenchOptions> = {
