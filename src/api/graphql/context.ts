@@ -30,24 +30,43 @@ export interface RequestContext {
   profiles: DataLoader<string, UserProfile | null>;
 }
 
-/** A fresh context: new loaders, so nothing cached leaks between requests or users. */
-export function createContext(services: Services, requestId: string, log: Logger): RequestContext {
-  // The request's logger is made when first used: most requests log nothing,
-  // and a pino child costs its bindings' serialisation and redaction.
-  let child: Logger | undefined;
-  return {
-    requestId,
-    get log() {
-      child ??= log.child({ requestId });
-      return child;
-    },
-    services,
-    loaders: services.features.loaders(),
-    profiles: new DataLoader(async (ids) => {
+/**
+ * A request's context. A class, not an object literal, so that the logger
+ * stays lazy: Apollo Server copies every context it is given with
+ * `Object.assign` onto an object of the same prototype, which would call a
+ * getter defined on the object itself and so make the logger each time.
+ */
+class Context implements RequestContext {
+  readonly loaders: FeatureLoaders;
+  readonly profiles: DataLoader<string, UserProfile | null>;
+  /** The request's logger, once made. */
+  private child: Logger | undefined = undefined;
+
+  constructor(
+    readonly services: Services,
+    readonly requestId: string,
+    private readonly parentLog: Logger,
+  ) {
+    this.loaders = services.features.loaders();
+    this.profiles = new DataLoader(async (ids) => {
       const found = await orUnavailable('the profile store', () =>
         services.catalogRepository.profiles(ids),
       );
       return ids.map((id) => found.get(id) ?? null);
-    }),
-  };
+    });
+  }
+
+  /**
+   * Made when first used: most requests log nothing, and a pino child costs
+   * its bindings' serialisation and redaction.
+   */
+  get log(): Logger {
+    this.child ??= this.parentLog.child({ requestId: this.requestId });
+    return this.child;
+  }
+}
+
+/** A fresh context: new loaders, so nothing cached leaks between requests or users. */
+export function createContext(services: Services, requestId: string, log: Logger): RequestContext {
+  return new Context(services, requestId, log);
 }
