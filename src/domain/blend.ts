@@ -10,9 +10,9 @@
  * far as they are read (LazyOrder), and builds an item's contributions
  * (which source gave what, and why) only when that item is asked for.
  */
-import { ItemNumbering } from './item-numbering';
+import { ItemNumbering, itemTable } from './item-numbering';
 import { LazyOrder, byScoreThenIdOf } from './lazy-order';
-import type { BlendWeights, Candidate, Contribution, RankedItem } from './ranking';
+import type { BlendWeights, Candidate, CandidateSource, Contribution, RankedItem } from './ranking';
 
 /**
  * The offset in weight / (RANK_OFFSET + rank). A larger offset flattens the
@@ -24,17 +24,23 @@ export const RANK_OFFSET = 10;
  * Blends `lists` and returns the ranked result. An item listed twice by one
  * list counts once, at its better rank; an item whose every share is zero
  * is left out. Lists that arrive best first are not sorted again.
+ *
+ * `numbers`, when given, holds each list's item numbers (or undefined for a
+ * list to number here); they must come from the table pass this call runs in.
  */
 export function blendLists(
   lists: readonly (readonly Candidate[])[],
   weights: BlendWeights,
+  numbers: ReadonlyArray<ArrayLike<number> | undefined> = [],
 ): BlendedList {
-  let capacity = 0;
-  for (const list of lists) capacity += list.length;
-  const blended = new BlendedList(capacity);
-  lists.forEach((list, index) => blended.add(index, list, weights));
-  blended.rank();
-  return blended;
+  return itemTable.pass(() => {
+    let capacity = 0;
+    for (const list of lists) capacity += list.length;
+    const blended = new BlendedList(capacity);
+    lists.forEach((list, index) => blended.add(index, list, weights, numbers[index]));
+    blended.rank();
+    return blended;
+  });
 }
 
 /** Every blended item, best first, with its contributions. */
@@ -55,8 +61,9 @@ const UNRANKED = new LazyOrder(new Int32Array(0), () => false);
 
 export class BlendedList {
   private items = 0;
-  /** The numbering pass this list was filled in. */
+  /** The numbering use this list is filled in, and the table generation of its numbers. */
   private readonly pass: number;
+  private readonly generation: number;
   private entries = 0;
   // Per item number; typed arrays sized once, for at most `capacity` items:
   private readonly ids: string[];
@@ -83,6 +90,7 @@ export class BlendedList {
   constructor(capacity: number) {
     numbering.begin();
     this.pass = numbering.current;
+    this.generation = itemTable.generation;
     const doubles = new Float64Array(2 * capacity);
     const ints = new Int32Array(5 * capacity);
     this.scores = doubles.subarray(0, capacity);
@@ -125,19 +133,34 @@ export class BlendedList {
     }
   }
 
-  /** @internal Adds one list, walked best first. */
-  add(index: number, list: readonly Candidate[], weights: BlendWeights): void {
-    if (numbering.current !== this.pass) {
+  /** @internal Adds one list, walked best first; `numbers` are its item numbers, if known. */
+  add(
+    index: number,
+    list: readonly Candidate[],
+    weights: BlendWeights,
+    numbers?: ArrayLike<number>,
+  ): void {
+    if (numbering.current !== this.pass || itemTable.generation !== this.generation) {
       throw new Error('a BlendedList is filled in one synchronous pass (use blendLists)');
     }
-    const ordered = isOrdered(list) ? list : [...list].sort(byScoreThenId);
+    const inOrder = isOrdered(list);
+    const ordered = inOrder ? list : [...list].sort(byScoreThenId);
+    const listed = inOrder && numbers ? numbers : itemTable.numbersOf(ordered);
     let rank = 0;
-    for (const candidate of ordered) {
-      const n = this.numberOf(candidate.itemId);
+    // A list is almost always of one source: look its weight up once.
+    let source: CandidateSource | undefined;
+    let weight = 0;
+    for (let i = 0; i < ordered.length; i += 1) {
+      const candidate = ordered[i];
+      const n = this.numberOf(listed[i], candidate.itemId);
       if (this.lastList[n] === index) continue;
       this.lastList[n] = index;
       rank += 1;
-      const share = weights[candidate.source] / (RANK_OFFSET + rank);
+      if (candidate.source !== source) {
+        source = candidate.source;
+        weight = weights[source];
+      }
+      const share = weight / (RANK_OFFSET + rank);
       if (share > 0) this.earn(n, share, candidate);
     }
   }
@@ -150,8 +173,9 @@ export class BlendedList {
     this.order = new LazyOrder(members.subarray(0, size), byScoreThenIdOf(this.scores, this.ids));
   }
 
-  private numberOf(itemId: string): number {
-    const n = numbering.numberOf(itemId);
+  /** The item's number in this blend, from its table number. */
+  private numberOf(tableNumber: number, itemId: string): number {
+    const n = numbering.localOf(tableNumber);
     if (n === this.items) {
       this.items += 1;
       this.ids[n] = itemId;

@@ -24,7 +24,9 @@ import {
   rankCandidates,
 } from '../domain/ranking';
 import type { Logger } from '../observability/logger';
+import { itemTable } from '../domain/item-numbering';
 import { type FeatureLoaders, popularKey } from '../storage/feature-store';
+import type { ScoredId } from '../storage/redis/hot-store';
 import {
   LearnedSources,
   type ModelSource,
@@ -116,21 +118,63 @@ export class Recommender {
       if (!filter.includeSeen) for (const id of user.seen) exclude.add(id);
     }
 
-    // 1. Gather each source's candidates: the learned ones in memory, the
-    //    others concurrently (one round trip per kind).
-    const model = this.learned.current();
-    const learned = this.learned.forUser(model, user, filter.includeSeen ?? false);
-    const stored = await Promise.all([
-      user ? this.covisitation(loaders, user, degraded, exclude) : [],
-      user ? this.categoryFavourites(loaders, user, degraded, exclude) : [],
-      this.popularList(loaders, 'trending', 'DAY', null, degraded, exclude),
-      this.popularList(loaders, 'popular', 'ALL_TIME', null, degraded, exclude),
+    // 1. Read what the stored sources rank, concurrently (one round trip
+    //    per kind), then make every source's candidates and blend them in
+    //    one synchronous pass over item numbers (see ItemTable).
+    const anchors = user ? anchorsOf(user) : [];
+    const favourites = user ? favouritesOf(user) : [];
+    const [neighbours, categoryLists, trending, popular, ...included] = await Promise.all([
+      anchors.length > 0
+        ? this.optional('covisitation', degraded, () => loaders.neighboursOf(anchors))
+        : undefined,
+      favourites.length > 0
+        ? this.optional('category', degraded, () =>
+            loaders.popularOf(favourites.map((c) => popularKey('MONTH', c))),
+          )
+        : undefined,
+      this.readPopular(loaders, 'trending', 'DAY', null, degraded),
+      this.readPopular(loaders, 'popular', 'ALL_TIME', null, degraded),
       ...includeCategories.map((c) =>
-        this.popularList(loaders, 'popular', 'ALL_TIME', c, degraded, exclude),
+        this.readPopular(loaders, 'popular', 'ALL_TIME', c, degraded),
       ),
     ]);
-    // Each stored source offers only its best few eligible items.
-    const sources = [learned.model, learned.ease, learned.itemKnn, ...stored];
+    const model = this.learned.current();
+    const learned = this.learned.forUser(model, user, filter.includeSeen ?? false);
+    const { sources, blended } = itemTable.pass(() => {
+      // Each stored source offers only its best few eligible items, with
+      // their item numbers for the blend (the learned ones are numbered there).
+      const numbers: Array<number[] | undefined> = [undefined, undefined, undefined];
+      const numbered = (make: (into: number[]) => Candidate[]): Candidate[] => {
+        const into: number[] = [];
+        numbers.push(into);
+        return make(into);
+      };
+      const made = [
+        learned.model,
+        learned.ease,
+        learned.itemKnn,
+        numbered((into) =>
+          neighbours ? covisitationCandidates(neighbours, anchors, exclude, into) : [],
+        ),
+        numbered((into) =>
+          categoryLists ? categoryCandidates(categoryLists, favourites, exclude, into) : [],
+        ),
+        numbered((into) =>
+          trending ? popularCandidates(trending, 'trending', null, exclude, undefined, into) : [],
+        ),
+        numbered((into) =>
+          popular ? popularCandidates(popular, 'popular', null, exclude, undefined, into) : [],
+        ),
+        ...included.map((list, i) =>
+          numbered((into) =>
+            list
+              ? popularCandidates(list, 'popular', includeCategories[i], exclude, undefined, into)
+              : [],
+          ),
+        ),
+      ];
+      return { sources: made, blended: blendLists(made, this.weights, numbers) };
+    });
     const personalCandidates = sources.slice(0, 5).reduce((total, list) => total + list.length, 0);
     if (degraded.includes('popular') && sources.every((s) => s.length === 0)) {
       throw degradedError(degraded);
@@ -146,7 +190,6 @@ export class Recommender {
       excludeCategories: filter.excludeCategories ?? undefined,
       maxPerCategory: filter.maxPerCategory ?? null,
     });
-    const blended = blendLists(sources, this.weights);
     const mmr = filter.mmrLambda ?? null;
     const wanted = mmr === null ? limit : limit * MMR_POOL;
     const items = new Map<string, ItemFeatures>();
@@ -260,37 +303,18 @@ export class Recommender {
     return this.present(ranked, items, null);
   }
 
-  private async covisitation(
+  /** A popular or trending list, or undefined (and the source degraded) when it cannot be read. */
+  private readPopular(
     loaders: FeatureLoaders,
-    user: UserFeatures,
+    source: 'trending' | 'popular',
+    window: PopularityWindow,
+    category: string | null,
     degraded: CandidateSource[],
-    exclude: ReadonlySet<string>,
-  ): Promise<Candidate[]> {
-    const anchors = [
-      ...new Set(user.recent.filter((r) => r.weight > 0).map((r) => r.itemId)),
-    ].slice(0, ANCHORS);
-    if (anchors.length === 0) return [];
-    const lists = await this.optional('covisitation', degraded, () =>
-      loaders.neighboursOf(anchors),
-    );
-    return lists ? covisitationCandidates(lists, anchors, exclude) : [];
-  }
-
-  private async categoryFavourites(
-    loaders: FeatureLoaders,
-    user: UserFeatures,
-    degraded: CandidateSource[],
-    exclude: ReadonlySet<string>,
-  ): Promise<Candidate[]> {
-    const favourites = user.categories
-      .filter((c) => affinityAt(c, user.lastAt) > 0)
-      .slice(0, TOP_CATEGORIES)
-      .map((c) => c.category);
-    if (favourites.length === 0) return [];
-    const lists = await this.optional('category', degraded, () =>
-      loaders.popularOf(favourites.map((c) => popularKey('MONTH', c))),
-    );
-    return lists ? categoryCandidates(lists, favourites, exclude) : [];
+  ): Promise<ScoredId[] | undefined> {
+    return this.optional(source, degraded, async () => {
+      const [read] = await loaders.popularOf([popularKey(window, category)]);
+      return read;
+    });
   }
 
   private async popularList(
@@ -299,13 +323,10 @@ export class Recommender {
     window: PopularityWindow,
     category: string | null,
     degraded: CandidateSource[],
-    exclude: ReadonlySet<string> = new Set(),
-    most = STORED_CANDIDATES,
+    exclude: ReadonlySet<string>,
+    most: number,
   ): Promise<Candidate[]> {
-    const list = await this.optional(source, degraded, async () => {
-      const [read] = await loaders.popularOf([popularKey(window, category)]);
-      return read;
-    });
+    const list = await this.readPopular(loaders, source, window, category, degraded);
     return list ? popularCandidates(list, source, category, exclude, most) : [];
   }
 
@@ -355,6 +376,22 @@ export class Recommender {
       return undefined;
     }
   }
+}
+
+/** Anchors for co-visitation: the user's latest liked items, latest first. */
+function anchorsOf(user: UserFeatures): string[] {
+  return [...new Set(user.recent.filter((r) => r.weight > 0).map((r) => r.itemId))].slice(
+    0,
+    ANCHORS,
+  );
+}
+
+/** The categories whose popular items the user gets: the strongest that still count. */
+function favouritesOf(user: UserFeatures): string[] {
+  return user.categories
+    .filter((c) => affinityAt(c, user.lastAt) > 0)
+    .slice(0, TOP_CATEGORIES)
+    .map((c) => c.category);
 }
 
 /**

@@ -3,6 +3,7 @@
  * a plain, eager reference written straight from the rules in its comment.
  */
 import { blend, blendLists, BlendedList, RANK_OFFSET } from '../../../src/domain/blend';
+import { itemTable } from '../../../src/domain/item-numbering';
 import {
   type BlendWeights,
   type Candidate,
@@ -79,6 +80,21 @@ test('blendLists ranks the same items; each is built only when asked for', () =>
   expect(expected.length).toBeGreaterThan(5);
   expect(blended.at(middle)).toEqual(expected[middle]);
   expect(blended.at(middle)).not.toBe(blended.at(middle));
+});
+
+test('item numbers told by the caller give the same blend as numbers looked up', () => {
+  const random = seededRandom(11);
+  for (let run = 0; run < 200; run += 1) {
+    const lists = randomLists(random);
+    for (const list of lists)
+      list.sort((a, b) => b.score - a.score || (a.itemId < b.itemId ? -1 : 1));
+    const told = itemTable.pass(() => {
+      const numbers = lists.map((list) => list.map((c) => itemTable.numberOf(c.itemId)));
+      const blended = blendLists(lists, DEFAULT_BLEND_WEIGHTS, numbers);
+      return Array.from({ length: blended.size }, (_, rank) => blended.at(rank));
+    });
+    expect(told).toEqual(reference(lists, DEFAULT_BLEND_WEIGHTS));
+  }
 });
 
 test('leaves the input lists as they were', () => {

@@ -3,6 +3,7 @@ import {
   covisitationCandidates,
   popularCandidates,
 } from '../../../src/recommend/stored-candidates';
+import { itemTable } from '../../../src/domain/item-numbering';
 import { seededRandom } from '../support/random';
 
 const list = (...ids: string[]) => ids.map((itemId, i) => ({ itemId, score: 10 - i }));
@@ -143,4 +144,39 @@ test('category candidates are the best 100 of all favourites, as a full sort wou
     .map((e) => [e.itemId, e.score]);
   const got = categoryCandidates(lists, ['A', 'B', 'C'], exclude);
   expect(got.map((c) => [c.itemId, c.score])).toEqual(expected);
+});
+
+test("each source tells its candidates' item numbers, valid in the caller's pass", () => {
+  const random = seededRandom(5);
+  const lists = Array.from({ length: 6 }, () =>
+    Array.from({ length: 40 }, () => ({
+      itemId: `n${Math.floor(random() * 120)}`,
+      score: Math.floor(random() * 9),
+    })),
+  );
+  const exclude = new Set(['n1', 'n2', 'n3', 'n40']);
+  itemTable.pass(() => {
+    const told: number[][] = [[], [], []];
+    const made = [
+      covisitationCandidates(lists, ['a', 'b', 'c', 'd', 'e', 'f'], exclude, told[0]),
+      categoryCandidates(lists.slice(0, 3), ['A', 'B', 'C'], exclude, told[1]),
+      popularCandidates(lists[4], 'popular', null, exclude, 25, told[2]),
+    ];
+    made.forEach((candidates, i) => {
+      expect(candidates.length).toBeGreaterThan(10);
+      expect(told[i]).toEqual(candidates.map((c) => itemTable.numberOf(c.itemId)));
+      expect(candidates.some((c) => exclude.has(c.itemId))).toBe(false);
+    });
+  });
+});
+
+test('the excluded set is read afresh for each pass, even when it is the same object', () => {
+  const exclude = new Set<string>();
+  const popular = list('a', 'b');
+  expect(popularCandidates(popular, 'popular', null, exclude).map((c) => c.itemId)).toEqual([
+    'a',
+    'b',
+  ]);
+  exclude.add('a');
+  expect(popularCandidates(popular, 'popular', null, exclude).map((c) => c.itemId)).toEqual(['b']);
 });
