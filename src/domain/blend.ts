@@ -51,6 +51,7 @@ export function blend(
   const blended = blendLists(lists, weights);
   const all: RankedItem[] = [];
   for (let i = 0; i < blended.size; i += 1) all.push(blended.at(i));
+  blended.release();
   return all;
 }
 
@@ -59,28 +60,69 @@ const numbering = new ItemNumbering();
 
 const UNRANKED = new LazyOrder(new Int32Array(0), () => false);
 
+/**
+ * The typed arrays of a blend. A request's blend needs a few kilobytes of
+ * them, which JavaScript keeps outside the heap, and allocating and
+ * collecting those cost more than filling them: they are reused (see
+ * BlendedList.release). Only numbers live here; the arrays of strings and
+ * candidates are made per blend, so a reused room never keeps a request's
+ * objects alive.
+ */
+class BlendRoom {
+  readonly scores: Float64Array;
+  readonly shares: Float64Array;
+  readonly lastList: Int32Array;
+  readonly first: Int32Array;
+  readonly last: Int32Array;
+  readonly next: Int32Array;
+  readonly members: Int32Array;
+
+  constructor(readonly capacity: number) {
+    const doubles = new Float64Array(2 * capacity);
+    const ints = new Int32Array(5 * capacity);
+    this.scores = doubles.subarray(0, capacity);
+    this.shares = doubles.subarray(capacity);
+    this.lastList = ints.subarray(0, capacity);
+    this.first = ints.subarray(capacity, 2 * capacity);
+    this.last = ints.subarray(2 * capacity, 3 * capacity);
+    this.next = ints.subarray(3 * capacity, 4 * capacity);
+    this.members = ints.subarray(4 * capacity);
+  }
+}
+
+/** Rooms given back, for the next blends; a handful covers the requests in flight at once. */
+const spareRooms: BlendRoom[] = [];
+const MAX_SPARE_ROOMS = 16;
+
+/** A room for at least `capacity` candidates, its `lastList` set to -1 where it will be read. */
+function takeRoom(capacity: number): BlendRoom {
+  let room: BlendRoom | undefined;
+  for (let i = spareRooms.length - 1; i >= 0; i -= 1) {
+    if (spareRooms[i].capacity >= capacity) {
+      room = spareRooms[i];
+      spareRooms[i] = spareRooms[spareRooms.length - 1];
+      spareRooms.pop();
+      break;
+    }
+  }
+  // Sizes round up to a power of two, so that rooms fit the next blends.
+  room ??= new BlendRoom(Math.max(64, 2 ** Math.ceil(Math.log2(Math.max(1, capacity)))));
+  room.lastList.fill(-1, 0, capacity);
+  return room;
+}
+
 export class BlendedList {
   private items = 0;
   /** The numbering use this list is filled in, and the table generation of its numbers. */
   private readonly pass: number;
   private readonly generation: number;
   private entries = 0;
-  // Per item number; typed arrays sized once, for at most `capacity` items:
+  /** Per item number, for at most `capacity` items, and the share log (see BlendRoom). */
+  private room: BlendRoom | null;
   private readonly ids: string[];
-  private readonly scores: Float64Array;
-  /** The list that last named the item, to skip repeats within a list. */
-  private readonly lastList: Int32Array;
-  /** First and last of the item's shares in the share log; -1 for none. */
-  private readonly first: Int32Array;
-  private readonly last: Int32Array;
-  // The share log, one entry per share earned, chained per item:
-  private readonly shares: Float64Array;
   private readonly candidates: Candidate[];
-  private readonly next: Int32Array;
   /** After rank(): the items that earned anything, best first. */
   private order = UNRANKED;
-  /** Room for the members of `order`. */
-  private readonly members: Int32Array;
 
   /**
    * Filled in one synchronous pass (blendLists): item numbers come from a
@@ -91,17 +133,28 @@ export class BlendedList {
     numbering.begin();
     this.pass = numbering.current;
     this.generation = itemTable.generation;
-    const doubles = new Float64Array(2 * capacity);
-    const ints = new Int32Array(5 * capacity);
-    this.scores = doubles.subarray(0, capacity);
-    this.shares = doubles.subarray(capacity);
-    this.lastList = ints.subarray(0, capacity).fill(-1);
-    this.first = ints.subarray(capacity, 2 * capacity);
-    this.last = ints.subarray(2 * capacity, 3 * capacity);
-    this.next = ints.subarray(3 * capacity, 4 * capacity);
-    this.members = ints.subarray(4 * capacity);
+    this.room = takeRoom(capacity);
     this.ids = new Array<string>(capacity);
     this.candidates = new Array<Candidate>(capacity);
+  }
+
+  /**
+   * Hands the list's typed arrays to later blends. The list reads as empty
+   * afterwards; items already taken from it with at() are unaffected.
+   * Optional: a list never released is simply collected.
+   */
+  release(): void {
+    const { room } = this;
+    if (!room) return;
+    this.room = null;
+    this.order = UNRANKED;
+    if (spareRooms.length < MAX_SPARE_ROOMS) spareRooms.push(room);
+  }
+
+  /** The room, or an error for a list used after release(). */
+  private get r(): BlendRoom {
+    if (!this.room) throw new Error('this BlendedList was released');
+    return this.room;
   }
 
   /** How many items the blend ranked. */
@@ -117,7 +170,7 @@ export class BlendedList {
   /** The item at a rank (from 0) with its score and contributions, largest share first. */
   at(rank: number): RankedItem {
     const n = this.order.at(rank);
-    return { itemId: this.ids[n], score: this.scores[n], contributions: this.contributionsOf(n) };
+    return { itemId: this.ids[n], score: this.r.scores[n], contributions: this.contributionsOf(n) };
   }
 
   /**
@@ -127,7 +180,8 @@ export class BlendedList {
   namesAt(rank: number, into: Set<string>): void {
     const n = this.order.at(rank);
     into.add(this.ids[n]);
-    for (let e = this.first[n]; e >= 0; e = this.next[e]) {
+    const { first, next } = this.r;
+    for (let e = first[n]; e >= 0; e = next[e]) {
       const anchor = this.candidates[e].because?.itemId;
       if (anchor) into.add(anchor);
     }
@@ -146,6 +200,7 @@ export class BlendedList {
     const inOrder = isOrdered(list);
     const ordered = inOrder ? list : [...list].sort(byScoreThenId);
     const listed = inOrder && numbers ? numbers : itemTable.numbersOf(ordered);
+    const { lastList } = this.r;
     let rank = 0;
     // A list is almost always of one source: look its weight up once.
     let source: CandidateSource | undefined;
@@ -153,8 +208,8 @@ export class BlendedList {
     for (let i = 0; i < ordered.length; i += 1) {
       const candidate = ordered[i];
       const n = this.numberOf(listed[i], candidate.itemId);
-      if (this.lastList[n] === index) continue;
-      this.lastList[n] = index;
+      if (lastList[n] === index) continue;
+      lastList[n] = index;
       rank += 1;
       if (candidate.source !== source) {
         source = candidate.source;
@@ -167,10 +222,10 @@ export class BlendedList {
 
   /** @internal Orders the items that earned anything, best first (lazily). */
   rank(): void {
-    const { members } = this;
+    const { members, first, scores } = this.r;
     let size = 0;
-    for (let n = 0; n < this.items; n += 1) if (this.first[n] >= 0) members[size++] = n;
-    this.order = new LazyOrder(members.subarray(0, size), byScoreThenIdOf(this.scores, this.ids));
+    for (let n = 0; n < this.items; n += 1) if (first[n] >= 0) members[size++] = n;
+    this.order = new LazyOrder(members.subarray(0, size), byScoreThenIdOf(scores, this.ids));
   }
 
   /** The item's number in this blend, from its table number. */
@@ -179,20 +234,23 @@ export class BlendedList {
     if (n === this.items) {
       this.items += 1;
       this.ids[n] = itemId;
-      this.first[n] = -1;
+      // A reused room holds an earlier blend's values.
+      this.r.first[n] = -1;
+      this.r.scores[n] = 0;
     }
     return n;
   }
 
   private earn(n: number, share: number, candidate: Candidate): void {
+    const { shares, next, first, last, scores } = this.r;
     const entry = this.entries++;
-    this.shares[entry] = share;
+    shares[entry] = share;
     this.candidates[entry] = candidate;
-    this.next[entry] = -1;
-    if (this.first[n] < 0) this.first[n] = entry;
-    else this.next[this.last[n]] = entry;
-    this.last[n] = entry;
-    this.scores[n] += share;
+    next[entry] = -1;
+    if (first[n] < 0) first[n] = entry;
+    else next[last[n]] = entry;
+    last[n] = entry;
+    scores[n] += share;
   }
 
   /**
@@ -203,9 +261,10 @@ export class BlendedList {
   private contributionsOf(n: number): Contribution[] {
     const contributions: Contribution[] = [];
     const largest: number[] = [];
-    for (let e = this.first[n]; e >= 0; e = this.next[e]) {
+    const { first, next, shares } = this.r;
+    for (let e = first[n]; e >= 0; e = next[e]) {
       const candidate = this.candidates[e];
-      const share = this.shares[e];
+      const share = shares[e];
       const at = contributions.findIndex((c) => c.source === candidate.source);
       if (at < 0) {
         contributions.push({ source: candidate.source, share, because: candidate.because });

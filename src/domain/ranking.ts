@@ -98,6 +98,7 @@ export function rankCandidates(
     const itemId = blended.idAt(rank);
     if (filter.accept(itemId, factsOf(itemId))) result.push(blended.at(rank));
   }
+  blended.release();
   return result;
 }
 

@@ -142,8 +142,13 @@ export class Recommender {
     const learned = this.learned.forUser(model, user, filter.includeSeen ?? false);
     const { sources, blended } = itemTable.pass(() => {
       // Each stored source offers only its best few eligible items, with
-      // their item numbers for the blend (the learned ones are numbered there).
-      const numbers: Array<number[] | undefined> = [undefined, undefined, undefined];
+      // their item numbers for the blend.
+      const numbers: Array<ArrayLike<number>> = [
+        // Learned lists are kept per user version (LearnedSources): numbered once each.
+        itemTable.numbersOf(learned.model, true),
+        itemTable.numbersOf(learned.ease, true),
+        itemTable.numbersOf(learned.itemKnn, true),
+      ];
       const numbered = (make: (into: number[]) => Candidate[]): Candidate[] => {
         const into: number[] = [];
         numbers.push(into);
@@ -212,6 +217,7 @@ export class Recommender {
         if (rules.accept(itemId, items.get(itemId))) accepted.push(blended.at(rank));
       }
     }
+    blended.release();
 
     // 3. Optional diversity re-rank.
     const ranked =
@@ -380,18 +386,22 @@ export class Recommender {
 
 /** Anchors for co-visitation: the user's latest liked items, latest first. */
 function anchorsOf(user: UserFeatures): string[] {
-  return [...new Set(user.recent.filter((r) => r.weight > 0).map((r) => r.itemId))].slice(
-    0,
-    ANCHORS,
-  );
+  const anchors: string[] = [];
+  for (const r of user.recent) {
+    if (anchors.length === ANCHORS) break;
+    if (r.weight > 0 && !anchors.includes(r.itemId)) anchors.push(r.itemId);
+  }
+  return anchors;
 }
 
 /** The categories whose popular items the user gets: the strongest that still count. */
 function favouritesOf(user: UserFeatures): string[] {
-  return user.categories
-    .filter((c) => affinityAt(c, user.lastAt) > 0)
-    .slice(0, TOP_CATEGORIES)
-    .map((c) => c.category);
+  const favourites: string[] = [];
+  for (const c of user.categories) {
+    if (favourites.length === TOP_CATEGORIES) break;
+    if (affinityAt(c, user.lastAt) > 0) favourites.push(c.category);
+  }
+  return favourites;
 }
 
 /**

@@ -124,3 +124,23 @@ test('a BlendedList filled across another blend refuses instead of going wrong',
     a.add(1, [{ itemId: 'z', source: 'ease', score: 1 }], DEFAULT_BLEND_WEIGHTS),
   ).toThrow(/one synchronous pass/);
 });
+
+test('a released list reads as empty, and later blends reusing its arrays start clean', () => {
+  const random = seededRandom(13);
+  const first = blendLists(randomLists(random), DEFAULT_BLEND_WEIGHTS);
+  const kept = first.size > 0 ? first.at(0) : undefined;
+  const keptCopy = JSON.parse(JSON.stringify(kept ?? null));
+  first.release();
+  expect(first.size).toBe(0);
+  expect(() => first.at(0)).toThrow(/released/);
+  first.release();
+  // Every later blend takes arrays an earlier one filled.
+  for (let run = 0; run < 300; run += 1) {
+    const lists = randomLists(random);
+    const blended = blendLists(lists, DEFAULT_BLEND_WEIGHTS);
+    const all = Array.from({ length: blended.size }, (_, rank) => blended.at(rank));
+    blended.release();
+    expect(all).toEqual(reference(lists, DEFAULT_BLEND_WEIGHTS));
+  }
+  expect(JSON.parse(JSON.stringify(kept ?? null))).toEqual(keptCopy);
+});
