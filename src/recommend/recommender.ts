@@ -59,10 +59,12 @@ export interface RecommendationFilter {
 }
 
 export interface RecommendedItem {
-  item: ItemFeatures;
-  score: number;
-  reasons: string[];
-  sources: CandidateSource[];
+  readonly item: ItemFeatures;
+  readonly score: number;
+  /** Why, in words, strongest first. */
+  readonly reasons: string[];
+  /** The sources that contributed, strongest first. */
+  readonly sources: CandidateSource[];
 }
 
 export interface RecommendationList {
@@ -359,12 +361,7 @@ export class Recommender {
       categoryOf: (id) => items.get(id)?.categories[0],
       ...(user ? { actionOf: (id: string) => user.recent.find((r) => r.itemId === id)?.type } : {}),
     };
-    return ranked.map((r) => ({
-      item: items.get(r.itemId) as ItemFeatures,
-      score: r.score,
-      reasons: [...new Set(r.contributions.map((c) => explain(c, r.itemId, lookup)))],
-      sources: r.contributions.map((c) => c.source),
-    }));
+    return ranked.map((r) => new ServedItem(items.get(r.itemId) as ItemFeatures, r, lookup));
   }
 
   /** Runs one source; on failure records it as degraded and yields undefined. */
@@ -381,6 +378,33 @@ export class Recommender {
       this.log.warn({ err: error, source }, 'candidate source failed; degrading');
       return undefined;
     }
+  }
+}
+
+/**
+ * A recommended item as served. Its reasons are worked out when first read:
+ * a query that asks only for items and scores never builds their text.
+ */
+class ServedItem implements RecommendedItem {
+  readonly score: number;
+  private explained: string[] | undefined = undefined;
+
+  constructor(
+    readonly item: ItemFeatures,
+    private readonly ranked: RankedItem,
+    private readonly lookup: ExplainLookup,
+  ) {
+    this.score = ranked.score;
+  }
+
+  get reasons(): string[] {
+    const { contributions, itemId } = this.ranked;
+    this.explained ??= [...new Set(contributions.map((c) => explain(c, itemId, this.lookup)))];
+    return this.explained;
+  }
+
+  get sources(): CandidateSource[] {
+    return this.ranked.contributions.map((c) => c.source);
   }
 }
 

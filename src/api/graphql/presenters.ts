@@ -8,6 +8,7 @@ import type {
   RecommendedItem,
 } from '../../recommend/recommender';
 import { toItem } from './types/item';
+import type { Item } from './types/item';
 import type { Recommendation, RecommendationList, ScoredItem } from './types/recommendation';
 import type { UserFeatureSet } from './types/user';
 
@@ -21,12 +22,40 @@ export function presentList(list: DomainList): RecommendationList {
   };
 }
 
+/**
+ * A recommended item for GraphQL. Its fields are read from the domain item
+ * when the query asks for them, so a list shown as ids and titles builds no
+ * reasons and no item statistics.
+ */
+class RecommendationView implements Recommendation {
+  private itemView: Item | undefined = undefined;
+
+  constructor(private readonly r: RecommendedItem) {}
+
+  get item(): Item {
+    this.itemView ??= toItem(this.r.item);
+    return this.itemView;
+  }
+
+  get score(): number {
+    return this.r.score;
+  }
+
+  get reasons(): string[] {
+    return this.r.reasons;
+  }
+
+  get sources(): string[] {
+    return this.r.sources;
+  }
+}
+
 export function presentRecommendation(r: RecommendedItem): Recommendation {
-  return { item: toItem(r.item), score: r.score, reasons: r.reasons, sources: r.sources };
+  return new RecommendationView(r);
 }
 
 export function presentScored(r: RecommendedItem): ScoredItem {
-  return { item: toItem(r.item), score: r.score, reasons: r.reasons };
+  return new RecommendationView(r);
 }
 
 export function presentFeatures(f: UserFeatures): UserFeatureSet {

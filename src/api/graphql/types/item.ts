@@ -61,23 +61,61 @@ export class Item {
   stats!: ItemStats;
 }
 
+/**
+ * An item record as a GraphQL Item. Its statistics, which most queries do
+ * not ask for, are worked out when first read, as of when the view was made.
+ */
+class ItemView implements Item {
+  private statsView: ItemStats | undefined = undefined;
+
+  constructor(
+    private readonly record: ItemFeatures,
+    private readonly now: number,
+  ) {}
+
+  get id(): string {
+    return this.record.itemId;
+  }
+
+  get title(): string {
+    return this.record.title;
+  }
+
+  get categories(): string[] {
+    return this.record.categories;
+  }
+
+  get attributes(): Record<string, unknown> {
+    return this.record.attributes;
+  }
+
+  get available(): boolean {
+    return this.record.available;
+  }
+
+  get inCatalogue(): boolean {
+    return this.record.known;
+  }
+
+  get stats(): ItemStats {
+    this.statsView ??= statsOf(this.record, this.now);
+    return this.statsView;
+  }
+}
+
 export function toItem(record: ItemFeatures, now = Date.now()): Item {
+  return new ItemView(record, now);
+}
+
+function statsOf(record: ItemFeatures, now: number): ItemStats {
   return {
-    id: record.itemId,
-    title: record.title,
-    categories: record.categories,
-    attributes: record.attributes,
-    available: record.available,
-    inCatalogue: record.known,
-    stats: {
-      events: record.events,
-      positives: record.positives,
-      negatives: record.negatives,
-      ratingCount: record.ratingCount,
-      averageRating: record.ratingCount > 0 ? record.ratingSum / record.ratingCount : null,
-      popularity: record.popAll,
-      trendingScore: decayedValue(record.logDay, now, HALF_LIFE_MS.day),
-      lastEventAt: record.lastAt === null ? null : new Date(record.lastAt),
-    },
+    events: record.events,
+    positives: record.positives,
+    negatives: record.negatives,
+    ratingCount: record.ratingCount,
+    averageRating: record.ratingCount > 0 ? record.ratingSum / record.ratingCount : null,
+    popularity: record.popAll,
+    trendingScore: decayedValue(record.logDay, now, HALF_LIFE_MS.day),
+    lastEventAt: record.lastAt === null ? null : new Date(record.lastAt),
   };
 }
