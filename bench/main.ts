@@ -47,7 +47,7 @@ const SIZE_FLAGS: Record<string, keyof BenchOptions> = {
 };
 
 const USAGE = `usage: npm run bench -- [--quick] [--scenario <name>] [--json <file>]
-  scenarios: ${SCENARIOS.map((s) => s.name).join(', ')} (scale only when named)
+  scenarios: ${SCENARIOS.map((s) => s.name).join(', ')} (scale and ranking only when named)
   sizes: ${Object.keys(SIZE_FLAGS)
     .map((f) => `--${f} N`)
     .join(' ')} --query-rates 500,1000,2000`;

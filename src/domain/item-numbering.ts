@@ -110,7 +110,8 @@ export const itemTable = new ItemTable();
 /** Arrays indexed by item number, grown as the table grows. */
 abstract class Stamped {
   protected stamps = new Int32Array(1024);
-  protected stamp = 0;
+  /** Never 0, which fresh arrays hold: a new set is empty before its first begin(). */
+  protected stamp = 1;
 
   /** Which use is running: a use's contents mean nothing once another began. */
   get current(): number {

@@ -58,6 +58,12 @@ export interface RecommendationFilter {
   mmrLambda?: number | null;
 }
 
+/**
+ * One item of a list. The recommender's items are read-only views whose
+ * reasons are worked out when first read: read the fields, or serialise
+ * them with JSON, but do not spread or structured-clone them (the getters
+ * would be lost); `plainItem()` gives a plain copy.
+ */
 export interface RecommendedItem {
   readonly item: ItemFeatures;
   readonly score: number;
@@ -383,29 +389,47 @@ export class Recommender {
 
 /**
  * A recommended item as served. Its reasons are worked out when first read:
- * a query that asks only for items and scores never builds their text.
+ * a query that asks only for items and scores never builds their text. Its
+ * own state is private (`#`), so what code sees of it is the four fields of
+ * RecommendedItem: JSON gives exactly those (`toJSON`), and `plain()` a
+ * plain copy for anything that clones or spreads.
  */
 class ServedItem implements RecommendedItem {
+  readonly item: ItemFeatures;
   readonly score: number;
-  private explained: string[] | undefined = undefined;
+  readonly #ranked: RankedItem;
+  readonly #lookup: ExplainLookup;
+  #reasons: string[] | undefined = undefined;
 
-  constructor(
-    readonly item: ItemFeatures,
-    private readonly ranked: RankedItem,
-    private readonly lookup: ExplainLookup,
-  ) {
+  constructor(item: ItemFeatures, ranked: RankedItem, lookup: ExplainLookup) {
+    this.item = item;
     this.score = ranked.score;
+    this.#ranked = ranked;
+    this.#lookup = lookup;
   }
 
   get reasons(): string[] {
-    const { contributions, itemId } = this.ranked;
-    this.explained ??= [...new Set(contributions.map((c) => explain(c, itemId, this.lookup)))];
-    return this.explained;
+    const { contributions, itemId } = this.#ranked;
+    this.#reasons ??= [...new Set(contributions.map((c) => explain(c, itemId, this.#lookup)))];
+    return this.#reasons;
   }
 
   get sources(): CandidateSource[] {
-    return this.ranked.contributions.map((c) => c.source);
+    return this.#ranked.contributions.map((c) => c.source);
   }
+
+  plain(): RecommendedItem {
+    return { item: this.item, score: this.score, reasons: this.reasons, sources: this.sources };
+  }
+
+  toJSON(): RecommendedItem {
+    return this.plain();
+  }
+}
+
+/** A plain copy of a recommended item, safe to spread, clone or post to a worker. */
+export function plainItem(item: RecommendedItem): RecommendedItem {
+  return item instanceof ServedItem ? item.plain() : { ...item };
 }
 
 /** Anchors for co-visitation: the user's latest liked items, latest first. */

@@ -62,6 +62,13 @@ describe('ItemTable', () => {
 });
 
 describe('ItemSet', () => {
+  test('is empty before it first begins', () => {
+    const set = new ItemSet();
+    expect([set.has(0), set.has(5), set.has(1023)]).toEqual([false, false, false]);
+    const numbering = new ItemNumbering();
+    expect([numbering.localOf(7), numbering.localOf(9), numbering.localOf(7)]).toEqual([0, 1, 0]);
+  });
+
   test('holds the numbers added since it began, past its first arrays', () => {
     const set = new ItemSet();
     set.begin();
