@@ -46,6 +46,16 @@ const POPULAR_CACHE_LIMIT = 10_000;
 /** How many entries a candidate list holds. */
 export const POPULAR_DEPTH = 500;
 
+/** Two sorted-set reads with the same entries, in the same order. */
+function sameEntries(held: readonly ScoredId[], read: readonly ScoredId[]): boolean {
+  if (held === read) return true;
+  if (held.length !== read.length) return false;
+  for (let i = 0; i < held.length; i += 1) {
+    if (held[i].itemId !== read[i].itemId || held[i].score !== read[i].score) return false;
+  }
+  return true;
+}
+
 export function popularKey(window: PopularityWindow, category: string | null): string {
   return category === null ? window : `${window}\u0000${category}`;
 }
@@ -94,18 +104,23 @@ export class FeatureStore {
       maxEntries: POPULAR_CACHE_LIMIT,
       load: (keys) => this.readPopular(keys),
       onRefreshError: onRefreshError('popular'),
+      same: sameEntries,
     });
     this.itemCache = new TtlCache({
       ttlMs: options.itemCacheMs ?? 0,
       maxEntries: ITEM_CACHE_LIMIT,
       load: (ids) => this.readItems(ids),
       onRefreshError: onRefreshError('item'),
+      // Every change to an item, in the catalogue or its features, raises its version.
+      same: (held, read) =>
+        held === read || (held !== null && read !== null && held.version === read.version),
     });
     this.neighbourCache = new TtlCache({
       ttlMs: options.neighbourCacheMs ?? 0,
       maxEntries: NEIGHBOUR_CACHE_LIMIT,
       load: (ids) => this.readNeighbours(ids),
       onRefreshError: onRefreshError('neighbours'),
+      same: sameEntries,
     });
     metrics.circuitState.set({ dependency: 'redis' }, 0);
     this.redisCircuit = new CircuitBreaker({

@@ -18,6 +18,13 @@ export interface TtlCacheOptions<K, V> {
   load: (keys: K[]) => Promise<V[]>;
   /** Told when a background refresh fails; the stale entries then simply expire. */
   onRefreshError?: (error: unknown) => void;
+  /**
+   * Whether a refreshed value says the same as the one held. The held one
+   * is then kept, only fresh again: whatever was derived from it and kept
+   * by its identity stays valid, and the copy just read dies young instead
+   * of joining the long-lived heap.
+   */
+  same?: (held: V, read: V) => boolean;
 }
 
 export class TtlCache<K, V> {
@@ -25,6 +32,7 @@ export class TtlCache<K, V> {
   private readonly maxEntries: number;
   private readonly load: (keys: K[]) => Promise<V[]>;
   private readonly onRefreshError: (error: unknown) => void;
+  private readonly same: (held: V, read: V) => boolean;
   private readonly entries = new Map<K, { until: number; value: V }>();
   /** Stale keys to read again; flushed once per turn of the event loop. */
   private readonly due = new Set<K>();
@@ -48,6 +56,7 @@ export class TtlCache<K, V> {
     this.maxEntries = options.maxEntries;
     this.load = options.load;
     this.onRefreshError = options.onRefreshError ?? (() => undefined);
+    this.same = options.same ?? (() => false);
   }
 
   get enabled(): boolean {
@@ -173,7 +182,11 @@ export class TtlCache<K, V> {
       .then((fetched) => {
         if (generation !== this.generation) return;
         const now = Date.now();
-        batch.forEach((key, i) => this.set(key, fetched[i], now));
+        batch.forEach((key, i) => {
+          const held = this.entries.get(key);
+          const same = held !== undefined && this.same(held.value, fetched[i]);
+          this.set(key, same ? held.value : fetched[i], now);
+        });
       })
       .catch(this.onRefreshError)
       .finally(() => {

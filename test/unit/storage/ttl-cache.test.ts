@@ -165,3 +165,30 @@ test('after delete() a request does not join a read that started before it', asy
   await expect(late).resolves.toEqual(['a2']);
   expect(asked).toEqual([['a'], ['a']]);
 });
+
+test('a refresh that reads what is held keeps the held object, fresh again; a change replaces it', async () => {
+  jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick'], now: 0 });
+  let scores = [1, 2];
+  const cache = new TtlCache<string, number[]>({
+    ttlMs: 1000,
+    maxEntries: 10,
+    load: async (keys) => keys.map(() => [...scores]),
+    same: (held, read) => held.length === read.length && held.every((v, i) => v === read[i]),
+  });
+  const [first] = await cache.through(['k']);
+  jest.setSystemTime(1500);
+  expect((await cache.through(['k']))[0]).toBe(first);
+  await turn();
+  await turn();
+  // Refreshed with equal content: the same object, and fresh until 2500.
+  jest.setSystemTime(2400);
+  expect(cache.get('k')).toBe(first);
+  scores = [1, 3];
+  jest.setSystemTime(2600);
+  expect((await cache.through(['k']))[0]).toBe(first);
+  await turn();
+  await turn();
+  const [changed] = await cache.through(['k']);
+  expect(changed).toEqual([1, 3]);
+  expect(changed).not.toBe(first);
+});
