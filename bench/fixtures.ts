@@ -7,7 +7,7 @@ import { closeCore, openCore } from '../src/app/app';
 import { waitForPipeline } from '../src/pipeline/wait';
 import { connectNats } from '../src/messaging/connection';
 import { silentLogger } from '../src/observability/logger';
-import { type BenchData, encodeAll, loadCatalogue, publishRaw } from './data';
+import { type BenchData, encodeAll, loadCatalogue, makeData, publishRaw } from './data';
 import type { BenchEnv } from './env';
 import type { BenchContext } from './runner';
 
@@ -40,4 +40,22 @@ export async function pipelineCaughtUp(env: BenchEnv, timeoutMs: number): Promis
   } finally {
     await nc.close();
   }
+}
+
+/**
+ * The query scenario's data (users with real histories), applied by a
+ * worker that is stopped again: what the query and ranking scenarios read.
+ */
+export async function queryData(ctx: BenchContext): Promise<{ data: BenchData; env: BenchEnv }> {
+  const data = makeData(
+    ctx.options.quick
+      ? { users: 300, items: 300, events: 3000 }
+      : { users: 2000, items: 1000, events: 40_000 },
+    'query',
+  );
+  const env = await backlogEnv(ctx, data);
+  const worker = await ctx.spawn('worker', env);
+  await pipelineCaughtUp(env, 180_000);
+  await worker.stop();
+  return { data, env };
 }

@@ -12,9 +12,9 @@
  * of the same keys a recommendation reads (the user and its ten items).
  */
 import Redis from 'ioredis';
-import { RECOMMENDATIONS, makeData } from '../data';
+import { RECOMMENDATIONS } from '../data';
 import { SERVICES } from '../env';
-import { backlogEnv, pipelineCaughtUp } from '../fixtures';
+import { queryData } from '../fixtures';
 import { GraphQLHttp } from '../http';
 import {
   type LoadResult,
@@ -31,16 +31,9 @@ export const query: Scenario = { name: 'query', inDefaultRun: true, run };
 const TRIVIAL = GraphQLHttp.body('{ __typename }');
 
 async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
-  const { queryRates, querySeconds, queryConcurrency, quick } = ctx.options;
+  const { queryRates, querySeconds, queryConcurrency } = ctx.options;
   const durationMs = querySeconds * 1000;
-  const data = makeData(
-    quick ? { users: 300, items: 300, events: 3000 } : { users: 2000, items: 1000, events: 40_000 },
-    'query',
-  );
-  const env = await backlogEnv(ctx, data);
-  const worker = await ctx.spawn('worker', env);
-  await pipelineCaughtUp(env, 180_000);
-  await worker.stop();
+  const { data, env } = await queryData(ctx);
   const gateway = await ctx.spawn('gateway', env);
   const http = new GraphQLHttp(gateway.url, 256);
   ctx.defer(() => http.close());

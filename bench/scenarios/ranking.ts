@@ -15,8 +15,7 @@ import DataLoader from 'dataloader';
 import type { UserFeatures } from '../../src/domain/features';
 import { type FeatureLoaders, FeatureStore } from '../../src/storage/feature-store';
 import { silentLogger } from '../../src/observability/logger';
-import { makeData } from '../data';
-import { backlogEnv, pipelineCaughtUp } from '../fixtures';
+import { queryData } from '../fixtures';
 import type { Row } from '../results';
 import type { BenchContext, Scenario, ScenarioOutcome } from '../runner';
 
@@ -24,14 +23,7 @@ export const ranking: Scenario = { name: 'ranking', inDefaultRun: false, run };
 
 async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
   const { quick } = ctx.options;
-  const data = makeData(
-    quick ? { users: 300, items: 300, events: 3000 } : { users: 2000, items: 1000, events: 40_000 },
-    'query',
-  );
-  const env = await backlogEnv(ctx, data);
-  const worker = await ctx.spawn('worker', env);
-  await pipelineCaughtUp(env, 180_000);
-  await worker.stop();
+  const { data, env } = await queryData(ctx);
 
   const core = await openCore(env.config, silentLogger(), 'recflow-bench-ranking');
   ctx.defer(() => closeCore(core));
