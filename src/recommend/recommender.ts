@@ -391,7 +391,7 @@ export class Recommender {
  * A recommended item as served. Its reasons are worked out when first read:
  * a query that asks only for items and scores never builds their text. Its
  * own state is private (`#`), so what code sees of it is the four fields of
- * RecommendedItem: JSON gives exactly those (`toJSON`), and `plain()` a
+ * RecommendedItem: JSON gives exactly those (`toJSON`), and `plainItem()` a
  * plain copy for anything that clones or spreads.
  */
 class ServedItem implements RecommendedItem {
@@ -418,18 +418,24 @@ class ServedItem implements RecommendedItem {
     return this.#ranked.contributions.map((c) => c.source);
   }
 
-  plain(): RecommendedItem {
-    return { item: this.item, score: this.score, reasons: this.reasons, sources: this.sources };
-  }
-
   toJSON(): RecommendedItem {
-    return this.plain();
+    return plainItem(this);
   }
 }
 
-/** A plain copy of a recommended item, safe to spread, clone or post to a worker. */
+/**
+ * A plain object with a recommended item's four fields, safe to spread,
+ * clone or post to a worker. Its reasons and sources are its own arrays;
+ * its item record is the one the gateway caches and shares, so never
+ * change it (no code does: records are read-only once loaded).
+ */
 export function plainItem(item: RecommendedItem): RecommendedItem {
-  return item instanceof ServedItem ? item.plain() : { ...item };
+  return {
+    item: item.item,
+    score: item.score,
+    reasons: [...item.reasons],
+    sources: [...item.sources],
+  };
 }
 
 /** Anchors for co-visitation: the user's latest liked items, latest first. */

@@ -111,7 +111,9 @@ export class FeatureStore {
       maxEntries: ITEM_CACHE_LIMIT,
       load: (ids) => this.readItems(ids),
       onRefreshError: onRefreshError('item'),
-      // Every change to an item, in the catalogue or its features, raises its version.
+      // A change to an item, in the catalogue or its features, raises its
+      // version (but see README, Limits: a race can give two records one).
+      // Records are read-only once loaded: a held one is kept as it is.
       same: (held, read) =>
         held === read || (held !== null && read !== null && held.version === read.version),
     });

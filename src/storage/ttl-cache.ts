@@ -22,7 +22,9 @@ export interface TtlCacheOptions<K, V> {
    * Whether a refreshed value says the same as the one held. The held one
    * is then kept, only fresh again: whatever was derived from it and kept
    * by its identity stays valid, and the copy just read dies young instead
-   * of joining the long-lived heap.
+   * of joining the long-lived heap. Values must never be changed in place
+   * (they never could: requests share them): a held value is no longer
+   * replaced by a fresh read every period.
    */
   same?: (held: V, read: V) => boolean;
 }

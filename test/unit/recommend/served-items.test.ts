@@ -66,6 +66,11 @@ test('a served item reads, serialises and copies as its four fields', async () =
     sources: first.sources,
   });
   expect(structuredClone(plain)).toEqual(plain);
+  // The copy's arrays are its own.
+  plain.reasons.push('changed');
+  expect(first.reasons).toEqual(['trending in Drama', 'popular with everyone']);
+  // Any object with the four fields, served here or not, copies whole.
+  expect(plainItem(JSON.parse(JSON.stringify(first)))).toEqual(JSON.parse(JSON.stringify(first)));
   // Nothing of the item's own state shows.
   expect(Object.keys(first).sort()).toEqual(['item', 'score']);
 });
