@@ -166,7 +166,7 @@ test('after delete() a request does not join a read that started before it', asy
   expect(asked).toEqual([['a'], ['a']]);
 });
 
-test('a refresh that reads what is held keeps the held object, fresh again; a change replaces it', async () => {
+test('a refresh reading what is held keeps the held object; a change replaces it', async () => {
   jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick'], now: 0 });
   let scores = [1, 2];
   const cache = new TtlCache<string, number[]>({

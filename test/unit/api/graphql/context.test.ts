@@ -54,7 +54,7 @@ async function run(query: string, contextValue: RequestContext) {
 }
 
 describe('the request context', () => {
-  test('a request that logs nothing makes no logger, though Apollo copies the context', async () => {
+  test('a request that logs nothing makes no logger, though Apollo copies it', async () => {
     const { log, children } = logger();
     const result = await run('{ quiet }', createContext(services, 'req-1', log));
     expect(result.data).toEqual({ quiet: 1 });
