@@ -15,12 +15,10 @@ import {
   type BlendWeights,
   type Candidate,
   type CandidateSource,
-  type ExplainLookup,
   type RankedItem,
   blendLists,
   mmrRerank,
   RuleFilter,
-  explain,
   rankCandidates,
 } from '../domain/ranking';
 import type { Logger } from '../observability/logger';
@@ -40,6 +38,7 @@ import {
   covisitationCandidates,
   popularCandidates,
 } from './stored-candidates';
+import { type RecommendedItem, serveItems } from './served-items';
 
 export type Strategy = 'PERSONALIZED' | 'COLD_START' | 'POPULARITY_FALLBACK';
 
@@ -56,21 +55,6 @@ export interface RecommendationFilter {
    * (towards 0); null for none.
    */
   mmrLambda?: number | null;
-}
-
-/**
- * One item of a list. The recommender's items are read-only views whose
- * reasons are worked out when first read: read the fields, or serialise
- * them with JSON, but do not spread or structured-clone them (the getters
- * would be lost); `plainItem()` gives a plain copy.
- */
-export interface RecommendedItem {
-  readonly item: ItemFeatures;
-  readonly score: number;
-  /** Why, in words, strongest first. */
-  readonly reasons: string[];
-  /** The sources that contributed, strongest first. */
-  readonly sources: CandidateSource[];
 }
 
 export interface RecommendationList {
@@ -239,7 +223,7 @@ export class Recommender {
       userId,
       computedAt,
       strategy,
-      items: this.present(ranked, items, user),
+      items: serveItems(ranked, items, user),
       degradedSources: degraded,
     };
   }
@@ -292,7 +276,7 @@ export class Recommender {
       { limit, exclude: new Set([itemId]) },
       (id) => items.get(id),
     );
-    return this.present(ranked, items, null);
+    return serveItems(ranked, items, null);
   }
 
   async popular(
@@ -314,7 +298,7 @@ export class Recommender {
       { limit, exclude: new Set() },
       (id) => items.get(id),
     );
-    return this.present(ranked, items, null);
+    return serveItems(ranked, items, null);
   }
 
   /** A popular or trending list, or undefined (and the source degraded) when it cannot be read. */
@@ -357,19 +341,6 @@ export class Recommender {
     return items;
   }
 
-  private present(
-    ranked: RankedItem[],
-    items: Map<string, ItemFeatures>,
-    user: UserFeatures | null,
-  ): RecommendedItem[] {
-    const lookup: ExplainLookup = {
-      titleOf: (id) => items.get(id)?.title || undefined,
-      categoryOf: (id) => items.get(id)?.categories[0],
-      ...(user ? { actionOf: (id: string) => user.recent.find((r) => r.itemId === id)?.type } : {}),
-    };
-    return ranked.map((r) => new ServedItem(items.get(r.itemId) as ItemFeatures, r, lookup));
-  }
-
   /** Runs one source; on failure records it as degraded and yields undefined. */
   private async optional<T>(
     source: CandidateSource | 'user',
@@ -385,57 +356,6 @@ export class Recommender {
       return undefined;
     }
   }
-}
-
-/**
- * A recommended item as served. Its reasons are worked out when first read:
- * a query that asks only for items and scores never builds their text. Its
- * own state is private (`#`), so what code sees of it is the four fields of
- * RecommendedItem: JSON gives exactly those (`toJSON`), and `plainItem()` a
- * plain copy for anything that clones or spreads.
- */
-class ServedItem implements RecommendedItem {
-  readonly item: ItemFeatures;
-  readonly score: number;
-  readonly #ranked: RankedItem;
-  readonly #lookup: ExplainLookup;
-  #reasons: string[] | undefined = undefined;
-
-  constructor(item: ItemFeatures, ranked: RankedItem, lookup: ExplainLookup) {
-    this.item = item;
-    this.score = ranked.score;
-    this.#ranked = ranked;
-    this.#lookup = lookup;
-  }
-
-  get reasons(): string[] {
-    const { contributions, itemId } = this.#ranked;
-    this.#reasons ??= [...new Set(contributions.map((c) => explain(c, itemId, this.#lookup)))];
-    return this.#reasons;
-  }
-
-  get sources(): CandidateSource[] {
-    return this.#ranked.contributions.map((c) => c.source);
-  }
-
-  toJSON(): RecommendedItem {
-    return plainItem(this);
-  }
-}
-
-/**
- * A plain object with a recommended item's four fields, safe to spread,
- * clone or post to a worker. Its reasons and sources are its own arrays;
- * its item record is the one the gateway caches and shares, so never
- * change it (no code does: records are read-only once loaded).
- */
-export function plainItem(item: RecommendedItem): RecommendedItem {
-  return {
-    item: item.item,
-    score: item.score,
-    reasons: [...item.reasons],
-    sources: [...item.sources],
-  };
 }
 
 /** Anchors for co-visitation: the user's latest liked items, latest first. */

@@ -3,12 +3,9 @@
  */
 import { affinityAt } from '../../domain/affinity';
 import type { UserFeatures } from '../../domain/features';
-import type {
-  RecommendationList as DomainList,
-  RecommendedItem,
-} from '../../recommend/recommender';
-import { toItem } from './types/item';
-import type { Item } from './types/item';
+import type { RecommendationList as DomainList } from '../../recommend/recommender';
+import type { RecommendedItem } from '../../recommend/served-items';
+import { type Item, toItem } from './types/item';
 import type { Recommendation, RecommendationList, ScoredItem } from './types/recommendation';
 import type { UserFeatureSet } from './types/user';
 

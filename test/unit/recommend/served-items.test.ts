@@ -2,7 +2,8 @@ import DataLoader from 'dataloader';
 import { DEFAULT_BLEND_WEIGHTS } from '../../../src/domain/ranking';
 import type { ItemFeatures } from '../../../src/domain/features';
 import { silentLogger } from '../../../src/observability/logger';
-import { Recommender, plainItem } from '../../../src/recommend/recommender';
+import { Recommender } from '../../../src/recommend/recommender';
+import { plainItem } from '../../../src/recommend/served-items';
 import type { FeatureLoaders } from '../../../src/storage/feature-store';
 import type { ScoredId } from '../../../src/storage/redis/hot-store';
 

@@ -3,7 +3,7 @@ import { presentList, presentRecommendation } from '../../../../src/api/graphql/
 import { toItem } from '../../../../src/api/graphql/types/item';
 import { FEATURE_EPOCH_MS, HALF_LIFE_MS } from '../../../../src/domain/decay';
 import type { ItemFeatures } from '../../../../src/domain/features';
-import type { RecommendedItem } from '../../../../src/recommend/recommender';
+import type { RecommendedItem } from '../../../../src/recommend/served-items';
 
 const record: ItemFeatures = {
   itemId: 'm1',
