@@ -1,6 +1,7 @@
 import type { ItemFeatures, UserFeatures } from '../../src/domain/features';
 import { createRedis, type RedisClient } from '../../src/storage/redis/client';
 import { FILLED, HotStore } from '../../src/storage/redis/hot-store';
+import { itemRecord } from '../support/features';
 import { cleanUp } from '../support/recflow';
 import { isolatedEnv, type IsolatedEnv } from '../support/services';
 
@@ -42,25 +43,7 @@ function item(
   popAll: number,
   logDay: number | null = null,
 ): ItemFeatures {
-  return {
-    itemId,
-    version,
-    known: true,
-    title: itemId,
-    categories: ['books'],
-    available: true,
-    attributes: {},
-    events: 1,
-    positives: 1,
-    negatives: 0,
-    ratingSum: 0,
-    ratingCount: 0,
-    popAll,
-    logDay,
-    logWeek: null,
-    logMonth: null,
-    lastAt: null,
-  };
+  return itemRecord(itemId, { version, categories: ['books'], popAll, logDay });
 }
 
 describe('records', () => {

@@ -1,9 +1,11 @@
 /**
  * Events and feature-table snapshots for the feature repository tests: a
  * seeded event generator, a small catalogue, a dump of every feature table
- * and a comparison that is exact on counts and tolerant on floats.
+ * and a comparison that is exact on counts and tolerant on floats; and an
+ * item record builder for tests of what reads records.
  */
 import type { EventType } from '../../src/domain/events';
+import type { ItemFeatures } from '../../src/domain/features';
 import { eventWeight } from '../../src/domain/weights';
 import type { Db } from '../../src/storage/postgres/client';
 import type { StoredEvent } from '../../src/storage/postgres/feature-repository';
@@ -11,6 +13,30 @@ import { seededRandom } from '../unit/support/random';
 
 export const DAY_MS = 86_400_000;
 export const T0 = Date.UTC(2024, 2, 1);
+
+/** An item record with one positive event, as the hot copy holds it; `fields` override. */
+export function itemRecord(itemId: string, fields: Partial<ItemFeatures> = {}): ItemFeatures {
+  return {
+    itemId,
+    version: 1,
+    known: true,
+    title: itemId,
+    categories: [],
+    available: true,
+    attributes: {},
+    events: 1,
+    positives: 1,
+    negatives: 0,
+    ratingSum: 0,
+    ratingCount: 0,
+    popAll: 1,
+    logDay: null,
+    logWeek: null,
+    logMonth: null,
+    lastAt: null,
+    ...fields,
+  };
+}
 
 /** A weighted event as the pipeline would hand it to the repository. */
 export function storedEvent(

@@ -6,27 +6,10 @@ import { Recommender } from '../../../src/recommend/recommender';
 import { plainItem } from '../../../src/recommend/served-items';
 import type { FeatureLoaders } from '../../../src/storage/feature-store';
 import type { ScoredId } from '../../../src/storage/redis/hot-store';
+import { itemRecord } from '../../support/features';
 
 function record(itemId: string, title: string): ItemFeatures {
-  return {
-    itemId,
-    version: 1,
-    known: true,
-    title,
-    categories: ['Drama'],
-    available: true,
-    attributes: {},
-    events: 1,
-    positives: 1,
-    negatives: 0,
-    ratingSum: 0,
-    ratingCount: 0,
-    popAll: 1,
-    logDay: null,
-    logWeek: null,
-    logMonth: null,
-    lastAt: null,
-  };
+  return itemRecord(itemId, { title, categories: ['Drama'] });
 }
 
 /** In-memory loaders: no user, one popular list of two items. */

@@ -2,16 +2,13 @@ import 'reflect-metadata';
 import { presentList, presentRecommendation } from '../../../../src/api/graphql/presenters';
 import { toItem } from '../../../../src/api/graphql/types/item';
 import { FEATURE_EPOCH_MS, HALF_LIFE_MS } from '../../../../src/domain/decay';
-import type { ItemFeatures } from '../../../../src/domain/features';
 import type { RecommendedItem } from '../../../../src/recommend/served-items';
+import { itemRecord } from '../../../support/features';
 
-const record: ItemFeatures = {
-  itemId: 'm1',
+const record = itemRecord('m1', {
   version: 3,
-  known: true,
   title: 'Heat',
   categories: ['Crime'],
-  available: true,
   attributes: { year: 1995 },
   events: 4,
   positives: 3,
@@ -19,11 +16,8 @@ const record: ItemFeatures = {
   ratingSum: 9,
   ratingCount: 2,
   popAll: 2.5,
-  logDay: null,
-  logWeek: null,
-  logMonth: null,
   lastAt: Date.UTC(2026, 0, 1),
-};
+});
 
 /** A recommended item that counts how often its reasons are worked out. */
 function counted(): { item: RecommendedItem; reads: () => number } {
