@@ -241,7 +241,7 @@ function buildServices(core: Core, hub: FeatureChangeHub, models: ModelRegistry)
   models.onSwap(() => streams.refreshAll());
   return {
     ingest: core.ingest,
-    catalog: new CatalogService(core.catalog, core.features, core.hotCopy, core.hot, (ids) => {
+    catalog: new CatalogService(core.catalog, core.hotCopy, core.hot, (ids) => {
       // This gateway forgets at once; the others on the notice.
       store.forgetItems(ids);
       catalogChanges.announce(ids);

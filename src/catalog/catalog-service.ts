@@ -6,13 +6,11 @@ import type { HotCopyWriter } from '../pipeline/hot-copy';
 import type { HotStore } from '../storage/redis/hot-store';
 import { orUnavailable } from '../storage/unavailable';
 import type { CatalogRepository, UpsertCounts } from '../storage/postgres/catalog-repository';
-import type { FeatureRepository } from '../storage/postgres/feature-repository';
 import { type ItemUpsert, type UserUpsert, validateItems, validateUsers } from './validation';
 
 export class CatalogService {
   constructor(
     private readonly catalog: CatalogRepository,
-    private readonly features: FeatureRepository,
     private readonly hotCopy: HotCopyWriter,
     private readonly hot: HotStore,
     /** Told the ids of items that changed, after the change is stored. */
@@ -21,12 +19,12 @@ export class CatalogService {
 
   async upsertItems(inputs: readonly ItemUpsert[]): Promise<UpsertCounts> {
     const items = validateItems(inputs);
-    const ids = items.map((i) => i.id);
-    const before = await orUnavailable('the catalogue', () => this.features.loadItems(ids));
-    const counts = await orUnavailable('the catalogue', () => this.catalog.upsertItems(items));
-    const records = await orUnavailable('the catalogue', () => this.features.loadItems(ids));
-    const moves = [...records.values()].flatMap((item) => {
-      const left = (before.get(item.itemId)?.categories ?? []).filter(
+    const { created, updated, records, previousCategories } = await orUnavailable(
+      'the catalogue',
+      () => this.catalog.upsertItems(items),
+    );
+    const moves = records.flatMap((item) => {
+      const left = (previousCategories.get(item.itemId) ?? []).filter(
         (c) => !item.categories.includes(c),
       );
       return left.length > 0 ? [{ itemId: item.itemId, left }] : [];
@@ -37,14 +35,9 @@ export class CatalogService {
       await this.hot.leaveCategories(moves).catch(() => undefined);
     }
     // A failed write stays queued and is retried; readers check availability per item.
-    await this.hotCopy.write({
-      users: [],
-      items: [...records.values()],
-      pairs: [],
-      interactions: [],
-    });
-    this.onItemsChanged(ids);
-    return counts;
+    await this.hotCopy.write({ users: [], items: records, pairs: [], interactions: [] });
+    this.onItemsChanged(items.map((i) => i.id));
+    return { created, updated };
   }
 
   upsertUsers(inputs: readonly UserUpsert[]): Promise<UpsertCounts> {

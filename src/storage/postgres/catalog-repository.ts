@@ -2,13 +2,28 @@
  * Catalogue writes and profile reads. Upserts are two batched statements in
  * one transaction: insert what is new, then update what existed, keeping
  * stored values for fields the caller left out.
+ *
+ * Items go to the node-postgres pool directly, as the pipeline's writes do:
+ * the two share an item lock (LOCK_ITEMS_SQL), and the whole item records
+ * are read inside the transaction, under that lock, so their versions stand
+ * in the same order as the writes.
  */
 import type { ItemUpsert, UserUpsert } from '../../catalog/validation';
-import type { Db } from './client';
+import type { ItemFeatures } from '../../domain/features';
+import { type Db, inTransaction, rows } from './client';
+import { LOCK_ITEMS_SQL } from './feature-sql';
+import { ITEM_RECORDS_SQL, type ItemRow, toItemFeatures } from './records';
 
 export interface UpsertCounts {
   created: number;
   updated: number;
+}
+
+export interface ItemUpsertResult extends UpsertCounts {
+  /** The whole records of the items as this upsert left them, for the hot copy. */
+  records: ItemFeatures[];
+  /** The categories each item already in the catalogue had before. */
+  previousCategories: Map<string, string[]>;
 }
 
 export interface UserProfile {
@@ -19,20 +34,35 @@ export interface UserProfile {
 export class CatalogRepository {
   constructor(private readonly db: Db) {}
 
-  async upsertItems(items: readonly ItemUpsert[]): Promise<UpsertCounts> {
-    if (items.length === 0) return { created: 0, updated: 0 };
+  async upsertItems(items: readonly ItemUpsert[]): Promise<ItemUpsertResult> {
+    if (items.length === 0) {
+      return { created: 0, updated: 0, records: [], previousCategories: new Map() };
+    }
+    const ids = items.map((i) => i.id);
     const columns = [
-      items.map((i) => i.id),
+      ids,
       items.map((i) => i.title ?? null),
       items.map((i) => (i.categories == null ? null : JSON.stringify(i.categories))),
       items.map((i) => (i.attributes == null ? null : JSON.stringify(i.attributes))),
       items.map((i) => i.available ?? null),
     ];
-    return this.db.$transaction(async (tx) => {
-      const created = await tx.$queryRawUnsafe<Array<{ id: string }>>(INSERT_ITEMS_SQL, ...columns);
+    return inTransaction(this.db.pool, async (tx) => {
+      await tx.query(LOCK_ITEMS_SQL, [ids]);
+      const previous = await rows<{ id: string; categories: string[] }>(
+        tx,
+        'SELECT id, categories FROM items WHERE id = ANY($1::text[])',
+        [ids],
+      );
+      const created = await rows<{ id: string }>(tx, INSERT_ITEMS_SQL, columns);
       const fresh = created.map((r) => r.id);
-      const updated = await tx.$executeRawUnsafe(UPDATE_ITEMS_SQL, ...columns, fresh);
-      return { created: fresh.length, updated };
+      const updated = await tx.query(UPDATE_ITEMS_SQL, [...columns, fresh]);
+      const records = await rows<ItemRow>(tx, ITEM_RECORDS_SQL, [ids]);
+      return {
+        created: fresh.length,
+        updated: updated.rowCount ?? 0,
+        records: records.map(toItemFeatures),
+        previousCategories: new Map(previous.map((r) => [r.id, r.categories])),
+      };
     });
   }
 

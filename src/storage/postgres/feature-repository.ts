@@ -17,7 +17,7 @@ import type { ItemFeatures, PopularityWindow, UserFeatures } from '../../domain/
 import { foldUserRecord } from '../../domain/user-record';
 import { textArray } from './binary-arrays';
 import { type Db, inTransaction, type Queryable, rows } from './client';
-import { LOCK_USERS_SQL, INSERT_EVENTS_SQL, NEIGHBOURS_SQL } from './feature-sql';
+import { INSERT_EVENTS_SQL, LOCK_ITEMS_SQL, LOCK_USERS_SQL, NEIGHBOURS_SQL } from './feature-sql';
 import {
   addCovisitation,
   eventColumns,
@@ -140,6 +140,11 @@ export class FeatureRepository {
         // 3. Add the deltas; each write returns the new values, which make
         //    the hot copy's records.
         users = await this.applyUsers(tx, deltas, newEvents);
+        // The catalogue writes the other half of each item record: wait for
+        // any change of it in flight, so the record below includes it.
+        await this.step('lock_items', () =>
+          tx.query(LOCK_ITEMS_SQL, [textArray(deltas.items.map((d) => d.itemId))]),
+        );
         items = await this.step('item_features', () => writeItems(tx, deltas));
 
         // 4. Co-visitation against the user's other events, in event time.

@@ -4,9 +4,36 @@
  * (sums, log-add-exp, order-free picks), so batches may apply in any order.
  */
 
+/**
+ * Serialises the batches of one user, until commit. Locks are taken in key
+ * order in one statement, so two batches cannot deadlock on them.
+ */
 export const LOCK_USERS_SQL = `
 SELECT count(pg_advisory_xact_lock(k)) FROM (
   SELECT DISTINCT hashtextextended(u, 7) AS k FROM unnest($1::text[]) AS u ORDER BY k) s`;
+
+/** How many item locks there are: a transaction holds at most this many. */
+export const ITEM_LOCK_BUCKETS = 1024;
+
+/**
+ * Serialises the two writers of an item record, until commit: the catalogue
+ * (items) and the pipeline (item_features). A record's version is the sum of
+ * the two rows' versions, so each writer must read the other's row as last
+ * committed: the statement after this one takes a snapshot that includes
+ * every writer that held the lock before. Without it, a catalogue change
+ * committing during a pipeline statement gave two different records one
+ * version, and Redis, keeping the first, could keep a withdrawn item
+ * available.
+ *
+ * Items hash into ITEM_LOCK_BUCKETS locks (two-key advisory locks, apart from
+ * the users' one-key locks), which bounds what one transaction takes from
+ * PostgreSQL's shared lock table. Two batches sharing a bucket wait as they
+ * would for a shared popular item's row anyway.
+ */
+export const LOCK_ITEMS_SQL = `
+SELECT count(pg_advisory_xact_lock(${0x7265}, k)) FROM (
+  SELECT DISTINCT hashtext(i) & ${ITEM_LOCK_BUCKETS - 1} AS k FROM unnest($1::text[]) AS i
+  ORDER BY k) s`;
 
 /**
  * Records the events. Returns two kinds of rows, so that the common batch,
