@@ -10,6 +10,7 @@ const TRANSIENT_CODES = new Set([
   '57P01', // admin_shutdown
   '57P03', // cannot_connect_now
   '53300', // too_many_connections
+  '53200', // out_of_memory: also a full lock table, which empties as transactions end
   '08000',
   '08001',
   '08003',

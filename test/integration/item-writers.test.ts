@@ -10,6 +10,8 @@ import type { ItemFeatures } from '../../src/domain/features';
 import { CatalogRepository } from '../../src/storage/postgres/catalog-repository';
 import { createDb, type Db } from '../../src/storage/postgres/client';
 import { FeatureRepository } from '../../src/storage/postgres/feature-repository';
+import { LOCK_ITEMS_SQL } from '../../src/storage/postgres/feature-sql';
+import { isTransient } from '../../src/pipeline/retry';
 import { storedEvent, T0 } from '../support/features';
 import { isolatedEnv, type IsolatedEnv } from '../support/services';
 
@@ -75,6 +77,25 @@ test('the catalogue read of an upsert is the item as committed', async () => {
   expect(moved.previousCategories.get('c1')).toEqual(['books']);
   expect(moved.records).toEqual([await stored('c1')]);
   expect(moved.records[0]).toMatchObject({ categories: ['film'], title: 'One', version: 2 });
+});
+
+test('an upsert that cannot lock its items in time fails retryably and writes nothing', async () => {
+  const impatient = new CatalogRepository(db, { lockTimeoutMs: 100 });
+  const holder = await db.pool.connect();
+  try {
+    await holder.query('BEGIN');
+    await holder.query(LOCK_ITEMS_SQL, [['t1']]);
+    const refused = await impatient.upsertItems([{ id: 't1', title: 'Late' }]).catch((e) => e);
+    expect(refused).toMatchObject({ code: '55P03' });
+    expect(isTransient(refused)).toBe(true);
+    expect(await stored('t1')).toBeUndefined();
+  } finally {
+    await holder.query('ROLLBACK');
+    holder.release();
+  }
+  await expect(impatient.upsertItems([{ id: 't1', title: 'Late' }])).resolves.toMatchObject({
+    created: 1,
+  });
 });
 
 /**

@@ -31,8 +31,23 @@ export interface UserProfile {
   attributes: Record<string, unknown>;
 }
 
+export interface CatalogOptions {
+  /**
+   * How long an item upsert waits for its item locks (held by pipeline
+   * batches writing the same items) before it gives up as unavailable.
+   */
+  lockTimeoutMs?: number;
+}
+
 export class CatalogRepository {
-  constructor(private readonly db: Db) {}
+  private readonly lockTimeoutMs: number;
+
+  constructor(
+    private readonly db: Db,
+    options: CatalogOptions = {},
+  ) {
+    this.lockTimeoutMs = options.lockTimeoutMs ?? 5000;
+  }
 
   async upsertItems(items: readonly ItemUpsert[]): Promise<ItemUpsertResult> {
     if (items.length === 0) {
@@ -47,6 +62,7 @@ export class CatalogRepository {
       items.map((i) => i.available ?? null),
     ];
     return inTransaction(this.db.pool, async (tx) => {
+      await tx.query(`SET LOCAL lock_timeout = ${Math.round(this.lockTimeoutMs)}`);
       await tx.query(LOCK_ITEMS_SQL, [ids]);
       const previous = await rows<{ id: string; categories: string[] }>(
         tx,

@@ -13,7 +13,7 @@ SELECT count(pg_advisory_xact_lock(k)) FROM (
   SELECT DISTINCT hashtextextended(u, 7) AS k FROM unnest($1::text[]) AS u ORDER BY k) s`;
 
 /** How many item locks there are: a transaction holds at most this many. */
-export const ITEM_LOCK_BUCKETS = 1024;
+export const ITEM_LOCK_BUCKETS = 256;
 
 /**
  * Serialises the two writers of an item record, until commit: the catalogue
@@ -26,9 +26,11 @@ export const ITEM_LOCK_BUCKETS = 1024;
  * available.
  *
  * Items hash into ITEM_LOCK_BUCKETS locks (two-key advisory locks, apart from
- * the users' one-key locks), which bounds what one transaction takes from
- * PostgreSQL's shared lock table. Two batches sharing a bucket wait as they
- * would for a shared popular item's row anyway.
+ * the users' one-key locks). That bounds what one transaction adds to
+ * PostgreSQL's shared lock table, which a batch already fills with a lock
+ * per user (about 12,500 locks fit server-wide with the default settings).
+ * Two batches sharing a bucket wait as they would for a popular item's row,
+ * which nearly every batch writes anyway.
  */
 export const LOCK_ITEMS_SQL = `
 SELECT count(pg_advisory_xact_lock(${0x7265}, k)) FROM (

@@ -19,6 +19,7 @@ describe('isTransient', () => {
     ['57P01', 'admin shutdown'],
     ['57P03', 'cannot connect now'],
     ['53300', 'too many connections'],
+    ['53200', 'out of shared memory (a full lock table)'],
     ['08000', 'connection exception'],
     ['08001', 'client unable to establish connection'],
     ['08003', 'connection does not exist'],
