@@ -292,10 +292,12 @@ export class Recommender {
       loaders,
       list.map((c) => c.itemId),
     );
+    // Redis's category list can hold an item that has since left the
+    // category (README, Limits): its record decides.
     const ranked = rankCandidates(
       [list],
       { ...this.weights, [source]: 1 },
-      { limit, exclude: new Set() },
+      { limit, exclude: new Set(), includeCategories: category === null ? undefined : [category] },
       (id) => items.get(id),
     );
     return serveItems(ranked, items, null);
