@@ -17,19 +17,43 @@ export async function backlogEnv(
   data: BenchData,
   overrides: Record<string, string> = {},
 ): Promise<BenchEnv> {
+  const env = await catalogueEnv(ctx, data, overrides);
+  await publishBacklog(ctx, env, data);
+  return env;
+}
+
+/** A fresh environment holding the data's catalogue, and no events yet. */
+export async function catalogueEnv(
+  ctx: BenchContext,
+  data: BenchData,
+  overrides: Record<string, string> = {},
+): Promise<BenchEnv> {
   const env = await ctx.env(overrides);
   const core = await openCore(env.config, silentLogger(), 'recflow-bench-loader');
   try {
     await loadCatalogue(core, data);
-    ctx.log(`publishing a backlog of ${data.events.length} events`);
-    await publishRaw(core.nc, env.config.nats, encodeAll(data.events, env.config), {
-      batch: 1000,
-      inFlight: 4,
-    });
   } finally {
     await closeCore(core);
   }
   return env;
+}
+
+/** Publishes the data's events to the environment's stream, as stored messages. */
+export async function publishBacklog(
+  ctx: BenchContext,
+  env: BenchEnv,
+  data: BenchData,
+): Promise<void> {
+  ctx.log(`publishing a backlog of ${data.events.length} events`);
+  const nc = await connectNats(env.config.nats.url, 'recflow-bench-backlog');
+  try {
+    await publishRaw(nc, env.config.nats, encodeAll(data.events, env.config), {
+      batch: 1000,
+      inFlight: 4,
+    });
+  } finally {
+    await nc.close();
+  }
 }
 
 /** Waits until the durable consumer has nothing pending or unacknowledged. */

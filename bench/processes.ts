@@ -27,14 +27,20 @@ export interface RecflowProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `recflow serve --role <role>` and resolves once it listens and is ready. */
+/**
+ * Starts `recflow serve --role <role>` and resolves once it listens and is
+ * ready. It logs at `info` (recflow logs no line per request), only to read
+ * the port it picked; `debug` adds a line per pipeline batch.
+ */
 export async function spawnRecflow(
   role: Role,
   env: Record<string, string>,
   timeoutMs = 30_000,
+  logLevel: 'info' | 'debug' = 'info',
+  onLine?: (line: string) => void,
 ): Promise<RecflowProcess> {
-  // Info level, only to read the port it picked; recflow logs no line per request.
-  const child = spawnNode([CLI, 'serve', '--role', role], { ...env, RECFLOW_LOG_LEVEL: 'info' });
+  const child = spawnNode([CLI, 'serve', '--role', role], { ...env, RECFLOW_LOG_LEVEL: logLevel });
+  if (onLine) child.onLine(onLine);
   const started = Date.now();
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${role} did not start`)), timeoutMs);

@@ -103,9 +103,23 @@ export class BenchContext {
     return env;
   }
 
-  /** recflow in a child process, stopped when the scenario ends (or earlier by the caller). */
-  async spawn(role: Role, env: BenchEnv, extra: Record<string, string> = {}) {
-    const child: RecflowProcess = await spawnRecflow(role, { ...env.env, ...extra });
+  /**
+   * recflow in a child process, stopped when the scenario ends (or earlier
+   * by the caller). `onLine` hears every line it prints, from its start.
+   */
+  async spawn(
+    role: Role,
+    env: BenchEnv,
+    extra: Record<string, string> = {},
+    options: { logLevel?: 'info' | 'debug'; onLine?: (line: string) => void } = {},
+  ) {
+    const child: RecflowProcess = await spawnRecflow(
+      role,
+      { ...env.env, ...extra },
+      30_000,
+      options.logLevel,
+      options.onLine,
+    );
     this.cleanups.push(() => child.stop());
     return child;
   }

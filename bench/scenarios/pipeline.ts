@@ -1,8 +1,11 @@
 /**
  * Pipeline: events/s applied from a backlog by one worker, then by two
  * competing workers, each case on a fresh database and stream holding the
- * same synthetic events (many users and items, mixed types). The workers
- * run in this process (RecflowApp role 'worker'), so each batch can be timed.
+ * same synthetic events (many users and items, mixed types). One worker, and
+ * two sharing one event loop, run in this process (RecflowApp role
+ * 'worker'), so that each batch and each step can be timed. Two workers
+ * also run as two processes, as competing consumers run in production:
+ * their batches are timed from each worker's debug line per batch.
  *
  * Baseline: reading the same backlog with a plain pull consumer that acks
  * every message and applies nothing.
@@ -18,8 +21,8 @@ import { connectNats, streamNames } from '../../src/messaging/connection';
 import { Subjects } from '../../src/messaging/subjects';
 import { Worker } from '../../src/pipeline/worker';
 import { type BenchEnv, SERVICES } from '../env';
-import { makeData } from '../data';
-import { backlogEnv } from '../fixtures';
+import { type BenchData, makeData } from '../data';
+import { backlogEnv, catalogueEnv, publishBacklog } from '../fixtures';
 import { until } from '../load';
 import { cpuOf } from '../processes';
 import { Recorder } from '../percentiles';
@@ -47,12 +50,14 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
   const one = await applyBacklog(ctx, first, 1, data.events.length, timeoutMs, batches);
   const second = await backlogEnv(ctx, data, overrides);
   const two = await applyBacklog(ctx, second, 2, data.events.length, timeoutMs, batches);
+  const third = await catalogueEnv(ctx, data, overrides);
+  const apart = await applyInProcesses(ctx, third, data, 2, timeoutMs);
 
-  const rows: Row[] = [one, two].map((result) => {
+  const rows: Row[] = [one, two, apart].map((result) => {
     const perWorker = result.measure.throughput!.value / result.workers;
     return {
       scenario: 'pipeline',
-      case: `apply, ${result.workers} worker${result.workers > 1 ? 's' : ''}`,
+      case: `apply, ${result.workers} worker${result.workers > 1 ? 's' : ''}${result.where}`,
       measured: result.measure,
       baseline: read,
       targets: [
@@ -72,9 +77,11 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
       events: data.events.length,
       users: data.users.length,
       items: data.items.length,
-      stepSeconds: { oneWorker: one.steps, twoWorkers: two.steps },
-      costPerEvent: { oneWorker: one.cost, twoWorkers: two.cost },
-      workers: 'in this process (RecflowApp.start role worker), sharing one event loop',
+      stepSeconds: { oneWorker: one.steps, twoWorkers: two.steps, twoProcesses: apart.steps },
+      costPerEvent: { oneWorker: one.cost, twoWorkers: two.cost, twoProcesses: apart.cost },
+      workers:
+        'one, and two sharing one event loop, in this process (RecflowApp.start role worker); ' +
+        'then two child processes (recflow serve --role worker)',
     },
   };
 }
@@ -130,6 +137,8 @@ async function rawRead(env: BenchEnv, total: number, timeoutMs: number): Promise
 
 interface Applied {
   workers: number;
+  /** How the workers ran, for the case name ('' for this process). */
+  where: string;
   measure: Measure;
   steps: Record<string, number>;
   complete: boolean;
@@ -182,6 +191,7 @@ async function applyBacklog(
   const seconds = (batches.lastEnd - batches.firstStart) / 1000;
   return {
     workers,
+    where: workers > 1 ? ', one process' : '',
     complete,
     steps,
     cost,
@@ -191,6 +201,86 @@ async function applyBacklog(
       throughput: { value: count / seconds, unit: 'events/s' },
     },
   };
+}
+
+/**
+ * Two (or more) workers as child processes, started before the backlog is
+ * published so that their start-up is not counted. Each logs a line per
+ * batch at debug level (its size and duration), which times the batches;
+ * CPU is read from /proc and steps from each worker's /metrics.
+ */
+async function applyInProcesses(
+  ctx: BenchContext,
+  env: BenchEnv,
+  data: BenchData,
+  workers: number,
+  timeoutMs: number,
+): Promise<Applied> {
+  const total = data.events.length;
+  const latency = new Recorder();
+  let firstStart = Number.POSITIVE_INFINITY;
+  let lastEnd = Number.NEGATIVE_INFINITY;
+  let handled = 0;
+  const onLine = (line: string) => {
+    if (!line.includes('"batch handled"')) return;
+    const entry = JSON.parse(line) as { time: string; size: number; ms: number };
+    const end = Date.parse(entry.time);
+    firstStart = Math.min(firstStart, end - entry.ms);
+    lastEnd = Math.max(lastEnd, end);
+    latency.record(entry.ms);
+    handled += entry.size;
+  };
+  const children = await Promise.all(
+    Array.from({ length: workers }, () =>
+      ctx.spawn('worker', env, {}, { logLevel: 'debug', onLine }),
+    ),
+  );
+  const database = new URL(env.config.postgres.url).pathname.slice(1);
+  const dbBefore = await dbUsage(database);
+  const cpuBefore = children.map((c) => c.cpuSeconds());
+  await publishBacklog(ctx, env, data);
+  ctx.log(`applying ${total} events with ${workers} worker processes`);
+  const complete = await until(() => handled >= total, timeoutMs, 50);
+  const cpu = children.reduce((sum, c, i) => sum + c.cpuSeconds() - cpuBefore[i], 0);
+  const dbAfter = await dbUsage(database);
+  const steps: Record<string, number> = {};
+  for (const child of children) {
+    for (const [step, seconds] of Object.entries(await stepSecondsOf(child.probeUrl))) {
+      steps[step] = (steps[step] ?? 0) + seconds;
+    }
+  }
+  for (const child of children) await child.stop();
+  const count = Math.min(handled, total);
+  let postgresCpu = 0;
+  for (const [pid, seconds] of dbAfter.cpu) postgresCpu += seconds - (dbBefore.cpu.get(pid) ?? 0);
+  return {
+    workers,
+    where: ', two processes',
+    complete,
+    steps,
+    cost: {
+      workerCpuUs: (1e6 * cpu) / Math.max(count, 1),
+      postgresCpuUs: (1e6 * postgresCpu) / Math.max(count, 1),
+      walBytes: Number(dbAfter.wal - dbBefore.wal) / Math.max(count, 1),
+    },
+    measure: {
+      label: `${workers} worker processes`,
+      latency: latency.summary(),
+      throughput: { value: (1000 * count) / (lastEnd - firstStart), unit: 'events/s' },
+    },
+  };
+}
+
+/** Total seconds per applyBatch step, from a worker's /metrics. */
+async function stepSecondsOf(probeUrl: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${probeUrl}/metrics`)).text();
+  const totals: Record<string, number> = {};
+  for (const match of text.matchAll(
+    /^recflow_pipeline_step_seconds_sum\{step="([^"]+)"\} (\S+)$/gm,
+  )) {
+    totals[match[1]] = Number(match[2]);
+  }
+  return totals;
 }
 
 interface BatchTimes {

@@ -272,7 +272,8 @@ export class Worker {
       }
     }
     this.lastBatchAt = Date.now();
-    stop();
+    const seconds = stop();
+    this.deps.log.debug({ size: batch.length, ms: seconds * 1000 }, 'batch handled');
   }
 
   /** Decodes and re-validates a message: the event, or why it is invalid. */
