@@ -5,6 +5,7 @@
  */
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { Subscription } from '@nats-io/transport-node';
+import pino from 'pino';
 import type { EventInput } from '../../src/domain/events';
 import { EventPublisher } from '../../src/ingestion/publisher';
 import { IngestService } from '../../src/ingestion/ingest-service';
@@ -15,7 +16,7 @@ import {
   streamNames,
 } from '../../src/messaging/connection';
 import { Subjects } from '../../src/messaging/subjects';
-import { silentLogger } from '../../src/observability/logger';
+import { type Logger, silentLogger } from '../../src/observability/logger';
 import { Metrics } from '../../src/observability/metrics';
 import { HotCopyWriter } from '../../src/pipeline/hot-copy';
 import { Worker } from '../../src/pipeline/worker';
@@ -66,13 +67,16 @@ afterAll(async () => {
   await cleanUp(env);
 });
 
-async function startWorker(metrics = new Metrics({ defaultMetrics: false })): Promise<Worker> {
+async function startWorker(
+  metrics = new Metrics({ defaultMetrics: false }),
+  log: Logger = silentLogger(),
+): Promise<Worker> {
   const worker = new Worker({
     nc,
     config: env.config,
     repository,
     hotCopy: new HotCopyWriter(hot, env.config.pipeline.neighbours, silentLogger()),
-    log: silentLogger(),
+    log,
     metrics,
   });
   workers.push(worker);
@@ -111,10 +115,12 @@ function collect(sub: Subscription): unknown[] {
 describe('a running worker', () => {
   let worker: Worker;
   let metrics: Metrics;
+  /** What the worker logged, one JSON line each, at debug level. */
+  const logged: string[] = [];
 
   beforeAll(async () => {
     metrics = new Metrics({ defaultMetrics: false });
-    worker = await startWorker(metrics);
+    worker = await startWorker(metrics, pino({ level: 'debug' }, { write: (l) => logged.push(l) }));
   });
 
   test('applies published events to PostgreSQL and Redis and announces the change', async () => {
@@ -147,6 +153,16 @@ describe('a running worker', () => {
     await eventually(async () => notices.length > 0, 5000, 'a features-changed notice');
     expect(notices[notices.length - 1]).toEqual({ userId: user, version: cached.version });
     expect(worker.health()).toMatchObject({ state: 'running', processed: 3, deadLettered: 0 });
+  });
+
+  test('logs each batch it handled at debug level, with its size and duration', () => {
+    // The bench times worker processes by these lines (bench/scenarios/pipeline.ts).
+    const batches = logged
+      .map((line) => JSON.parse(line) as { msg: string; size?: number; ms?: number })
+      .filter((entry) => entry.msg === 'batch handled');
+    expect(batches.length).toBeGreaterThan(0);
+    expect(batches.reduce((n, b) => n + (b.size ?? 0), 0)).toBeGreaterThanOrEqual(3);
+    for (const batch of batches) expect(batch.ms).toBeGreaterThanOrEqual(0);
   });
 
   test('a redelivered event is recognised and not applied again', async () => {
