@@ -2,7 +2,13 @@
  * Validation of catalogue input: items and user profiles.
  */
 import { ErrorCode, InvalidInputError, RecflowError } from '../domain/errors';
-import { DEFAULT_EVENT_LIMITS, containsNul, jsonText, validateId } from '../domain/events';
+import {
+  DEFAULT_EVENT_LIMITS,
+  jsonText,
+  unstorable,
+  unstorableJson,
+  validateId,
+} from '../domain/events';
 
 export interface ItemUpsert {
   id: string;
@@ -33,9 +39,8 @@ export function validateItems(inputs: readonly ItemUpsert[], field = 'inputs'): 
   return inputs.map((input, i) => {
     const at = `${field}[${i}]`;
     const id = validateId(input.id, `${at}.id`, DEFAULT_EVENT_LIMITS);
-    if (input.title != null && input.title.includes('\u0000')) {
-      throw new InvalidInputError(`${at}.title`, `${at}.title must not contain the NUL character`);
-    }
+    const titleProblem = input.title == null ? undefined : unstorable(input.title);
+    if (titleProblem) throw new InvalidInputError(`${at}.title`, `${at}.title ${titleProblem}`);
     if (input.title != null && input.title.length > CATALOGUE_LIMITS.maxTitle) {
       throw new InvalidInputError(
         `${at}.title`,
@@ -98,6 +103,8 @@ function validateCategories(categories: string[], field: string): string[] {
           'without control characters',
       );
     }
+    const problem = unstorable(c);
+    if (problem) throw new InvalidInputError(field, `${field} entries ${problem}`);
   }
   return [...new Set(categories)];
 }
@@ -117,8 +124,7 @@ function validateAttributes(
       `${field} is ${bytes} bytes; the limit is ${CATALOGUE_LIMITS.maxAttributesBytes}`,
     );
   }
-  if (containsNul(attributes)) {
-    throw new InvalidInputError(field, `${field} must not contain the NUL character`);
-  }
+  const problem = unstorableJson(attributes);
+  if (problem) throw new InvalidInputError(field, `${field} ${problem}`);
   return attributes;
 }

@@ -176,10 +176,9 @@ function validateContext(
       `${field} is ${bytes} bytes of JSON; the limit is ${limits.maxContextBytes}`,
     );
   }
-  if (containsNul(raw)) {
-    // PostgreSQL's jsonb cannot store it: the event could never be applied.
-    throw new InvalidInputError(field, `${field} must not contain the NUL character`);
-  }
+  // PostgreSQL's jsonb could not store it: the event, accepted, could never be applied.
+  const problem = unstorableJson(raw);
+  if (problem) throw new InvalidInputError(field, `${field} ${problem}`);
   return raw as Record<string, unknown>;
 }
 
@@ -192,12 +191,35 @@ export function jsonText(value: unknown, field: string): string {
   }
 }
 
-/** True when any string or key inside a JSON value holds U+0000. */
-export function containsNul(value: unknown): boolean {
-  if (typeof value === 'string') return value.includes('\u0000');
-  if (Array.isArray(value)) return value.some(containsNul);
-  if (value !== null && typeof value === 'object') {
-    return Object.entries(value).some(([k, v]) => k.includes('\u0000') || containsNul(v));
+/** What PostgreSQL cannot store in text or jsonb: NUL, and half of a surrogate pair. */
+const UNSTORABLE = new RegExp(`\u0000|${LONE_SURROGATE.source}`);
+
+/**
+ * Why PostgreSQL could not store this string (to follow a field name), or
+ * undefined when it can. A lone surrogate has no UTF-8 form: jsonb refuses
+ * it, and text would keep U+FFFD in its place.
+ */
+export function unstorable(text: string): string | undefined {
+  const found = UNSTORABLE.exec(text);
+  if (!found) return undefined;
+  return found[0] === '\u0000'
+    ? 'must not contain the NUL character'
+    : 'must be well-formed Unicode';
+}
+
+/** Why PostgreSQL could not store some string or key inside a JSON value, or undefined. */
+export function unstorableJson(value: unknown): string | undefined {
+  if (typeof value === 'string') return unstorable(value);
+  if (Array.isArray(value)) {
+    for (const v of value) {
+      const problem = unstorableJson(v);
+      if (problem) return problem;
+    }
+  } else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const problem = unstorable(k) ?? unstorableJson(v);
+      if (problem) return problem;
+    }
   }
-  return false;
+  return undefined;
 }

@@ -237,6 +237,38 @@ describe('malformed requests', () => {
     const item = await gql(rf.url, '{ item(id: "a") { id } }');
     expect(item.data.item).toBeNull();
   });
+
+  test('text PostgreSQL cannot store (half a surrogate pair) is BAD_USER_INPUT', async () => {
+    const upsert = `mutation($i: [ItemInput!]!) { upsertItems(inputs: $i) { created } }`;
+    for (const [input, field] of [
+      [{ id: 'lone', title: 'a\ud800b' }, 'inputs[0].title'],
+      [{ id: 'lone', categories: ['a\ud800'] }, 'inputs[0].categories'],
+      [{ id: 'lone', attributes: { k: 'v\udc00' } }, 'inputs[0].attributes'],
+      [{ id: 'lone', attributes: { 'k\udc00': 1 } }, 'inputs[0].attributes'],
+    ] as const) {
+      const r = await gql(rf.url, upsert, { i: [input] });
+      expect(r.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    }
+    expect((await gql(rf.url, '{ item(id: "lone") { id } }')).data.item).toBeNull();
+
+    // An event is refused before JetStream stores it, rather than accepted and never applied.
+    const before = await storedMessages();
+    const r = await gql(
+      rf.url,
+      `mutation($e: [EventInput!]!) { recordEvents(inputs: $e) { status } }`,
+      {
+        e: [
+          { eventId: eventId(), userId: 'u', itemId: 'i', type: 'VIEW' },
+          { eventId: eventId(), userId: 'u', itemId: 'i', type: 'VIEW', context: { k: 'v\ud800' } },
+        ],
+      },
+    );
+    expect(r.errors?.[0].extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'inputs[1].context',
+    });
+    expect(await storedMessages()).toBe(before);
+  });
 });
 
 describe('operation limits', () => {

@@ -311,4 +311,16 @@ describe('ids and contexts that could not be stored faithfully', () => {
       a: 'x\\u0000',
     });
   });
+
+  test('a context holding half a surrogate pair anywhere is refused; whole pairs are kept', () => {
+    const now = Date.now();
+    for (const context of [{ a: 'x\ud800' }, { a: [{ b: '\udc00y' }] }, { 'k\ud83c': 1 }]) {
+      expect(() => validateEvent({ ...base, context }, now)).toThrow(
+        /input\.context must be well-formed Unicode/,
+      );
+    }
+    expect(validateEvent({ ...base, context: { a: 'ok \ud83c\udfac' } }, now).context).toEqual({
+      a: 'ok \ud83c\udfac',
+    });
+  });
 });
