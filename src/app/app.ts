@@ -241,10 +241,14 @@ function buildServices(core: Core, hub: FeatureChangeHub, models: ModelRegistry)
   models.onSwap(() => streams.refreshAll());
   return {
     ingest: core.ingest,
-    catalog: new CatalogService(core.catalog, core.hotCopy, core.hot, (ids) => {
-      // This gateway forgets at once; the others on the notice.
-      store.forgetItems(ids);
-      catalogChanges.announce(ids);
+    catalog: new CatalogService(core.catalog, core.hotCopy, core.hot, {
+      onItemsChanged: (ids) => {
+        // This gateway forgets at once; the others on the notice.
+        store.forgetItems(ids);
+        catalogChanges.announce(ids);
+      },
+      // A quarter of the pool at most may wait on item locks.
+      concurrentWrites: Math.max(1, Math.floor(config.postgres.poolSize / 4)),
     }),
     catalogRepository: core.catalog,
     features: store,

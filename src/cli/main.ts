@@ -227,9 +227,9 @@ async function migrateCommand(): Promise<number> {
 async function runImport(core: Core, dataset: Dataset, wait: boolean): Promise<ImportSummary> {
   // Running gateways drop what they cached of the imported items.
   const changes = new CatalogChanges(core.nc, core.config.nats.subjectPrefix, core.log);
-  const catalog = new CatalogService(core.catalog, core.hotCopy, core.hot, (ids) =>
-    changes.announce(ids),
-  );
+  const catalog = new CatalogService(core.catalog, core.hotCopy, core.hot, {
+    onItemsChanged: (ids) => changes.announce(ids),
+  });
   const sinks: ImportSinks = {
     upsertItems: (items) => catalog.upsertItems(items),
     upsertUsers: (users) => catalog.upsertUsers(users),

@@ -12,7 +12,14 @@ import { createDb, type Db } from '../../src/storage/postgres/client';
 import { FeatureRepository } from '../../src/storage/postgres/feature-repository';
 import { LOCK_ITEMS_SQL } from '../../src/storage/postgres/feature-sql';
 import { isTransient } from '../../src/pipeline/retry';
+import { CatalogService } from '../../src/catalog/catalog-service';
+import { ErrorCode } from '../../src/domain/errors';
+import { silentLogger } from '../../src/observability/logger';
+import { HotCopyWriter } from '../../src/pipeline/hot-copy';
+import { createRedis } from '../../src/storage/redis/client';
+import { HotStore } from '../../src/storage/redis/hot-store';
 import { storedEvent, T0 } from '../support/features';
+import { cleanUp } from '../support/recflow';
 import { isolatedEnv, type IsolatedEnv } from '../support/services';
 
 const WINDOW = 300_000;
@@ -31,6 +38,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await db.$disconnect();
+  await cleanUp(env);
   await env.dropDatabase();
 });
 
@@ -79,7 +87,7 @@ test('the catalogue read of an upsert is the item as committed', async () => {
   expect(moved.records[0]).toMatchObject({ categories: ['film'], title: 'One', version: 2 });
 });
 
-test('an upsert that cannot lock its items in time fails retryably and writes nothing', async () => {
+test('an upsert that cannot lock its items in time fails, retryably, writing nothing', async () => {
   const impatient = new CatalogRepository(db, { lockTimeoutMs: 100 });
   const holder = await db.pool.connect();
   try {
@@ -96,6 +104,36 @@ test('an upsert that cannot lock its items in time fails retryably and writes no
   await expect(impatient.upsertItems([{ id: 't1', title: 'Late' }])).resolves.toMatchObject({
     created: 1,
   });
+});
+
+test('item writes beyond the allowed few queue briefly, then are unavailable', async () => {
+  const redis = createRedis(env.config.redis.url, 2000);
+  const hot = new HotStore(redis, env.config.redis.prefix);
+  const service = new CatalogService(
+    new CatalogRepository(db, { lockTimeoutMs: 5000 }),
+    new HotCopyWriter(hot, env.config.pipeline.neighbours, silentLogger()),
+    hot,
+    { concurrentWrites: 1, queueWaitMs: 100 },
+  );
+  const holder = await db.pool.connect();
+  try {
+    await holder.query('BEGIN');
+    await holder.query(LOCK_ITEMS_SQL, [['q1']]);
+    const first = service.upsertItems([{ id: 'q1', title: 'First' }]);
+    await waitForLockWaiters(1);
+    // The one slot is taken by a write waiting on its lock: the next gives up
+    // on the slot, and reads still find free connections.
+    const second = await service.upsertItems([{ id: 'q2' }]).catch((e) => e);
+    expect(second).toMatchObject({ code: ErrorCode.SERVICE_UNAVAILABLE });
+    expect(second.message).toMatch(/busy with other item writes/);
+    expect(await features.loadItems(['w1'])).toBeInstanceOf(Map);
+    await holder.query('ROLLBACK');
+    await expect(first).resolves.toEqual({ created: 1, updated: 0 });
+    expect(await stored('q2')).toBeUndefined();
+  } finally {
+    holder.release();
+    redis.disconnect();
+  }
 });
 
 /**

@@ -1,4 +1,4 @@
-import { ConcurrencyLimit } from '../../../src/resilience/concurrency-limit';
+import { ConcurrencyLimit, SlotTimeout } from '../../../src/resilience/concurrency-limit';
 
 describe('ConcurrencyLimit', () => {
   test('runs at most `limit` tasks at once, the others in arrival order', async () => {
@@ -25,5 +25,23 @@ describe('ConcurrencyLimit', () => {
     const limit = new ConcurrencyLimit(1);
     await expect(limit.run(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     await expect(limit.run(async () => 'next')).resolves.toBe('next');
+  });
+
+  test('a task that waits too long for a slot is not run, and the queue moves on', async () => {
+    const limit = new ConcurrencyLimit(1);
+    let release!: () => void;
+    const holder = limit.run(() => new Promise<void>((resolve) => (release = resolve)));
+    let ran = false;
+    const late = limit.run(async () => {
+      ran = true;
+    }, 20);
+    const patient = limit.run(async () => 'patient', 10_000);
+    await expect(late).rejects.toBeInstanceOf(SlotTimeout);
+    expect(limit.waiting).toBe(1);
+    release();
+    await holder;
+    await expect(patient).resolves.toBe('patient');
+    expect(ran).toBe(false);
+    expect(limit.waiting).toBe(0);
   });
 });
