@@ -33,8 +33,9 @@ export interface UserProfile {
 
 export interface CatalogOptions {
   /**
-   * How long an item upsert waits for its item locks (held by pipeline
-   * batches writing the same items) before it gives up as unavailable.
+   * How long an item upsert waits for each lock it queues for (PostgreSQL's
+   * `lock_timeout`): item locks held by pipeline batches writing the same
+   * items, and row locks after them. Then it gives up, retryably.
    */
   lockTimeoutMs?: number;
 }
