@@ -222,6 +222,25 @@ describe('sorted sets', () => {
     expect(await redis.zscore(hot.popularityKey('WEEK'), 'p1')).toBeNull();
   });
 
+  test('items leave the popularity sets of the categories they left, and only those', async () => {
+    const inBoth = (id: string) =>
+      itemRecord(id, { version: 1, categories: ['leaving-a', 'leaving-b'], popAll: 5, logDay: 1 });
+    await hot.writeRecords([], ['m1', 'm2', 'm3'].map(inBoth));
+    await hot.leaveCategories([
+      { itemId: 'm1', left: ['leaving-a'] },
+      { itemId: 'm2', left: ['leaving-a', 'leaving-b'] },
+    ]);
+    const members = (window: 'ALL_TIME' | 'DAY', category: string) =>
+      redis.zrange(hot.popularityKey(window, category), 0, -1);
+    for (const window of ['ALL_TIME', 'DAY'] as const) {
+      expect(await members(window, 'leaving-a')).toEqual(['m3']);
+      expect(await members(window, 'leaving-b')).toEqual(['m1', 'm3']);
+    }
+    expect(await redis.zrange(hot.popularityKey('ALL_TIME'), 0, -1)).toEqual(
+      expect.arrayContaining(['m1', 'm2', 'm3']),
+    );
+  });
+
   test('an unavailable item is not added to popularity sets', async () => {
     await hot.writeRecords([], [{ ...item('q1', 1, 10, 1), available: false }]);
     expect(await redis.zscore(hot.popularityKey('ALL_TIME'), 'q1')).toBeNull();

@@ -213,10 +213,20 @@ export class HotStore {
    * only grow, so no later write would ever remove them.
    */
   async leaveCategories(moves: ReadonlyArray<{ itemId: string; left: string[] }>): Promise<void> {
-    const pipeline = this.redis.pipeline();
+    // One ZREM per set, naming every item that left it: a move of many
+    // items out of a few categories is a few commands, not one per item.
+    const leaving = new Map<string, string[]>();
     for (const { itemId, left } of moves) {
+      for (const c of left) {
+        const items = leaving.get(c);
+        if (items) items.push(itemId);
+        else leaving.set(c, [itemId]);
+      }
+    }
+    const pipeline = this.redis.pipeline();
+    for (const [category, itemIds] of leaving) {
       for (const window of POPULARITY_WINDOWS) {
-        for (const c of left) pipeline.zrem(this.popularityKey(window, c), itemId);
+        pipeline.zrem(this.popularityKey(window, category), ...itemIds);
       }
     }
     await execOrThrow(pipeline);
