@@ -108,7 +108,8 @@ export function loadConfig(env: Env = process.env): Config {
         'postgres',
         'postgresql',
       ]),
-      poolSize: read.int('RECFLOW_DATABASE_POOL', 10, 1, 200),
+      // Two at least: a catalogue write waiting on item locks holds one.
+      poolSize: read.int('RECFLOW_DATABASE_POOL', 10, 2, 200),
     },
     redis: {
       url: read.url('RECFLOW_REDIS_URL', 'redis://127.0.0.1:6379', ['redis', 'rediss']),

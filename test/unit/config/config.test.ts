@@ -151,6 +151,7 @@ describe('loadConfig', () => {
     ['RECFLOW_SHUTDOWN_TIMEOUT', 'soon', 'must be a duration'],
     ['RECFLOW_ACK_WAIT', '500ms', 'must be a duration from 1000 ms'],
     ['RECFLOW_MAX_DELIVER', '1', 'must be a whole number from 2 to 100'],
+    ['RECFLOW_DATABASE_POOL', '1', 'must be a whole number from 2 to 200'],
     ['RECFLOW_RATE_LIMIT', '-5', 'must be a number from 0'],
     ['RECFLOW_RATING_MAX', '0', 'must be a number from 1 to 100'],
   ])('rejects %s=%j with a message naming the variable', (name, value, expected) => {
