@@ -55,6 +55,12 @@ export class CatalogService {
           { cause: error },
         );
       });
+    // The records first, then the moves out of old categories: a late,
+    // older record of the same item (a pipeline batch that read it before
+    // this change) then adds it to no set (WRITE_ITEMS), so nothing puts it
+    // back where it left. A failed write stays queued and is retried;
+    // readers check availability per item.
+    await this.hotCopy.write({ users: [], items: records, pairs: [], interactions: [] });
     const moves = records.flatMap((item) => {
       const left = (previousCategories.get(item.itemId) ?? []).filter(
         (c) => !item.categories.includes(c),
@@ -63,11 +69,9 @@ export class CatalogService {
     });
     if (moves.length > 0) {
       // Best effort: if Redis cannot take it now, the item stays listed under its
-      // old category (showing its new ones) until Redis is restarted.
+      // old category until Redis is restarted (popularItems checks the record).
       await this.hot.leaveCategories(moves).catch(() => undefined);
     }
-    // A failed write stays queued and is retried; readers check availability per item.
-    await this.hotCopy.write({ users: [], items: records, pairs: [], interactions: [] });
     this.onItemsChanged(items.map((i) => i.id));
     return { created, updated };
   }

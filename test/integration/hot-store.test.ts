@@ -241,6 +241,40 @@ describe('sorted sets', () => {
     );
   });
 
+  test('a record older than the stored one adds its item to no popularity set', async () => {
+    const moved = (version: number, category: string, popAll: number) =>
+      itemRecord('mv1', { version, categories: [category], popAll, logDay: 1 });
+    // A pipeline batch read mv1 in `old-shelf`; the catalogue then moved it to
+    // `new-shelf` (a newer record) and took it out of `old-shelf`.
+    await hot.writeRecords([], [moved(1, 'old-shelf', 5)]);
+    await hot.writeRecords([], [moved(3, 'new-shelf', 5)]);
+    await hot.leaveCategories([{ itemId: 'mv1', left: ['old-shelf'] }]);
+    // The batch's own write of its older record comes late, with higher scores.
+    await hot.writeRecords([], [moved(2, 'old-shelf', 50)]);
+
+    expect(await redis.zrange(hot.popularityKey('ALL_TIME', 'old-shelf'), 0, -1)).toEqual([]);
+    expect(await redis.zscore(hot.popularityKey('ALL_TIME', 'new-shelf'), 'mv1')).toBe('5');
+    expect(await redis.zscore(hot.popularityKey('ALL_TIME'), 'mv1')).toBe('5');
+    expect(await hot.getItems(['mv1'])).toEqual([
+      expect.objectContaining({ version: 3, categories: ['new-shelf'] }),
+    ]);
+    // The same version again (a retried write) still counts.
+    await hot.writeRecords([], [moved(3, 'new-shelf', 7)]);
+    expect(await redis.zscore(hot.popularityKey('ALL_TIME', 'new-shelf'), 'mv1')).toBe('7');
+  });
+
+  test('one write of many items fills every set it names, across calls', async () => {
+    const many = Array.from({ length: 600 }, (_, i) =>
+      itemRecord(`bulk${i}`, { version: 1, categories: [`bulk-${i % 3}`], popAll: i + 1 }),
+    );
+    await hot.writeRecords([], many);
+    for (let c = 0; c < 3; c += 1) {
+      expect(await redis.zcard(hot.popularityKey('ALL_TIME', `bulk-${c}`))).toBe(200);
+    }
+    expect(await redis.zscore(hot.popularityKey('ALL_TIME', 'bulk-2'), 'bulk599')).toBe('600');
+    expect(await hot.getItems(['bulk0', 'bulk599'])).toHaveLength(2);
+  });
+
   test('an unavailable item is not added to popularity sets', async () => {
     await hot.writeRecords([], [{ ...item('q1', 1, 10, 1), available: false }]);
     expect(await redis.zscore(hot.popularityKey('ALL_TIME'), 'q1')).toBeNull();

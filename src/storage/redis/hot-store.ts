@@ -272,27 +272,12 @@ export class HotStore {
   }
 
   /**
-   * Item records, and their popularity: one ZADD per sorted set for all the
-   * items of the batch, not one per item and set.
+   * Item records, and their popularity, through WRITE_ITEMS: up to
+   * KEYS_PER_CALL items a call, with one ZADD per sorted set for all of
+   * them, not one per item and set. A record older than the stored one
+   * changes no set (see WRITE_ITEMS).
    */
   private queueItems(pipeline: Pipeline, items: readonly ItemFeatures[]): void {
-    // Per popularity set, its "<score>\t<item>\t" pairs (see ZADD_GT_PACKED).
-    const scores = new Map<string, string[]>();
-    const add = (key: string, pair: string) => {
-      const pairs = scores.get(key);
-      if (pairs) pairs.push(pair);
-      else scores.set(key, [pair]);
-    };
-    for (let start = 0; start < items.length; start += KEYS_PER_CALL) {
-      const chunk = items.slice(start, start + KEYS_PER_CALL);
-      const args: Array<string | number> = [RECORD_TTL_SECONDS];
-      for (const item of chunk) args.push(item.version, encode(item));
-      pipeline.recflowSetManyIfNewer(
-        chunk.length,
-        ...chunk.map((item) => this.itemKey(item.itemId)),
-        ...args,
-      );
-    }
     // Each set's key is made once per batch, not once per item: a new string
     // per item and set cost more than the lookup it was made for.
     const overall = POPULARITY_WINDOWS.map((window) => this.popularityKey(window));
@@ -305,23 +290,37 @@ export class HotStore {
       }
       return keys;
     };
-    for (const item of items) {
-      if (!item.available) continue;
-      POPULARITY_WINDOWS.forEach((window, w) => {
-        const score = popularityScore(item, window);
-        if (score === null) return;
-        const pair = `${score}\t${item.itemId}\t`;
-        add(overall[w], pair);
-        for (const c of item.categories) add(categoryKeys(c)[w], pair);
-      });
-    }
-    const keys = [...scores.keys()];
-    for (let start = 0; start < keys.length; start += KEYS_PER_CALL) {
-      const chunk = keys.slice(start, start + KEYS_PER_CALL);
-      pipeline.recflowZaddGtPacked(
-        String(chunk.length),
-        ...chunk,
-        ...chunk.map((key) => (scores.get(key) as string[]).join('')),
+    for (let start = 0; start < items.length; start += KEYS_PER_CALL) {
+      const chunk = items.slice(start, start + KEYS_PER_CALL);
+      // The call's set keys, each numbered from 1 in the order first met.
+      const sets = new Map<string, number>();
+      const numberOf = (key: string): number => {
+        let n = sets.get(key);
+        if (n === undefined) {
+          n = sets.size + 1;
+          sets.set(key, n);
+        }
+        return n;
+      };
+      const args: Array<string | number> = [RECORD_TTL_SECONDS, chunk.length];
+      for (const item of chunk) {
+        let scores = '';
+        if (item.available) {
+          POPULARITY_WINDOWS.forEach((window, w) => {
+            const score = popularityScore(item, window);
+            if (score === null) return;
+            scores += `${numberOf(overall[w])}\t${score}\t`;
+            for (const c of item.categories)
+              scores += `${numberOf(categoryKeys(c)[w])}\t${score}\t`;
+          });
+        }
+        args.push(item.version, encode(item), item.itemId, scores);
+      }
+      pipeline.recflowWriteItems(
+        chunk.length + sets.size,
+        ...chunk.map((item) => this.itemKey(item.itemId)),
+        ...sets.keys(),
+        ...args,
       );
     }
   }

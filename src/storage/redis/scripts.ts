@@ -83,43 +83,50 @@ end
 return written`;
 
 /**
- * SET_IF_NEWER for many keys: ARGV[1] the TTL, then a version and a value
- * per key.
+ * Writes items, one per key among the first ARGV[2] keys; the keys after
+ * them are popularity sets. ARGV[1] is the TTL; then, for each item in
+ * turn, its record's version, the encoded record, the item id, and its
+ * popularity as one string of "<set>\t<score>\t" pairs (<set> counts from 1
+ * among the set keys). A record is replaced only by a higher version. Its
+ * scores go into the sets (ZADD GT, one call per set) unless the stored
+ * record is newer: an older record may name categories the item has left
+ * since, and its scores are no higher than the newer record's. Sent as one
+ * string per item, the thousands of pairs of a batch cost the worker less
+ * than as separate arguments.
  */
-const SET_MANY_IF_NEWER = `
+const WRITE_ITEMS = `
+local ttl, n = ARGV[1], tonumber(ARGV[2])
+local scored = {}
 local written = 0
-for k = 1, #KEYS do
-  local version, value = ARGV[2 * k], ARGV[2 * k + 1]
+local a = 3
+for k = 1, n do
+  local version, record, member, scores = tonumber(ARGV[a]), ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+  a = a + 4
   local current = redis.call('GET', KEYS[k])
   local stored = current and tonumber(string.match(current, '^(%d+)|'))
-  if not (stored and stored >= tonumber(version)) then
-    redis.call('SET', KEYS[k], value, 'EX', ARGV[1])
+  if not (stored and stored >= version) then
+    redis.call('SET', KEYS[k], record, 'EX', ttl)
     written = written + 1
+  end
+  if not (stored and stored > version) then
+    for set, score in string.gmatch(scores, '(%d+)\\t([^\\t]+)\\t') do
+      local list = scored[set]
+      if not list then
+        list = {}
+        scored[set] = list
+      end
+      list[#list + 1] = score
+      list[#list + 1] = member
+    end
+  end
+end
+for set, list in pairs(scored) do
+  local key = KEYS[n + tonumber(set)]
+  for i = 1, #list, 1000 do
+    redis.call('ZADD', key, 'GT', unpack(list, i, math.min(i + 999, #list)))
   end
 end
 return written`;
-
-/**
- * ZADD GT for many sorted sets: per key, ARGV holds one string of
- * "<score>\t<member>\t" pairs. Sent as separate arguments, the thousands of
- * pairs of a batch cost the worker more than anything else it sends to Redis.
- */
-const ZADD_GT_PACKED = `
-local args, n = {}, 0
-for k = 1, #KEYS do
-  n = 0
-  for score, member in string.gmatch(ARGV[k], '([^\\t]+)\\t([^\\t]+)\\t') do
-    args[n + 1] = score
-    args[n + 2] = member
-    n = n + 2
-    if n >= 1000 then
-      redis.call('ZADD', KEYS[k], 'GT', unpack(args, 1, n))
-      n = 0
-    end
-  end
-  if n > 0 then redis.call('ZADD', KEYS[k], 'GT', unpack(args, 1, n)) end
-end
-return #KEYS`;
 
 /** Keeps the ARGV[1] highest members, plus the sentinel ARGV[2] when the set holds it. */
 const TRIM_TO_TOP = `
@@ -137,10 +144,8 @@ declare module 'ioredis' {
     recflowTrimToTop(key: string, keep: number, sentinel: string): Result<number, Context>;
     /** Arguments: the number of keys, the keys, then WRITE_USERS's ARGV. */
     recflowWriteUsers(...args: Array<string | number>): Result<number, Context>;
-    /** Arguments: the number of keys, the keys, then one packed string per key. */
-    recflowZaddGtPacked(...args: string[]): Result<number, Context>;
-    /** Arguments: the number of keys, the keys, then SET_MANY_IF_NEWER's ARGV. */
-    recflowSetManyIfNewer(...args: Array<string | number>): Result<number, Context>;
+    /** Arguments: the number of keys, the keys, then WRITE_ITEMS's ARGV. */
+    recflowWriteItems(...args: Array<string | number>): Result<number, Context>;
   }
 }
 
@@ -149,6 +154,5 @@ export function defineScripts(redis: RedisClient): void {
   redis.defineCommand('recflowSetIfNewer', { numberOfKeys: 1, lua: SET_IF_NEWER });
   redis.defineCommand('recflowTrimToTop', { numberOfKeys: 1, lua: TRIM_TO_TOP });
   redis.defineCommand('recflowWriteUsers', { lua: WRITE_USERS });
-  redis.defineCommand('recflowSetManyIfNewer', { lua: SET_MANY_IF_NEWER });
-  redis.defineCommand('recflowZaddGtPacked', { lua: ZADD_GT_PACKED });
+  redis.defineCommand('recflowWriteItems', { lua: WRITE_ITEMS });
 }
