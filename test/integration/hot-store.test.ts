@@ -275,6 +275,31 @@ describe('sorted sets', () => {
     expect(await hot.getItems(['bulk0', 'bulk599'])).toHaveLength(2);
   });
 
+  test('items naming more sets than a call or a pipeline takes are split, none lost', async () => {
+    // Each item in 50 categories of its own: 204 sets each, 1,224 in all, more
+    // than one call (256) and one pipeline (1,024 keys) take.
+    const wide = [0, 1, 2, 3, 4, 5].map((i) =>
+      itemRecord(`wide${i}`, {
+        version: 1,
+        categories: Array.from({ length: 50 }, (_, c) => `wide${i}-${c}`),
+        popAll: 3,
+        logDay: 1,
+        logWeek: 1,
+        logMonth: 1,
+      }),
+    );
+    await hot.writeRecords([], wide);
+    for (const i of [0, 1, 2, 3, 4, 5]) {
+      for (const c of [0, 49]) {
+        for (const window of ['ALL_TIME', 'DAY', 'WEEK', 'MONTH'] as const) {
+          expect(
+            await redis.zscore(hot.popularityKey(window, `wide${i}-${c}`), `wide${i}`),
+          ).not.toBeNull();
+        }
+      }
+    }
+  });
+
   test('an unavailable item is not added to popularity sets', async () => {
     await hot.writeRecords([], [{ ...item('q1', 1, 10, 1), available: false }]);
     expect(await redis.zscore(hot.popularityKey('ALL_TIME'), 'q1')).toBeNull();

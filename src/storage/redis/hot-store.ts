@@ -125,7 +125,7 @@ export class HotStore {
   // ---- writes: pipelined, idempotent ----
 
   /**
-   * Writes whatever a batch changed, in one pipelined round trip: user
+   * Writes whatever a batch changed, pipelined (see Writes): user
    * records with the items each user touched (`seen`, grown, never
    * replaced), item records and their popularity, and co-visitation pairs
    * (each item's neighbours trimmed to `keep`).
@@ -137,17 +137,17 @@ export class HotStore {
     pairs: readonly ItemPairWeight[];
     keep: number;
   }): Promise<void> {
-    const pipeline = this.redis.pipeline();
+    const writes = new Writes(this.redis);
     const records = new Map(batch.users.map((u) => [u.userId, u]));
-    const writes: UserWrite[] = [];
+    const users: UserWrite[] = [];
     for (const userId of new Set([...records.keys(), ...batch.seen.keys()])) {
       const seen = batch.seen.get(userId);
-      writes.push({ userId, record: records.get(userId), seen: seen ? [...seen] : [] });
+      users.push({ userId, record: records.get(userId), seen: seen ? [...seen] : [] });
     }
-    this.queueUsers(pipeline, writes);
-    this.queueItems(pipeline, batch.items);
-    this.queueNeighbours(pipeline, batch.pairs, batch.keep);
-    await execOrThrow(pipeline);
+    this.queueUsers(writes, users);
+    this.queueItems(writes, batch.items);
+    this.queueNeighbours(writes, batch.pairs, batch.keep);
+    await writes.send();
   }
 
   /** Writes records; a user's seen list is left as it is. */
@@ -156,44 +156,44 @@ export class HotStore {
     items: readonly ItemFeatures[],
   ): Promise<void> {
     if (users.length === 0 && items.length === 0) return;
-    const pipeline = this.redis.pipeline();
+    const writes = new Writes(this.redis);
     this.queueUsers(
-      pipeline,
+      writes,
       users.map((user) => ({ userId: user.userId, record: user, seen: [] })),
     );
-    this.queueItems(pipeline, items);
-    await execOrThrow(pipeline);
+    this.queueItems(writes, items);
+    await writes.send();
   }
 
   /** Adds items to users' seen lists. Lists only grow, so repeating this is harmless. */
   async addSeen(interactions: ReadonlyMap<string, ReadonlySet<string>>): Promise<void> {
     if (interactions.size === 0) return;
-    const pipeline = this.redis.pipeline();
-    const writes: UserWrite[] = [];
+    const writes = new Writes(this.redis);
+    const users: UserWrite[] = [];
     for (const [userId, items] of interactions) {
-      if (items.size > 0) writes.push({ userId, seen: [...items] });
+      if (items.size > 0) users.push({ userId, seen: [...items] });
     }
-    this.queueUsers(pipeline, writes);
-    await execOrThrow(pipeline);
+    this.queueUsers(writes, users);
+    await writes.send();
   }
 
   /** Fills a user's seen list from PostgreSQL's answer and marks it complete. */
   async fillSeen(users: readonly UserFeatures[]): Promise<void> {
     if (users.length === 0) return;
-    const pipeline = this.redis.pipeline();
+    const writes = new Writes(this.redis);
     this.queueUsers(
-      pipeline,
+      writes,
       users.map((user) => ({ userId: user.userId, seen: user.seen, complete: true })),
     );
-    await execOrThrow(pipeline);
+    await writes.send();
   }
 
   /** Writes pair weights to both items' neighbour sets and trims them to `keep`. */
   async writeNeighbours(pairs: readonly ItemPairWeight[], keep: number): Promise<void> {
     if (pairs.length === 0) return;
-    const pipeline = this.redis.pipeline();
-    this.queueNeighbours(pipeline, pairs, keep);
-    await execOrThrow(pipeline);
+    const writes = new Writes(this.redis);
+    this.queueNeighbours(writes, pairs, keep);
+    await writes.send();
   }
 
   /** Replaces a missing or incomplete sorted set's top with PostgreSQL's answer. */
@@ -249,11 +249,12 @@ export class HotStore {
   }
 
   /** Users through WRITE_USERS, up to KEYS_PER_CALL keys or ARGS_PER_CALL arguments a call. */
-  private queueUsers(pipeline: Pipeline, writes: readonly UserWrite[]): void {
+  private queueUsers(to: Writes, writes: readonly UserWrite[]): void {
     let keys: string[] = [];
     let args: Array<string | number> = [RECORD_TTL_SECONDS];
     const send = () => {
-      if (keys.length > 0) pipeline.recflowWriteUsers(keys.length, ...keys, ...args);
+      if (keys.length > 0)
+        to.pipeline(keys.length).recflowWriteUsers(keys.length, ...keys, ...args);
       keys = [];
       args = [RECORD_TTL_SECONDS];
     };
@@ -273,11 +274,11 @@ export class HotStore {
 
   /**
    * Item records, and their popularity, through WRITE_ITEMS: up to
-   * KEYS_PER_CALL items a call, with one ZADD per sorted set for all of
-   * them, not one per item and set. A record older than the stored one
-   * changes no set (see WRITE_ITEMS).
+   * KEYS_PER_CALL items and KEYS_PER_CALL sets a call, with one ZADD per
+   * sorted set for all its items, not one per item and set. A record older
+   * than the stored one changes no set (see WRITE_ITEMS).
    */
-  private queueItems(pipeline: Pipeline, items: readonly ItemFeatures[]): void {
+  private queueItems(to: Writes, items: readonly ItemFeatures[]): void {
     // Each set's key is made once per batch, not once per item: a new string
     // per item and set cost more than the lookup it was made for.
     const overall = POPULARITY_WINDOWS.map((window) => this.popularityKey(window));
@@ -290,43 +291,59 @@ export class HotStore {
       }
       return keys;
     };
-    for (let start = 0; start < items.length; start += KEYS_PER_CALL) {
-      const chunk = items.slice(start, start + KEYS_PER_CALL);
-      // The call's set keys, each numbered from 1 in the order first met.
-      const sets = new Map<string, number>();
-      const numberOf = (key: string): number => {
+    // A call takes items until it holds KEYS_PER_CALL of them, or until the
+    // next item would bring its popularity sets past KEYS_PER_CALL: Redis
+    // runs nothing else while the script runs (an item in 50 categories
+    // alone names 204 sets).
+    let keys: string[] = [];
+    let sets = new Map<string, number>();
+    let args: Array<string | number> = [];
+    const send = () => {
+      if (keys.length === 0) return;
+      to.pipeline(keys.length + sets.size).recflowWriteItems(
+        keys.length + sets.size,
+        ...keys,
+        ...sets.keys(),
+        RECORD_TTL_SECONDS,
+        keys.length,
+        ...args,
+      );
+      keys = [];
+      sets = new Map();
+      args = [];
+    };
+    for (const item of items) {
+      // The item's sets and scores, before it is given a call.
+      const named: Array<[string, number]> = [];
+      if (item.available) {
+        POPULARITY_WINDOWS.forEach((window, w) => {
+          const score = popularityScore(item, window);
+          if (score === null) return;
+          named.push([overall[w], score]);
+          for (const c of item.categories) named.push([categoryKeys(c)[w], score]);
+        });
+      }
+      const fresh = named.filter(([key]) => !sets.has(key)).length;
+      if (keys.length >= KEYS_PER_CALL || (keys.length > 0 && sets.size + fresh > KEYS_PER_CALL)) {
+        send();
+      }
+      let scores = '';
+      for (const [key, score] of named) {
         let n = sets.get(key);
         if (n === undefined) {
           n = sets.size + 1;
           sets.set(key, n);
         }
-        return n;
-      };
-      const args: Array<string | number> = [RECORD_TTL_SECONDS, chunk.length];
-      for (const item of chunk) {
-        let scores = '';
-        if (item.available) {
-          POPULARITY_WINDOWS.forEach((window, w) => {
-            const score = popularityScore(item, window);
-            if (score === null) return;
-            scores += `${numberOf(overall[w])}\t${score}\t`;
-            for (const c of item.categories)
-              scores += `${numberOf(categoryKeys(c)[w])}\t${score}\t`;
-          });
-        }
-        args.push(item.version, encode(item), item.itemId, scores);
+        scores += `${n}\t${score}\t`;
       }
-      pipeline.recflowWriteItems(
-        chunk.length + sets.size,
-        ...chunk.map((item) => this.itemKey(item.itemId)),
-        ...sets.keys(),
-        ...args,
-      );
+      keys.push(this.itemKey(item.itemId));
+      args.push(item.version, encode(item), item.itemId, scores);
     }
+    send();
   }
 
   /** Pair weights into both items' neighbour sets, one ZADD per set, then the trims. */
-  private queueNeighbours(pipeline: Pipeline, pairs: readonly ItemPairWeight[], keep: number) {
+  private queueNeighbours(to: Writes, pairs: readonly ItemPairWeight[], keep: number) {
     if (pairs.length === 0) return;
     const byItem = new Map<string, Array<string | number>>();
     const add = (itemId: string, weight: number, other: string) => {
@@ -340,6 +357,7 @@ export class HotStore {
     }
     for (const [itemId, args] of byItem) {
       const key = this.neighboursKey(itemId);
+      const pipeline = to.pipeline(2);
       pipeline.zadd(key, 'GT', ...args);
       // Keep the `keep` heaviest neighbours, and the sentinel (+inf) if the set is filled.
       pipeline.recflowTrimToTop(key, keep, FILLED);
@@ -348,6 +366,39 @@ export class HotStore {
 }
 
 type Pipeline = ReturnType<RedisClient['pipeline']>;
+
+/** Most keys one pipeline of a write names (see Writes). */
+const KEYS_PER_PIPELINE = 1024;
+
+/**
+ * The commands of one write, in pipelines of at most KEYS_PER_PIPELINE keys
+ * (a script counts the keys it names), sent one after another. Each
+ * command's timeout then runs from when its own pipeline is sent. Sent as
+ * one pipeline, a write that outlasted the timeout (1,000 items in 50
+ * categories each) failed whole, and its retry, merged with what had
+ * queued meanwhile, failed again, for good.
+ */
+class Writes {
+  private readonly pipelines: Pipeline[] = [];
+  private keys = 0;
+
+  constructor(private readonly redis: RedisClient) {}
+
+  /** The pipeline to queue a command naming `keys` keys on. */
+  pipeline(keys: number): Pipeline {
+    if (this.pipelines.length === 0 || (this.keys > 0 && this.keys + keys > KEYS_PER_PIPELINE)) {
+      this.pipelines.push(this.redis.pipeline());
+      this.keys = 0;
+    }
+    this.keys += keys;
+    return this.pipelines[this.pipelines.length - 1];
+  }
+
+  /** Sends the pipelines in order; rejects with the first error, sending no more. */
+  async send(): Promise<void> {
+    for (const pipeline of this.pipelines) await execOrThrow(pipeline);
+  }
+}
 
 /** Payload of a remembered absence; see writeAbsent. */
 const ABSENT = '0|null';
