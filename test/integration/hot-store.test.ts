@@ -305,4 +305,20 @@ describe('sorted sets', () => {
     expect(await redis.zscore(hot.popularityKey('ALL_TIME'), 'q1')).toBeNull();
     expect(await hot.getItems(['q1'])).toEqual([expect.objectContaining({ available: false })]);
   });
+
+  test('a withdrawn item leaves its popularity sets, and comes back when available', async () => {
+    const scored = async () => [
+      await redis.zscore(hot.popularityKey('ALL_TIME'), 'wd1'),
+      await redis.zscore(hot.popularityKey('DAY', 'books'), 'wd1'),
+    ];
+    await hot.writeRecords([], [item('wd1', 1, 10, 2)]);
+    expect(await scored()).toEqual(['10', '2']);
+    await hot.writeRecords([], [{ ...item('wd1', 2, 10, 2), available: false }]);
+    expect(await scored()).toEqual([null, null]);
+    // An older, available record arriving late brings nothing back.
+    await hot.writeRecords([], [item('wd1', 1, 10, 2)]);
+    expect(await scored()).toEqual([null, null]);
+    await hot.writeRecords([], [item('wd1', 3, 12, 2)]);
+    expect(await scored()).toEqual(['12', '2']);
+  });
 });

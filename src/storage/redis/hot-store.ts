@@ -313,16 +313,15 @@ export class HotStore {
       args = [];
     };
     for (const item of items) {
-      // The item's sets and scores, before it is given a call.
-      const named: Array<[string, number]> = [];
-      if (item.available) {
-        POPULARITY_WINDOWS.forEach((window, w) => {
-          const score = popularityScore(item, window);
-          if (score === null) return;
-          named.push([overall[w], score]);
-          for (const c of item.categories) named.push([categoryKeys(c)[w], score]);
-        });
-      }
+      // The item's sets and scores, before it is given a call. A withdrawn
+      // item leaves every set its record names ("-").
+      const named: Array<[string, number | '-']> = [];
+      POPULARITY_WINDOWS.forEach((window, w) => {
+        const score = item.available ? popularityScore(item, window) : '-';
+        if (score === null) return;
+        named.push([overall[w], score]);
+        for (const c of item.categories) named.push([categoryKeys(c)[w], score]);
+      });
       const fresh = named.filter(([key]) => !sets.has(key)).length;
       if (keys.length >= KEYS_PER_CALL || (keys.length > 0 && sets.size + fresh > KEYS_PER_CALL)) {
         send();

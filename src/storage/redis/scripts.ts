@@ -87,7 +87,8 @@ return written`;
  * them are popularity sets. ARGV[1] is the TTL; then, for each item in
  * turn, its record's version, the encoded record, the item id, and its
  * popularity as one string of "<set>\t<score>\t" pairs (<set> counts from 1
- * among the set keys). A record is replaced only by a higher version. Its
+ * among the set keys; the score "-" takes the item out of the set, for a
+ * withdrawn item). A record is replaced only by a higher version. Its
  * scores go into the sets (ZADD GT, one call per set) unless the stored
  * record is newer: an older record may name categories the item has left
  * since, and its scores are no higher than the newer record's. Sent as one
@@ -96,7 +97,7 @@ return written`;
  */
 const WRITE_ITEMS = `
 local ttl, n = ARGV[1], tonumber(ARGV[2])
-local scored = {}
+local scored, removed = {}, {}
 local written = 0
 local a = 3
 for k = 1, n do
@@ -110,13 +111,22 @@ for k = 1, n do
   end
   if not (stored and stored > version) then
     for set, score in string.gmatch(scores, '(%d+)\\t([^\\t]+)\\t') do
-      local list = scored[set]
-      if not list then
-        list = {}
-        scored[set] = list
+      if score == '-' then
+        local list = removed[set]
+        if not list then
+          list = {}
+          removed[set] = list
+        end
+        list[#list + 1] = member
+      else
+        local list = scored[set]
+        if not list then
+          list = {}
+          scored[set] = list
+        end
+        list[#list + 1] = score
+        list[#list + 1] = member
       end
-      list[#list + 1] = score
-      list[#list + 1] = member
     end
   end
 end
@@ -124,6 +134,12 @@ for set, list in pairs(scored) do
   local key = KEYS[n + tonumber(set)]
   for i = 1, #list, 1000 do
     redis.call('ZADD', key, 'GT', unpack(list, i, math.min(i + 999, #list)))
+  end
+end
+for set, list in pairs(removed) do
+  local key = KEYS[n + tonumber(set)]
+  for i = 1, #list, 1000 do
+    redis.call('ZREM', key, unpack(list, i, math.min(i + 999, #list)))
   end
 end
 return written`;
