@@ -112,7 +112,7 @@ export class FeatureStore {
       load: (ids) => this.readItems(ids),
       onRefreshError: onRefreshError('item'),
       // A change to an item, in the catalogue or its features, raises its
-      // version (but see README, Limits: a race can give two records one).
+      // version (the two writers share an item lock: LOCK_ITEMS_SQL).
       // Records are read-only once loaded: a held one is kept as it is.
       same: (held, read) =>
         held === read || (held !== null && read !== null && held.version === read.version),

@@ -28,7 +28,9 @@ export const ITEM_LOCK_BUCKETS = 256;
  * Items hash into ITEM_LOCK_BUCKETS locks (two-key advisory locks, apart from
  * the users' one-key locks). That bounds what one transaction adds to
  * PostgreSQL's shared lock table, which a batch already fills with a lock
- * per user (about 12,500 locks fit server-wide with the default settings).
+ * per user (max_locks_per_transaction × max_connections nominally, 6,400
+ * here; about 12,500 fitted server-wide on this machine, borrowing spare
+ * shared memory).
  * Two batches sharing a bucket wait as they would for a popular item's row,
  * which nearly every batch writes anyway.
  */

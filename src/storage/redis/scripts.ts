@@ -98,6 +98,17 @@ return written`;
 const WRITE_ITEMS = `
 local ttl, n = ARGV[1], tonumber(ARGV[2])
 local scored, removed = {}, {}
+-- Appends one or two arguments to a set's list (an even count stays even,
+-- so the slices of 1,000 below never split a score from its member).
+local function add(lists, set, first, second)
+  local list = lists[set]
+  if not list then
+    list = {}
+    lists[set] = list
+  end
+  list[#list + 1] = first
+  if second then list[#list + 1] = second end
+end
 local written = 0
 local a = 3
 for k = 1, n do
@@ -112,36 +123,30 @@ for k = 1, n do
   if not (stored and stored > version) then
     for set, score in string.gmatch(scores, '(%d+)\\t([^\\t]+)\\t') do
       if score == '-' then
-        local list = removed[set]
-        if not list then
-          list = {}
-          removed[set] = list
-        end
-        list[#list + 1] = member
+        add(removed, set, member)
       else
-        local list = scored[set]
-        if not list then
-          list = {}
-          scored[set] = list
-        end
-        list[#list + 1] = score
-        list[#list + 1] = member
+        add(scored, set, score, member)
       end
     end
   end
 end
-for set, list in pairs(scored) do
-  local key = KEYS[n + tonumber(set)]
-  for i = 1, #list, 1000 do
-    redis.call('ZADD', key, 'GT', unpack(list, i, math.min(i + 999, #list)))
+-- One command per set (with its option, if any), in slices of 1,000
+-- arguments: Lua's unpack is bounded.
+local function apply(lists, command, option)
+  for set, list in pairs(lists) do
+    local key = KEYS[n + tonumber(set)]
+    for i = 1, #list, 1000 do
+      local last = math.min(i + 999, #list)
+      if option then
+        redis.call(command, key, option, unpack(list, i, last))
+      else
+        redis.call(command, key, unpack(list, i, last))
+      end
+    end
   end
 end
-for set, list in pairs(removed) do
-  local key = KEYS[n + tonumber(set)]
-  for i = 1, #list, 1000 do
-    redis.call('ZREM', key, unpack(list, i, math.min(i + 999, #list)))
-  end
-end
+apply(scored, 'ZADD', 'GT')
+apply(removed, 'ZREM')
 return written`;
 
 /** Keeps the ARGV[1] highest members, plus the sentinel ARGV[2] when the set holds it. */
