@@ -181,20 +181,13 @@ async function applyBacklog(
   await profile?.(`pipeline-${workers}-worker${workers > 1 ? 's' : ''}`);
   const steps = await stepSeconds(apps);
   for (const app of apps) await app.stop();
-  let postgresCpu = 0;
-  for (const [pid, seconds] of dbAfter.cpu) postgresCpu += seconds - (dbBefore.cpu.get(pid) ?? 0);
-  const cost: Cost = {
-    workerCpuUs: (cpu.user + cpu.system) / Math.max(count, 1),
-    postgresCpuUs: (1e6 * postgresCpu) / Math.max(count, 1),
-    walBytes: Number(dbAfter.wal - dbBefore.wal) / Math.max(count, 1),
-  };
   const seconds = (batches.lastEnd - batches.firstStart) / 1000;
   return {
     workers,
     where: workers > 1 ? ', one process' : '',
     complete,
     steps,
-    cost,
+    cost: costPerEvent((cpu.user + cpu.system) / 1e6, dbBefore, dbAfter, count),
     measure: {
       label: `${workers} worker(s)`,
       latency: batches.latency.summary(),
@@ -251,18 +244,12 @@ async function applyInProcesses(
   }
   for (const child of children) await child.stop();
   const count = Math.min(handled, total);
-  let postgresCpu = 0;
-  for (const [pid, seconds] of dbAfter.cpu) postgresCpu += seconds - (dbBefore.cpu.get(pid) ?? 0);
   return {
     workers,
-    where: ', two processes',
+    where: `, ${workers} processes`,
     complete,
     steps,
-    cost: {
-      workerCpuUs: (1e6 * cpu) / Math.max(count, 1),
-      postgresCpuUs: (1e6 * postgresCpu) / Math.max(count, 1),
-      walBytes: Number(dbAfter.wal - dbBefore.wal) / Math.max(count, 1),
-    },
+    cost: costPerEvent(cpu, dbBefore, dbAfter, count),
     measure: {
       label: `${workers} worker processes`,
       latency: latency.summary(),
@@ -357,8 +344,30 @@ async function startProfile(): Promise<((name: string) => Promise<void>) | undef
   };
 }
 
+/** The workers' CPU (`workerSeconds`), their backends' CPU and the WAL, per event applied. */
+function costPerEvent(
+  workerSeconds: number,
+  before: DbUsage,
+  after: DbUsage,
+  events: number,
+): Cost {
+  let postgresSeconds = 0;
+  for (const [pid, seconds] of after.cpu) postgresSeconds += seconds - (before.cpu.get(pid) ?? 0);
+  const per = Math.max(events, 1);
+  return {
+    workerCpuUs: (1e6 * workerSeconds) / per,
+    postgresCpuUs: (1e6 * postgresSeconds) / per,
+    walBytes: Number(after.wal - before.wal) / per,
+  };
+}
+
+interface DbUsage {
+  cpu: Map<number, number>;
+  wal: bigint;
+}
+
 /** CPU seconds of each backend serving `database`, and the server's WAL position. */
-async function dbUsage(database: string): Promise<{ cpu: Map<number, number>; wal: bigint }> {
+async function dbUsage(database: string): Promise<DbUsage> {
   const client = new Client({ connectionString: `${SERVICES.postgres}/postgres` });
   await client.connect();
   try {
