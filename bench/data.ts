@@ -33,7 +33,7 @@ export function makeData(options: Partial<SyntheticOptions>, idPrefix: string): 
 
 /** Items and users through the catalogue service, 1,000 per call, as `recflow generate` does. */
 export async function loadCatalogue(core: Core, data: BenchData): Promise<void> {
-  const catalog = new CatalogService(core.catalog, core.hotCopy, core.hot);
+  const catalog = new CatalogService(core.catalog, core.hotCopy);
   for (const chunk of chunks(data.items, 1000)) await catalog.upsertItems(chunk);
   for (const chunk of chunks(data.users, 1000)) await catalog.upsertUsers(chunk);
 }

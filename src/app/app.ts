@@ -241,7 +241,7 @@ function buildServices(core: Core, hub: FeatureChangeHub, models: ModelRegistry)
   models.onSwap(() => streams.refreshAll());
   return {
     ingest: core.ingest,
-    catalog: new CatalogService(core.catalog, core.hotCopy, core.hot, {
+    catalog: new CatalogService(core.catalog, core.hotCopy, {
       onItemsChanged: (ids) => {
         // This gateway forgets at once; the others on the notice.
         store.forgetItems(ids);

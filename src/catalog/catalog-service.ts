@@ -3,7 +3,6 @@
  * so availability changes reach recommendations at once.
  */
 import type { HotCopyWriter } from '../pipeline/hot-copy';
-import type { HotStore } from '../storage/redis/hot-store';
 import { ErrorCode, RecflowError } from '../domain/errors';
 import { ConcurrencyLimit, SlotTimeout } from '../resilience/concurrency-limit';
 import { orUnavailable } from '../storage/unavailable';
@@ -31,7 +30,6 @@ export class CatalogService {
   constructor(
     private readonly catalog: CatalogRepository,
     private readonly hotCopy: HotCopyWriter,
-    private readonly hot: HotStore,
     options: CatalogServiceOptions = {},
   ) {
     this.onItemsChanged = options.onItemsChanged ?? (() => undefined);
@@ -55,23 +53,19 @@ export class CatalogService {
           { cause: error },
         );
       });
-    // The records first, then the moves out of old categories: a late,
-    // older record of the same item (a pipeline batch that read it before
-    // this change) then adds it to no set (WRITE_ITEMS), so nothing puts it
-    // back where it left. A failed write stays queued and is retried;
-    // readers check availability per item.
-    await this.hotCopy.write({ users: [], items: records, pairs: [], interactions: [] });
-    const moves = records.flatMap((item) => {
-      const left = (previousCategories.get(item.itemId) ?? []).filter(
+    // The records, with the categories each item left: Redis takes an item
+    // out of a left category's sets in the same script that writes its
+    // record, unless the newest record there names the category again (two
+    // moves, or a move and a pipeline write, can reach Redis in either
+    // order). A failed write stays queued and is retried with what it left.
+    const left = new Map<string, string[]>();
+    for (const item of records) {
+      const gone = (previousCategories.get(item.itemId) ?? []).filter(
         (c) => !item.categories.includes(c),
       );
-      return left.length > 0 ? [{ itemId: item.itemId, left }] : [];
-    });
-    if (moves.length > 0) {
-      // Best effort: if Redis cannot take it now, the item stays listed under its
-      // old category until Redis is restarted (popularItems checks the record).
-      await this.hot.leaveCategories(moves).catch(() => undefined);
+      if (gone.length > 0) left.set(item.itemId, gone);
     }
+    await this.hotCopy.write({ users: [], items: records, pairs: [], interactions: [], left });
     this.onItemsChanged(items.map((i) => i.id));
     return { created, updated };
   }

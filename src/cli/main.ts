@@ -227,7 +227,7 @@ async function migrateCommand(): Promise<number> {
 async function runImport(core: Core, dataset: Dataset, wait: boolean): Promise<ImportSummary> {
   // Running gateways drop what they cached of the imported items.
   const changes = new CatalogChanges(core.nc, core.config.nats.subjectPrefix, core.log);
-  const catalog = new CatalogService(core.catalog, core.hotCopy, core.hot, {
+  const catalog = new CatalogService(core.catalog, core.hotCopy, {
     onItemsChanged: (ids) => changes.announce(ids),
   });
   const sinks: ImportSinks = {

@@ -111,7 +111,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
   process.once('SIGTERM', interrupted);
   try {
     const { core } = app;
-    const catalog = new CatalogService(core.catalog, core.hotCopy, core.hot);
+    const catalog = new CatalogService(core.catalog, core.hotCopy);
     const batch = config.events.maxBatch;
     await importDataset(
       {

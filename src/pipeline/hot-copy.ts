@@ -20,10 +20,15 @@ interface Queue {
   items: Map<string, ItemFeatures>;
   pairs: Map<string, ItemPairWeight>;
   seen: Map<string, Set<string>>;
+  /**
+   * Per queued item, categories it has left. Kept across newer versions:
+   * Redis takes the item out of those the newest record lacks.
+   */
+  left: Map<string, Set<string>>;
 }
 
 function emptyQueue(): Queue {
-  return { users: new Map(), items: new Map(), pairs: new Map(), seen: new Map() };
+  return { users: new Map(), items: new Map(), pairs: new Map(), seen: new Map(), left: new Map() };
 }
 
 function size(queue: Queue): number {
@@ -61,11 +66,16 @@ export class HotCopyWriter {
     return size(this.queue) + this.writing;
   }
 
-  /** Queues a batch's records and tries to write everything pending. */
+  /**
+   * Queues a batch's records and tries to write everything pending. `left`
+   * names, per item, categories it has left (a catalogue move).
+   */
   async write(
-    batch: Pick<AppliedBatch, 'users' | 'items' | 'pairs' | 'interactions'>,
+    batch: Pick<AppliedBatch, 'users' | 'items' | 'pairs' | 'interactions'> & {
+      left?: ReadonlyMap<string, readonly string[]>;
+    },
   ): Promise<boolean> {
-    enqueue(this.queue, { ...batch, seen: batch.interactions });
+    enqueue(this.queue, { ...batch, seen: batch.interactions, left: batch.left ?? new Map() });
     return this.flush();
   }
 
@@ -89,6 +99,7 @@ export class HotCopyWriter {
         users: [...taken.users.values()],
         seen: taken.seen,
         items: [...taken.items.values()],
+        left: taken.left,
         pairs: [...taken.pairs.values()],
         keep: this.neighbours,
       });
@@ -105,6 +116,7 @@ export class HotCopyWriter {
         seen: [...meanwhile.seen].flatMap(([userId, items]) =>
           [...items].map((itemId) => ({ userId, itemId })),
         ),
+        left: meanwhile.left,
       });
       this.trim();
       this.log.warn({ err: error, pending: this.pending }, 'hot copy write failed; will retry');
@@ -115,13 +127,14 @@ export class HotCopyWriter {
   }
 
   private trim(): void {
-    const { pairs, seen, items, users } = this.queue;
+    const { pairs, seen, items, users, left } = this.queue;
     for (const map of [pairs, seen, items, users] as Map<string, unknown>[]) {
       for (const key of map.keys()) {
-        if (this.pending <= MAX_PENDING) return;
+        if (this.pending <= MAX_PENDING) break;
         map.delete(key);
       }
     }
+    for (const itemId of left.keys()) if (!items.has(itemId)) left.delete(itemId);
   }
 }
 
@@ -133,6 +146,7 @@ function enqueue(
     items: Iterable<ItemFeatures>;
     pairs: Iterable<ItemPairWeight>;
     seen: Iterable<{ userId: string; itemId: string }>;
+    left: ReadonlyMap<string, Iterable<string>>;
   },
 ): void {
   for (const { userId, itemId } of records.seen) {
@@ -142,6 +156,11 @@ function enqueue(
   }
   for (const u of records.users) keepNewer(queue.users, u.userId, u);
   for (const i of records.items) keepNewer(queue.items, i.itemId, i);
+  for (const [itemId, categories] of records.left) {
+    const held = queue.left.get(itemId);
+    if (held) for (const c of categories) held.add(c);
+    else queue.left.set(itemId, new Set(categories));
+  }
   for (const p of records.pairs) {
     const key = `${p.itemA}\u0000${p.itemB}`;
     const current = queue.pairs.get(key);

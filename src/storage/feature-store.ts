@@ -248,8 +248,8 @@ export class FeatureStore {
             this.repository.popular(spec.window, spec.category, POPULAR_DEPTH),
           ),
         );
-        if (reads) this.refillLater('popular', () => this.hot.fillTop(redisKeys[i], top));
-        return top;
+        if (reads) this.refillLater('popular', () => this.hot.fillPopular(redisKeys[i], top));
+        return top.map(({ itemId, score }) => ({ itemId, score }));
       }),
     );
   }

@@ -83,7 +83,10 @@ async function expected(userIds = ['u1', 'u2']) {
   const users = await repository.loadUsers(userIds);
   const items = await repository.loadItems(['i00', 'i01', 'i02']);
   const neighbours = await repository.neighbours(['i00', 'i01'], NEIGHBOURS);
-  const popular = await repository.popular('ALL_TIME', null, 500);
+  const popular = (await repository.popular('ALL_TIME', null, 500)).map(({ itemId, score }) => ({
+    itemId,
+    score,
+  }));
   return {
     users: userIds.map((id) => users.get(id) ?? null),
     items: ['i00', 'i01', 'i02'].map((id) => items.get(id)),

@@ -133,9 +133,9 @@ describe('sorted sets', () => {
     await redis.zadd(key, 3, 'a');
     expect(await hot.getTop([key], 10)).toEqual([{ filled: false }]);
 
-    await hot.fillTop(key, [
-      { itemId: 'b', score: 5 },
-      { itemId: 'c', score: 1 },
+    await hot.fillPopular(key, [
+      { itemId: 'b', score: 5, version: 1 },
+      { itemId: 'c', score: 1, version: 1 },
     ]);
     expect(await hot.getTop([key], 10)).toEqual([
       {
@@ -152,10 +152,10 @@ describe('sorted sets', () => {
   test('an empty filled set reads as filled and empty; count limits the entries', async () => {
     const empty = hot.popularityKey('DAY', 'none');
     const full = hot.popularityKey('DAY', 'many');
-    await hot.fillTop(empty, []);
-    await hot.fillTop(
+    await hot.fillPopular(empty, []);
+    await hot.fillPopular(
       full,
-      [1, 2, 3, 4, 5].map((n) => ({ itemId: `x${n}`, score: n })),
+      [1, 2, 3, 4, 5].map((n) => ({ itemId: `x${n}`, score: n, version: 1 })),
     );
 
     const [a, b] = await hot.getTop([empty, full], 2);
@@ -173,6 +173,32 @@ describe('sorted sets', () => {
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(60);
     expect(await redis.ttl(full)).toBe(-1);
+  });
+
+  test('a popular list filled from a stale read leaves out items changed since', async () => {
+    // PostgreSQL listed f1-f4 at version 2. Since then f1 was withdrawn and
+    // f2 moved out of the category (their version 3 records reached Redis
+    // first); f3's record there is the one read; f4 has none in Redis.
+    const key = hot.popularityKey('ALL_TIME', 'fill-shelf');
+    const record = (id: string, version: number, available = true) =>
+      itemRecord(id, { version, categories: ['fill-shelf'], popAll: 1, available });
+    await hot.writeRecords(
+      [],
+      [record('f1', 3, false), { ...record('f2', 3), categories: ['elsewhere'] }, record('f3', 2)],
+    );
+    await hot.fillPopular(
+      key,
+      ['f1', 'f2', 'f3', 'f4'].map((itemId, i) => ({ itemId, score: 10 - i, version: 2 })),
+    );
+    expect(await hot.getTop([key], 10)).toEqual([
+      {
+        filled: true,
+        entries: [
+          { itemId: 'f3', score: 8 },
+          { itemId: 'f4', score: 7 },
+        ],
+      },
+    ]);
   });
 
   test('neighbour sets are trimmed to the `keep` heaviest neighbours', async () => {
@@ -223,13 +249,22 @@ describe('sorted sets', () => {
   });
 
   test('items leave the popularity sets of the categories they left, and only those', async () => {
-    const inBoth = (id: string) =>
-      itemRecord(id, { version: 1, categories: ['leaving-a', 'leaving-b'], popAll: 5, logDay: 1 });
-    await hot.writeRecords([], ['m1', 'm2', 'm3'].map(inBoth));
-    await hot.leaveCategories([
-      { itemId: 'm1', left: ['leaving-a'] },
-      { itemId: 'm2', left: ['leaving-a', 'leaving-b'] },
-    ]);
+    const inBoth = (id: string, version: number) =>
+      itemRecord(id, { version, categories: ['leaving-a', 'leaving-b'], popAll: 5, logDay: 1 });
+    await hot.writeRecords(
+      [],
+      ['m1', 'm2', 'm3'].map((id) => inBoth(id, 1)),
+    );
+    const only = (id: string, categories: string[]) =>
+      itemRecord(id, { version: 2, categories, popAll: 5, logDay: 1 });
+    await hot.writeRecords(
+      [],
+      [only('m1', ['leaving-b']), only('m2', [])],
+      new Map([
+        ['m1', ['leaving-a']],
+        ['m2', ['leaving-a', 'leaving-b']],
+      ]),
+    );
     const members = (window: 'ALL_TIME' | 'DAY', category: string) =>
       redis.zrange(hot.popularityKey(window, category), 0, -1);
     for (const window of ['ALL_TIME', 'DAY'] as const) {
@@ -241,26 +276,57 @@ describe('sorted sets', () => {
     );
   });
 
-  test('a record older than the stored one adds its item to no popularity set', async () => {
-    const moved = (version: number, category: string, popAll: number) =>
-      itemRecord('mv1', { version, categories: [category], popAll, logDay: 1 });
-    // A pipeline batch read mv1 in `old-shelf`; the catalogue then moved it to
-    // `new-shelf` (a newer record) and took it out of `old-shelf`.
-    await hot.writeRecords([], [moved(1, 'old-shelf', 5)]);
-    await hot.writeRecords([], [moved(3, 'new-shelf', 5)]);
-    await hot.leaveCategories([{ itemId: 'mv1', left: ['old-shelf'] }]);
-    // The batch's own write of its older record comes late, with higher scores.
-    await hot.writeRecords([], [moved(2, 'old-shelf', 50)]);
+  const shelf = (itemId: string, version: number, category: string, popAll = 5) =>
+    itemRecord(itemId, { version, categories: [category], popAll, logDay: 1 });
+  const listed = async (itemId: string) => {
+    const on: string[] = [];
+    for (const category of ['shelf-x', 'shelf-y', 'shelf-z']) {
+      if ((await redis.zscore(hot.popularityKey('ALL_TIME', category), itemId)) !== null) {
+        on.push(category);
+      }
+    }
+    return on;
+  };
 
-    expect(await redis.zrange(hot.popularityKey('ALL_TIME', 'old-shelf'), 0, -1)).toEqual([]);
-    expect(await redis.zscore(hot.popularityKey('ALL_TIME', 'new-shelf'), 'mv1')).toBe('5');
+  test('a record older than the stored one adds its item to no popularity set', async () => {
+    // A pipeline batch read mv1 on shelf-x; the catalogue then moved it to
+    // shelf-y (a newer record, leaving shelf-x).
+    await hot.writeRecords([], [shelf('mv1', 1, 'shelf-x')]);
+    await hot.writeRecords([], [shelf('mv1', 3, 'shelf-y')], new Map([['mv1', ['shelf-x']]]));
+    // The batch's own write of its older record comes late, with higher scores.
+    await hot.writeRecords([], [shelf('mv1', 2, 'shelf-x', 50)]);
+
+    expect(await listed('mv1')).toEqual(['shelf-y']);
+    expect(await redis.zscore(hot.popularityKey('ALL_TIME', 'shelf-y'), 'mv1')).toBe('5');
     expect(await redis.zscore(hot.popularityKey('ALL_TIME'), 'mv1')).toBe('5');
     expect(await hot.getItems(['mv1'])).toEqual([
-      expect.objectContaining({ version: 3, categories: ['new-shelf'] }),
+      expect.objectContaining({ version: 3, categories: ['shelf-y'] }),
     ]);
     // The same version again (a retried write) still counts.
-    await hot.writeRecords([], [moved(3, 'new-shelf', 7)]);
-    expect(await redis.zscore(hot.popularityKey('ALL_TIME', 'new-shelf'), 'mv1')).toBe('7');
+    await hot.writeRecords([], [shelf('mv1', 3, 'shelf-y', 7)]);
+    expect(await redis.zscore(hot.popularityKey('ALL_TIME', 'shelf-y'), 'mv1')).toBe('7');
+  });
+
+  test('two moves of one item reaching Redis in reverse order leave it where the newest put it', async () => {
+    // x -> y (version 2), then y -> x (version 3): the second move's write
+    // comes first. The first's late write must not take the item off shelf-x,
+    // where the newest record has it.
+    await hot.writeRecords([], [shelf('mv2', 1, 'shelf-x')]);
+    await hot.writeRecords([], [shelf('mv2', 3, 'shelf-x')], new Map([['mv2', ['shelf-y']]]));
+    await hot.writeRecords([], [shelf('mv2', 2, 'shelf-y')], new Map([['mv2', ['shelf-x']]]));
+    expect(await listed('mv2')).toEqual(['shelf-x']);
+    expect(await hot.getItems(['mv2'])).toEqual([
+      expect.objectContaining({ version: 3, categories: ['shelf-x'] }),
+    ]);
+  });
+
+  test('a move reaching Redis after a newer pipeline write still takes the item off its old shelf', async () => {
+    // The catalogue moved mv3 from shelf-x to shelf-z (version 2); a pipeline
+    // batch then wrote version 3 (on shelf-z) before the catalogue's write.
+    await hot.writeRecords([], [shelf('mv3', 1, 'shelf-x')]);
+    await hot.writeRecords([], [shelf('mv3', 3, 'shelf-z')]);
+    await hot.writeRecords([], [shelf('mv3', 2, 'shelf-z')], new Map([['mv3', ['shelf-x']]]));
+    expect(await listed('mv3')).toEqual(['shelf-z']);
   });
 
   test('one write of many items fills every set it names, across calls', async () => {

@@ -112,7 +112,6 @@ test('item writes beyond the allowed few queue briefly, then are unavailable', a
   const service = new CatalogService(
     new CatalogRepository(db, { lockTimeoutMs: 5000 }),
     new HotCopyWriter(hot, env.config.pipeline.neighbours, silentLogger()),
-    hot,
     { concurrentWrites: 1, queueWaitMs: 100 },
   );
   const holder = await db.pool.connect();

@@ -75,6 +75,13 @@ const POPULARITY_COLUMN: Record<PopularityWindow, string> = {
 };
 
 /** Receives how long each step of applyBatch took, for metrics and profiling. */
+/** A listed item with its score, and the version of its record when it was read. */
+export interface VersionedScore {
+  itemId: string;
+  score: number;
+  version: number;
+}
+
 export type StepObserver = (step: string, seconds: number) => void;
 
 export class FeatureRepository {
@@ -213,16 +220,19 @@ export class FeatureRepository {
     return result;
   }
 
-  /** Top available items of a window, optionally within one category. */
+  /**
+   * Top available items of a window, optionally within one category, each
+   * with its record's version as read (see HotStore.fillPopular).
+   */
   async popular(
     window: PopularityWindow,
     category: string | null,
     k: number,
-  ): Promise<Array<{ itemId: string; score: number }>> {
+  ): Promise<VersionedScore[]> {
     const column = POPULARITY_COLUMN[window];
-    const found = await rows<{ item_id: string; score: number }>(
+    const found = await rows<{ item_id: string; score: number; version: number }>(
       this.pool,
-      `SELECT f.item_id, f.${column} AS score
+      `SELECT f.item_id, f.${column} AS score, (i.version + f.version)::float8 AS version
        FROM item_features f JOIN items i ON i.id = f.item_id
        WHERE i.available AND f.pop_all > 0 AND f.${column} IS NOT NULL
          AND ($1::text IS NULL OR i.categories @> ARRAY[$1::text])
@@ -230,7 +240,11 @@ export class FeatureRepository {
        LIMIT $2`,
       [category, k],
     );
-    return found.map((r) => ({ itemId: r.item_id, score: Number(r.score) }));
+    return found.map((r) => ({
+      itemId: r.item_id,
+      score: Number(r.score),
+      version: Number(r.version),
+    }));
   }
 
   /**

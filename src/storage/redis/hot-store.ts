@@ -28,7 +28,7 @@
  */
 import type { ItemFeatures, PopularityWindow, UserFeatures } from '../../domain/features';
 import { POPULARITY_WINDOWS, popularityScore } from '../../domain/features';
-import type { ItemPairWeight } from '../postgres/feature-repository';
+import type { ItemPairWeight, VersionedScore } from '../postgres/feature-repository';
 import type { RedisClient } from './client';
 import { Writes, execOrThrow } from './pipelines';
 import { defineScripts } from './scripts';
@@ -135,6 +135,8 @@ export class HotStore {
     users: readonly UserFeatures[];
     seen: ReadonlyMap<string, ReadonlySet<string>>;
     items: readonly ItemFeatures[];
+    /** Per item, categories it has left (see WRITE_ITEMS). */
+    left?: ReadonlyMap<string, Iterable<string>>;
     pairs: readonly ItemPairWeight[];
     keep: number;
   }): Promise<void> {
@@ -146,15 +148,20 @@ export class HotStore {
       users.push({ userId, record: records.get(userId), seen: seen ? [...seen] : [] });
     }
     this.queueUsers(writes, users);
-    this.queueItems(writes, batch.items);
+    this.queueItems(writes, batch.items, batch.left);
     this.queueNeighbours(writes, batch.pairs, batch.keep);
     await writes.send();
   }
 
-  /** Writes records; a user's seen list is left as it is. */
+  /**
+   * Writes records; a user's seen list is left as it is. `left` names, per
+   * item, categories it has left: it leaves their popularity sets unless the
+   * newest record names them (see WRITE_ITEMS).
+   */
   async writeRecords(
     users: readonly UserFeatures[],
     items: readonly ItemFeatures[],
+    left?: ReadonlyMap<string, Iterable<string>>,
   ): Promise<void> {
     if (users.length === 0 && items.length === 0) return;
     const writes = new Writes(this.redis);
@@ -162,7 +169,7 @@ export class HotStore {
       writes,
       users.map((user) => ({ userId: user.userId, record: user, seen: [] })),
     );
-    this.queueItems(writes, items);
+    this.queueItems(writes, items, left);
     await writes.send();
   }
 
@@ -197,7 +204,28 @@ export class HotStore {
     await writes.send();
   }
 
-  /** Replaces a missing or incomplete sorted set's top with PostgreSQL's answer. */
+  /**
+   * Fills a missing or incomplete popularity set with PostgreSQL's top,
+   * leaving out each item whose record in Redis is newer than the version
+   * PostgreSQL gave: a catalogue change written since (a withdrawal, a move
+   * out of this category) has already set the item's place in the set, and
+   * a stale read must not undo it (see FILL_POPULAR).
+   */
+  async fillPopular(key: string, entries: readonly VersionedScore[]): Promise<void> {
+    const pipeline = this.redis.pipeline();
+    const args: Array<string | number> = [FILLED];
+    for (const entry of entries) args.push(entry.score, entry.itemId, entry.version);
+    pipeline.recflowFillPopular(
+      1 + entries.length,
+      key,
+      ...entries.map((e) => this.itemKey(e.itemId)),
+      ...args,
+    );
+    if (entries.length === 0) pipeline.expire(key, ABSENT_TTL_SECONDS, 'NX');
+    await execOrThrow(pipeline);
+  }
+
+  /** Replaces a missing or incomplete neighbour set's top with PostgreSQL's answer. */
   async fillTop(key: string, entries: readonly ScoredId[]): Promise<void> {
     const pipeline = this.redis.pipeline();
     const args: Array<string | number> = ['+inf', FILLED];
@@ -206,30 +234,6 @@ export class HotStore {
     // An empty list (a category nobody has) is remembered only briefly, like
     // an absent record: the key would otherwise stay for good.
     if (entries.length === 0) pipeline.expire(key, ABSENT_TTL_SECONDS, 'NX');
-    await execOrThrow(pipeline);
-  }
-
-  /**
-   * Takes items out of the popularity sets of categories they left. Scores
-   * only grow, so no later write would ever remove them.
-   */
-  async leaveCategories(moves: ReadonlyArray<{ itemId: string; left: string[] }>): Promise<void> {
-    // One ZREM per set, naming every item that left it: a move of many
-    // items out of a few categories is a few commands, not one per item.
-    const leaving = new Map<string, string[]>();
-    for (const { itemId, left } of moves) {
-      for (const c of left) {
-        const items = leaving.get(c);
-        if (items) items.push(itemId);
-        else leaving.set(c, [itemId]);
-      }
-    }
-    const pipeline = this.redis.pipeline();
-    for (const [category, itemIds] of leaving) {
-      for (const window of POPULARITY_WINDOWS) {
-        pipeline.zrem(this.popularityKey(window, category), ...itemIds);
-      }
-    }
     await execOrThrow(pipeline);
   }
 
@@ -277,9 +281,16 @@ export class HotStore {
    * Item records, and their popularity, through WRITE_ITEMS: up to
    * KEYS_PER_CALL items and KEYS_PER_CALL sets a call, with one ZADD per
    * sorted set for all its items, not one per item and set. A record older
-   * than the stored one changes no set (see WRITE_ITEMS).
+   * than the stored one adds its item to no set, and an item leaves the sets
+   * of the categories in `left` that the newest record lacks (see
+   * WRITE_ITEMS). Scores only grow, so without that no write would ever
+   * take an item out of a category's sets.
    */
-  private queueItems(to: Writes, items: readonly ItemFeatures[]): void {
+  private queueItems(
+    to: Writes,
+    items: readonly ItemFeatures[],
+    left: ReadonlyMap<string, Iterable<string>> = new Map(),
+  ): void {
     // Each set's key is made once per batch, not once per item: a new string
     // per item and set cost more than the lookup it was made for.
     const overall = POPULARITY_WINDOWS.map((window) => this.popularityKey(window));
@@ -313,6 +324,19 @@ export class HotStore {
       sets = new Map();
       args = [];
     };
+    // "<set>\t<value>\t" per pair, numbering sets new to the call.
+    const numbered = (pairs: ReadonlyArray<[string, string | number]>) => {
+      let text = '';
+      for (const [key, value] of pairs) {
+        let n = sets.get(key);
+        if (n === undefined) {
+          n = sets.size + 1;
+          sets.set(key, n);
+        }
+        text += `${n}\t${value}\t`;
+      }
+      return text;
+    };
     for (const item of items) {
       // The item's sets and scores, before it is given a call. A withdrawn
       // item leaves every set its record names ("-").
@@ -323,21 +347,19 @@ export class HotStore {
         named.push([overall[w], score]);
         for (const c of item.categories) named.push([categoryKeys(c)[w], score]);
       });
-      const fresh = named.filter(([key]) => !sets.has(key)).length;
+      // The sets of the categories it left, each with its category: the
+      // script checks the category against the newest record.
+      const leaving: Array<[string, string]> = [];
+      for (const c of left.get(item.itemId) ?? []) {
+        for (const key of categoryKeys(c)) leaving.push([key, c]);
+      }
+      let fresh = named.filter(([key]) => !sets.has(key)).length;
+      fresh += leaving.filter(([key]) => !sets.has(key)).length;
       if (keys.length >= KEYS_PER_CALL || (keys.length > 0 && sets.size + fresh > KEYS_PER_CALL)) {
         send();
       }
-      let scores = '';
-      for (const [key, score] of named) {
-        let n = sets.get(key);
-        if (n === undefined) {
-          n = sets.size + 1;
-          sets.set(key, n);
-        }
-        scores += `${n}\t${score}\t`;
-      }
       keys.push(this.itemKey(item.itemId));
-      args.push(item.version, encode(item), item.itemId, scores);
+      args.push(item.version, encode(item), item.itemId, numbered(named), numbered(leaving));
     }
     send();
   }

@@ -85,15 +85,20 @@ return written`;
 /**
  * Writes items, one per key among the first ARGV[2] keys; the keys after
  * them are popularity sets. ARGV[1] is the TTL; then, for each item in
- * turn, its record's version, the encoded record, the item id, and its
+ * turn, its record's version, the encoded record, the item id, its
  * popularity as one string of "<set>\t<score>\t" pairs (<set> counts from 1
  * among the set keys; the score "-" takes the item out of the set, for a
- * withdrawn item). A record is replaced only by a higher version. Its
- * scores go into the sets (ZADD GT, one call per set) unless the stored
- * record is newer: an older record may name categories the item has left
- * since, and its scores are no higher than the newer record's. Sent as one
- * string per item, the thousands of pairs of a batch cost the worker less
- * than as separate arguments.
+ * withdrawn item), and the sets of categories it has left, as one string of
+ * "<set>\t<category>\t" pairs. A record is replaced only by a higher
+ * version. Its scores go into the sets (ZADD GT, one call per set) unless
+ * the stored record is newer: an older record may name categories the item
+ * has left since, and its scores are no higher than the newer record's.
+ * The item leaves a left category's set unless the record Redis holds once
+ * this write is done, whichever writer made it, names that category again:
+ * two moves of one item, or a move and a pipeline write, may reach Redis in
+ * either order, and the newest record decides. Sent as one string per
+ * item, the thousands of pairs of a batch cost the worker less than as
+ * separate arguments.
  */
 const WRITE_ITEMS = `
 local ttl, n = ARGV[1], tonumber(ARGV[2])
@@ -111,22 +116,41 @@ local function add(lists, set, first, second)
 end
 local written = 0
 local a = 3
+-- The categories a stored record names ("<version>|<json>"); none for an
+-- absence or a record that does not parse.
+local function categoriesOf(value)
+  local names = {}
+  local bar = string.find(value, '|', 1, true)
+  local ok, parsed = pcall(cjson.decode, string.sub(value, bar + 1))
+  if ok and type(parsed) == 'table' and type(parsed.categories) == 'table' then
+    for _, c in ipairs(parsed.categories) do names[c] = true end
+  end
+  return names
+end
 for k = 1, n do
-  local version, record, member, scores = tonumber(ARGV[a]), ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
-  a = a + 4
+  local version, record, member = tonumber(ARGV[a]), ARGV[a + 1], ARGV[a + 2]
+  local scores, left = ARGV[a + 3], ARGV[a + 4]
+  a = a + 5
   local current = redis.call('GET', KEYS[k])
   local stored = current and tonumber(string.match(current, '^(%d+)|'))
+  local newer = stored and stored > version
   if not (stored and stored >= version) then
     redis.call('SET', KEYS[k], record, 'EX', ttl)
     written = written + 1
   end
-  if not (stored and stored > version) then
+  if not newer then
     for set, score in string.gmatch(scores, '(%d+)\\t([^\\t]+)\\t') do
       if score == '-' then
         add(removed, set, member)
       else
         add(scored, set, score, member)
       end
+    end
+  end
+  if left ~= '' then
+    local kept = categoriesOf(newer and current or record)
+    for set, category in string.gmatch(left, '(%d+)\\t([^\\t]+)\\t') do
+      if not kept[category] then add(removed, set, member) end
     end
   end
 end
@@ -149,6 +173,28 @@ apply(scored, 'ZADD', 'GT')
 apply(removed, 'ZREM')
 return written`;
 
+/**
+ * Fills a popularity set (KEYS[1]) from PostgreSQL: ARGV[1] is the FILLED
+ * mark, then for each item, whose record key is KEYS[1 + i], its score, id
+ * and record version as PostgreSQL gave them. An item whose stored record is
+ * newer is left out: whatever changed it wrote its own place in the set.
+ */
+const FILL_POPULAR = `
+local args = {'+inf', ARGV[1]}
+for k = 2, #KEYS do
+  local a = 2 + (k - 2) * 3
+  local current = redis.call('GET', KEYS[k])
+  local stored = current and tonumber(string.match(current, '^(%d+)|'))
+  if not (stored and stored > tonumber(ARGV[a + 2])) then
+    args[#args + 1] = ARGV[a]
+    args[#args + 1] = ARGV[a + 1]
+  end
+end
+for i = 1, #args, 1000 do
+  redis.call('ZADD', KEYS[1], 'GT', unpack(args, i, math.min(i + 999, #args)))
+end
+return #args / 2 - 1`;
+
 /** Keeps the ARGV[1] highest members, plus the sentinel ARGV[2] when the set holds it. */
 const TRIM_TO_TOP = `
 local sentinel = redis.call('ZSCORE', KEYS[1], ARGV[2]) and 1 or 0
@@ -167,6 +213,8 @@ declare module 'ioredis' {
     recflowWriteUsers(...args: Array<string | number>): Result<number, Context>;
     /** Arguments: the number of keys, the keys, then WRITE_ITEMS's ARGV. */
     recflowWriteItems(...args: Array<string | number>): Result<number, Context>;
+    /** Arguments: the number of keys, the keys, then FILL_POPULAR's ARGV. */
+    recflowFillPopular(...args: Array<string | number>): Result<number, Context>;
   }
 }
 
@@ -176,4 +224,5 @@ export function defineScripts(redis: RedisClient): void {
   redis.defineCommand('recflowTrimToTop', { numberOfKeys: 1, lua: TRIM_TO_TOP });
   redis.defineCommand('recflowWriteUsers', { lua: WRITE_USERS });
   redis.defineCommand('recflowWriteItems', { lua: WRITE_ITEMS });
+  redis.defineCommand('recflowFillPopular', { lua: FILL_POPULAR });
 }

@@ -1,4 +1,4 @@
-import type { UserFeatures } from '../../../src/domain/features';
+import type { ItemFeatures, UserFeatures } from '../../../src/domain/features';
 import { silentLogger } from '../../../src/observability/logger';
 import { HotCopyWriter } from '../../../src/pipeline/hot-copy';
 import type { HotStore } from '../../../src/storage/redis/hot-store';
@@ -86,4 +86,29 @@ test('a flush ends only once the flush in progress has, then writes what is left
   expect(await drained).toBe(true);
   // Nothing was left, so the second flush wrote nothing again.
   expect(writes).toHaveLength(1);
+});
+
+test("a failed write keeps the categories its items left, merged with a newer version's", async () => {
+  const { store, writes, settle } = fakeStore();
+  const writer = new HotCopyWriter(store, 50, silentLogger());
+  const item = (version: number, categories: string[]) =>
+    ({ itemId: 'i', version, categories }) as unknown as ItemFeatures;
+  const move = (version: number, categories: string[], left: string[]) => ({
+    ...batch([], []),
+    items: [item(version, categories)],
+    left: new Map([['i', left]]),
+  });
+
+  const first = writer.write(move(2, ['y'], ['x']));
+  await new Promise((r) => setImmediate(r));
+  const second = writer.write(move(3, ['z'], ['y']));
+  await settle(true);
+  expect(await first).toBe(false);
+
+  // The retry carries the newest record and every category left on the way:
+  // Redis keeps the item only in sets the newest record names.
+  await settle(false);
+  expect(await second).toBe(true);
+  expect(writes[1].items.map((i) => i.version)).toEqual([3]);
+  expect(writes[1].left).toEqual(new Map([['i', new Set(['x', 'y'])]]));
 });
