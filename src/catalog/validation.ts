@@ -103,9 +103,15 @@ function validateCategories(categories: string[], field: string): string[] {
           'without control characters',
       );
     }
+    if (/^\s|\s$/u.test(c)) {
+      // " Drama" would be a category of its own beside "Drama", which no
+      // filter naming "Drama" finds.
+      throw new InvalidInputError(field, `${field} entries must not begin or end with whitespace`);
+    }
     const problem = unstorable(c);
     if (problem) throw new InvalidInputError(field, `${field} entries ${problem}`);
   }
+  // A category named twice counts once.
   return [...new Set(categories)];
 }
 

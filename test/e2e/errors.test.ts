@@ -226,14 +226,17 @@ describe('malformed requests', () => {
   });
 
   test('catalogue input is validated too', async () => {
-    const r = await gql(
-      rf.url,
-      `mutation($i: [ItemInput!]!) { upsertItems(inputs: $i) { created } }`,
-      {
-        i: [{ id: 'a', categories: [''] }],
-      },
-    );
-    expect(r.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    for (const categories of [[''], [' Drama'], ['Drama\u00a0'], ['ok', 'tab\t']]) {
+      const r = await gql(
+        rf.url,
+        `mutation($i: [ItemInput!]!) { upsertItems(inputs: $i) { created } }`,
+        { i: [{ id: 'a', categories }] },
+      );
+      expect(r.errors?.[0].extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'inputs[0].categories',
+      });
+    }
     const item = await gql(rf.url, '{ item(id: "a") { id } }');
     expect(item.data.item).toBeNull();
   });
