@@ -26,6 +26,12 @@ export interface Config {
     rateLimitPerSecond: number;
     rateLimitBurst: number;
     shutdownTimeoutMs: number;
+    /**
+     * How long an idle keep-alive connection stays open. Longer than a load
+     * balancer's idle timeout (60 s on common ones), so that the gateway never
+     * closes a connection the balancer is about to reuse.
+     */
+    keepAliveMs: number;
   };
   postgres: { url: string; poolSize: number };
   redis: {
@@ -102,6 +108,7 @@ export function loadConfig(env: Env = process.env): Config {
       rateLimitPerSecond: read.number('RECFLOW_RATE_LIMIT', 1000, 0, 1_000_000),
       rateLimitBurst: read.number('RECFLOW_RATE_LIMIT_BURST', 2000, 1, 10_000_000),
       shutdownTimeoutMs: read.duration('RECFLOW_SHUTDOWN_TIMEOUT', 10_000, 100, 300_000),
+      keepAliveMs: read.duration('RECFLOW_HTTP_KEEP_ALIVE', 65_000, 1000, 600_000),
     },
     postgres: {
       url: read.url('RECFLOW_DATABASE_URL', 'postgresql://postgres@127.0.0.1:5432/recflow', [

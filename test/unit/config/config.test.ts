@@ -41,6 +41,7 @@ describe('loadConfig defaults', () => {
       apiKeys: [],
       maxBodyBytes: 2 * 1024 * 1024,
       shutdownTimeoutMs: 10_000,
+      keepAliveMs: 65_000,
     });
   });
 

@@ -1,0 +1,80 @@
+/**
+ * Idle keep-alive connections stay open for RECFLOW_HTTP_KEEP_ALIVE, then
+ * the gateway closes them. Node's own default (5 s) reset connections that a
+ * client reused after a pause.
+ */
+import { Agent, request } from 'node:http';
+import type { Socket } from 'node:net';
+import { cleanUp, startRecflow, type TestRecflow } from '../support/recflow';
+
+let rf: TestRecflow;
+const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+
+beforeAll(async () => {
+  rf = await startRecflow({ role: 'gateway', env: { RECFLOW_HTTP_KEEP_ALIVE: '3s' } });
+}, 30_000);
+
+afterAll(async () => {
+  agent.destroy();
+  await rf.stop();
+  await cleanUp(rf.env);
+});
+
+/** One GraphQL POST through the shared agent: its status, and the socket it used. */
+function post(): Promise<{
+  status: number;
+  keepAlive: string;
+  socket: Socket;
+  reused: boolean;
+}> {
+  const url = new URL(rf.url);
+  const body = JSON.stringify({ query: '{ __typename }' });
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        agent,
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': body.length },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            keepAlive: String(res.headers['keep-alive']),
+            socket: req.socket as Socket,
+            reused: req.reusedSocket,
+          }),
+        );
+      },
+    );
+    req.setTimeout(5000, () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('an idle connection is kept for the configured time, then closed', async () => {
+  const first = await post();
+  // Clients learn the time from the Keep-Alive header (Node's agent drops a
+  // socket a second before it).
+  expect(first).toMatchObject({ status: 200, keepAlive: 'timeout=3' });
+  let closedAt = 0;
+  first.socket.once('close', () => (closedAt = performance.now()));
+
+  await pause(1200);
+  const second = await post();
+  expect(second).toMatchObject({ status: 200, reused: true });
+  expect(second.socket).toBe(first.socket);
+
+  const reusedAt = performance.now();
+  await pause(5000);
+  // Closed about 3 s after its last request (timers add a little), not kept for good.
+  expect(closedAt).toBeGreaterThan(reusedAt + 1000);
+  expect(closedAt).toBeLessThan(reusedAt + 4500);
+}, 15_000);
