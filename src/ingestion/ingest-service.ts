@@ -19,8 +19,15 @@ export class IngestService {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Validates and records events; `field` names the argument in errors. */
-  async record(inputs: readonly EventInput[], field = 'inputs'): Promise<PublishedEvent[]> {
+  /**
+   * Validates and records events; `field` names the argument in errors, and
+   * `requestId`, when given, travels with each event to the worker.
+   */
+  async record(
+    inputs: readonly EventInput[],
+    field = 'inputs',
+    requestId?: string,
+  ): Promise<PublishedEvent[]> {
     if (inputs.length > this.maxBatch) {
       throw new RecflowError(
         ErrorCode.BATCH_TOO_LARGE,
@@ -38,6 +45,6 @@ export class IngestService {
       ),
     );
     if (events.length === 0) return [];
-    return this.publisher.publish(events);
+    return this.publisher.publish(events, requestId);
   }
 }

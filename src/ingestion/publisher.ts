@@ -25,6 +25,7 @@ import { ErrorCode, RecflowError } from '../domain/errors';
 import type { Interaction } from '../domain/events';
 import { Subjects } from '../messaging/subjects';
 import { encodeEvent } from './codec';
+import { REQUEST_ID_HEADER } from '../messaging/headers';
 
 export type EventAnswer = 'ACCEPTED' | 'DUPLICATE';
 
@@ -90,18 +91,23 @@ export class EventPublisher {
     this.subject = new Subjects(subjectPrefix).events;
   }
 
-  /** Publishes all events at once and answers in input order; the message id is the event id. */
-  async publish(events: readonly Interaction[]): Promise<PublishedEvent[]> {
+  /**
+   * Publishes all events at once and answers in input order; the message id
+   * is the event id. `requestId`, the id of the request that recorded them,
+   * goes in each message's REQUEST_ID_HEADER, so that the worker's logs and
+   * dead letters name it.
+   */
+  async publish(events: readonly Interaction[], requestId?: string): Promise<PublishedEvent[]> {
     if (this.nc.isClosed() || this.nc.isDraining() || !this.connected()) {
       throw unavailable(new Error('NATS connection is not connected'));
     }
     const acks = new Array<StoredAck | undefined>(events.length);
     try {
-      await this.store(events, acks).catch(async (error: unknown) => {
+      await this.store(events, acks, requestId).catch(async (error: unknown) => {
         // A NATS server restarted without its storage has no stream: no one answers.
         if (!this.recreate || !(error instanceof NoStreamError)) throw error;
         await this.recreate();
-        return this.store(events, acks);
+        return this.store(events, acks, requestId);
       });
     } catch (error) {
       throw unavailable(error);
@@ -114,7 +120,11 @@ export class EventPublisher {
    * JetStream filled them all. A retry therefore never re-sends a stored
    * event, which would come back as a duplicate of itself.
    */
-  private store(events: readonly Interaction[], acks: Array<StoredAck | undefined>) {
+  private store(
+    events: readonly Interaction[],
+    acks: Array<StoredAck | undefined>,
+    requestId: string | undefined,
+  ) {
     return new Promise<void>((resolve, reject) => {
       this.calls += 1;
       const call = String(this.calls);
@@ -137,6 +147,7 @@ export class EventPublisher {
           if (acks[i] !== undefined) continue;
           const msgHeaders = headers();
           msgHeaders.set(PubHeaders.MsgIdHdr, events[i].eventId);
+          if (requestId) msgHeaders.set(REQUEST_ID_HEADER, requestId);
           this.nc.publish(this.subject, encodeEvent(events[i]), {
             reply: `${reply}${i}`,
             headers: msgHeaders,

@@ -25,6 +25,7 @@ import {
   type JsMsg,
   jetstream,
   jetstreamManager,
+  PubHeaders,
 } from '@nats-io/jetstream';
 import { headers, nanos, type NatsConnection } from '@nats-io/transport-node';
 import type { Config } from '../config/config';
@@ -32,6 +33,7 @@ import { validateEvent } from '../domain/events';
 import { eventWeight } from '../domain/weights';
 import { decodeEvent } from '../ingestion/codec';
 import { ensureStreams, streamNames } from '../messaging/connection';
+import { REQUEST_ID_HEADER } from '../messaging/headers';
 import { Subjects } from '../messaging/subjects';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
@@ -341,6 +343,10 @@ export class Worker {
         if (!isTransient(error) && deliveries >= maxDeliver) {
           await this.deadLetter(msg, `failed ${deliveries} times: ${(error as Error).message}`);
         } else {
+          this.deps.log.warn(
+            { err: error, ...tracing(msg), deliveries },
+            'event failed on its own; handed back for a later try',
+          );
           msg.nak(backoffMs(deliveries, 1000, 60_000));
         }
       }
@@ -391,6 +397,8 @@ export class Worker {
     h.set('Recflow-Reason', reason.replace(/[\r\n]+/g, ' ').slice(0, 1000));
     h.set('Recflow-Stream-Seq', String(msg.seq));
     h.set('Recflow-Deliveries', String(msg.info.deliveryCount));
+    const { requestId } = tracing(msg);
+    if (requestId) h.set(REQUEST_ID_HEADER, requestId);
     try {
       await jetstream(this.deps.nc).publish(this.subjects.deadLetters, msg.data, {
         headers: h,
@@ -401,10 +409,13 @@ export class Worker {
       msg.term();
       this.deadLettered += 1;
       this.deps.metrics.eventsProcessed.inc({ result: 'dead_letter' });
-      this.deps.log.warn({ seq: msg.seq, reason }, 'event dead-lettered');
+      this.deps.log.warn({ seq: msg.seq, ...tracing(msg), reason }, 'event dead-lettered');
     } catch (error) {
       // Never drop it: let JetStream redeliver and try again.
-      this.deps.log.error({ err: error, seq: msg.seq }, 'dead-letter publish failed');
+      this.deps.log.error(
+        { err: error, seq: msg.seq, ...tracing(msg) },
+        'dead-letter publish failed',
+      );
       msg.nak(5000);
     }
   }
@@ -414,4 +425,11 @@ export class Worker {
     if (applied > 0) this.deps.metrics.eventsProcessed.inc({ result: 'applied' }, applied);
     if (duplicates > 0) this.deps.metrics.eventsProcessed.inc({ result: 'duplicate' }, duplicates);
   }
+}
+
+/** What names a message in logs: its event id and the request that recorded it, when known. */
+function tracing(msg: JsMsg): { eventId?: string; requestId?: string } {
+  const eventId = msg.headers?.get(PubHeaders.MsgIdHdr) || undefined;
+  const requestId = msg.headers?.get(REQUEST_ID_HEADER) || undefined;
+  return { eventId, requestId };
 }

@@ -2,7 +2,9 @@
  * The GraphQL surface end to end: a real recflow (gateway and worker) on a
  * free port, driven over HTTP and graphql-ws, on the real services.
  */
+import { jetstreamManager } from '@nats-io/jetstream';
 import Redis from 'ioredis';
+import { connectNats, streamNames } from '../../src/messaging/connection';
 import {
   cleanUp,
   eventId,
@@ -110,6 +112,22 @@ describe('recording events', () => {
     expect(r.data.recordEvents.every((e: { status: string }) => e.status === 'ACCEPTED')).toBe(
       true,
     );
+  });
+
+  test("the caller's x-request-id travels with each stored event", async () => {
+    const input = { eventId: eventId(), userId: 'u-traced', itemId: 'sw', type: 'VIEW' };
+    const r = await gql(rf.url, RECORD_EVENT, { input }, { 'x-request-id': 'trace-me-42' });
+    const nc = await connectNats(rf.config.nats.url, 'recflow-test-trace');
+    try {
+      const jsm = await jetstreamManager(nc);
+      const stored = await jsm.streams.getMessage(streamNames(rf.config.nats).events, {
+        seq: r.data.recordEvent.sequence,
+      });
+      expect(stored?.header.get('Nats-Msg-Id')).toBe(input.eventId);
+      expect(stored?.header.get('Recflow-Request-Id')).toBe('trace-me-42');
+    } finally {
+      await nc.close();
+    }
   });
 });
 

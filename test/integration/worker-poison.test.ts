@@ -6,6 +6,7 @@
  * raises a (multi-line) error for one item.
  */
 import { jetstreamManager } from '@nats-io/jetstream';
+import pino from 'pino';
 import { EventPublisher } from '../../src/ingestion/publisher';
 import { IngestService } from '../../src/ingestion/ingest-service';
 import {
@@ -32,6 +33,8 @@ let db: Db;
 let redis: RedisClient;
 let nc: NatsConnection;
 let worker: Worker;
+/** What the worker logged, one JSON line each. */
+const logged: string[] = [];
 
 beforeAll(async () => {
   env = await isolatedEnv({ RECFLOW_MAX_DELIVER: '3', RECFLOW_ACK_WAIT: '2s' });
@@ -58,7 +61,7 @@ beforeAll(async () => {
     config: env.config,
     repository: new FeatureRepository(db),
     hotCopy: new HotCopyWriter(hot, env.config.pipeline.neighbours, silentLogger()),
-    log: silentLogger(),
+    log: pino({ level: 'warn' }, { write: (line: string) => logged.push(line) }),
     metrics: new Metrics({ defaultMetrics: false }),
   });
   await worker.start();
@@ -91,7 +94,7 @@ test('a poison event is retried, dead-lettered with its reason; others apply', a
     itemId,
     type: 'VIEW',
   }));
-  await ingest.record(inputs);
+  await ingest.record(inputs, 'inputs', 'req-poison-1');
 
   // The good events do not wait for the poison one.
   await eventually(async () => (await applied()).length === 2, 10_000, 'the good events');
@@ -108,6 +111,24 @@ test('a poison event is retried, dead-lettered with its reason; others apply', a
   expect(JSON.parse(Buffer.from(letter?.data ?? []).toString()).itemId).toBe('poison');
   expect(letter?.header.get('Recflow-Reason')).toMatch(/refusing the poison item second line/);
   expect(Number(letter?.header.get('Recflow-Deliveries'))).toBe(3);
+  // The request that recorded it, from the client's call to the dead letter.
+  expect(letter?.header.get('Recflow-Request-Id')).toBe('req-poison-1');
+  const lines = logged.map((l) => JSON.parse(l) as Record<string, unknown>);
+  const poison = inputs[1].eventId;
+  expect(lines).toContainEqual(
+    expect.objectContaining({
+      msg: 'event failed on its own; handed back for a later try',
+      eventId: poison,
+      requestId: 'req-poison-1',
+    }),
+  );
+  expect(lines).toContainEqual(
+    expect.objectContaining({
+      msg: 'event dead-lettered',
+      eventId: poison,
+      requestId: 'req-poison-1',
+    }),
+  );
 
   // Terminated: it does not come back, and nothing else is pending.
   await new Promise((r) => setTimeout(r, 2500));

@@ -45,7 +45,7 @@ export const EVENT_MUTATIONS = {
 };
 
 async function recordEvent(input: DomainEventInput, ctx: RequestContext): Promise<EventResult> {
-  const [published] = await ctx.services.ingest.record([input], 'input');
+  const [published] = await ctx.services.ingest.record([input], 'input', ctx.requestId);
   return { eventId: published.eventId, status: published.answer, sequence: published.sequence };
 }
 
@@ -53,6 +53,6 @@ async function recordEvents(
   inputs: readonly DomainEventInput[],
   ctx: RequestContext,
 ): Promise<EventResult[]> {
-  const published = await ctx.services.ingest.record(inputs, 'inputs');
+  const published = await ctx.services.ingest.record(inputs, 'inputs', ctx.requestId);
   return published.map((p) => ({ eventId: p.eventId, status: p.answer, sequence: p.sequence }));
 }
