@@ -32,7 +32,8 @@ export const CATALOGUE_LIMITS = {
 };
 
 const UTF8 = new TextEncoder();
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+/** C0 and C1 controls and DEL, as for ids (U+0085, NEXT LINE, among them). */
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
 
 export function validateItems(inputs: readonly ItemUpsert[], field = 'inputs'): ItemUpsert[] {
   checkBatch(inputs, field);

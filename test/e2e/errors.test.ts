@@ -226,7 +226,15 @@ describe('malformed requests', () => {
   });
 
   test('catalogue input is validated too', async () => {
-    for (const categories of [[''], [' Drama'], ['Drama\u00a0'], ['ok', 'tab\t']]) {
+    const bad = [
+      [''],
+      [' Drama'],
+      ['Drama\u00a0'],
+      ['Drama\u0085'],
+      ['Dra\u009fma'],
+      ['ok', 'tab\t'],
+    ];
+    for (const categories of bad) {
       const r = await gql(
         rf.url,
         `mutation($i: [ItemInput!]!) { upsertItems(inputs: $i) { created } }`,

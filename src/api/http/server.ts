@@ -80,10 +80,10 @@ export class HttpGateway {
     this.server = createServer((req, res) => this.handle(req, res));
     // Node closes an idle keep-alive connection after 5 s by default: a
     // client (or balancer) that reuses it at that moment gets a reset, as a
-    // load test that paused between phases did. The header timeout must
-    // outlast it, or it cuts idle connections short.
+    // load test that paused between phases did. Node's header timeout (60 s,
+    // against slow senders) is left as it is: it does not cut idle
+    // keep-alive connections short.
     this.server.keepAliveTimeout = deps.config.http.keepAliveMs;
-    this.server.headersTimeout = Math.max(60_000, deps.config.http.keepAliveMs + 1000);
     this.keys = new ApiKeys(deps.config.http.apiKeys);
     this.limiter = new RateLimiter(
       deps.config.http.rateLimitPerSecond,
