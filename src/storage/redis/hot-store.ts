@@ -294,6 +294,9 @@ export class HotStore {
     // Each set's key is made once per batch, not once per item: a new string
     // per item and set cost more than the lookup it was made for.
     const overall = POPULARITY_WINDOWS.map((window) => this.popularityKey(window));
+    // Category-set keys without the category: the script makes the keys of
+    // the categories a replaced record named (see WRITE_ITEMS).
+    const heads = POPULARITY_WINDOWS.map((window) => this.popularityKey(window, ''));
     const byCategory = new Map<string, string[]>();
     const categoryKeys = (category: string): string[] => {
       let keys = byCategory.get(category);
@@ -318,6 +321,8 @@ export class HotStore {
         ...sets.keys(),
         RECORD_TTL_SECONDS,
         keys.length,
+        heads.length,
+        ...heads,
         ...args,
       );
       keys = [];
@@ -391,14 +396,25 @@ export class HotStore {
 const ABSENT = '0|null';
 const ABSENT_TTL_SECONDS = 60;
 
-export function encode(record: { version: number }): string {
-  return `${record.version}|${JSON.stringify(record)}`;
+/**
+ * An item record as stored: "<version>|<json>", then a line break and its
+ * categories, each followed by a tab, for WRITE_ITEMS to read without
+ * parsing the JSON. JSON has no raw line breaks, and categories no control
+ * characters.
+ */
+export function encode(record: ItemFeatures): string {
+  let categories = '';
+  for (const c of record.categories) categories += `${c}\t`;
+  return `${record.version}|${JSON.stringify(record)}\n${categories}`;
 }
 
+/** A record, null for a remembered absence, undefined on a miss (also reads records without the list). */
 export function decode<T>(value: string | null): T | null | undefined {
   if (value === null) return undefined;
   const bar = value.indexOf('|');
-  return bar < 0 ? undefined : (JSON.parse(value.slice(bar + 1)) as T);
+  if (bar < 0) return undefined;
+  const end = value.indexOf('\n', bar);
+  return JSON.parse(end < 0 ? value.slice(bar + 1) : value.slice(bar + 1, end)) as T;
 }
 
 function parseTop(flat: string[]): ZsetRead {

@@ -84,25 +84,41 @@ return written`;
 
 /**
  * Writes items, one per key among the first ARGV[2] keys; the keys after
- * them are popularity sets. ARGV[1] is the TTL; then, for each item in
- * turn, its record's version, the encoded record, the item id, its
- * popularity as one string of "<set>\t<score>\t" pairs (<set> counts from 1
- * among the set keys; the score "-" takes the item out of the set, for a
- * withdrawn item), and the sets of categories it has left, as one string of
- * "<set>\t<category>\t" pairs. A record is replaced only by a higher
- * version. Its scores go into the sets (ZADD GT, one call per set) unless
- * the stored record is newer: an older record may name categories the item
- * has left since, and its scores are no higher than the newer record's.
- * The item leaves a left category's set unless the record Redis holds once
- * this write is done, whichever writer made it, names that category again:
- * two moves of one item, or a move and a pipeline write, may reach Redis in
- * either order, and the newest record decides. Sent as one string per
- * item, the thousands of pairs of a batch cost the worker less than as
- * separate arguments.
+ * them are popularity sets. ARGV[1] is the TTL; ARGV[3] the number of
+ * popularity windows, followed by each window's category-set key without
+ * the category ("<prefix>pop:<window>:c:"); then, for each item in turn,
+ * its record's version, the encoded record ("<version>|<json>\n" and its
+ * categories, each followed by a tab), the item id, its popularity as one
+ * string of "<set>\t<score>\t" pairs (<set> counts from 1 among the set
+ * keys; the score "-" takes the item out of the set, for a withdrawn item),
+ * and the sets of categories it has left, as one string of
+ * "<set>\t<category>\t" pairs.
+ *
+ * - A record is replaced only by a higher version.
+ * - Its scores go into the sets (ZADD GT, one call per set) unless the
+ *   stored record is newer: an older record may name categories the item
+ *   has left since, and its scores are no higher than the newer record's.
+ * - A record that replaces another takes the item out of the sets of every
+ *   category the replaced one names and it does not. So a move that never
+ *   reached Redis (lost with a gateway, say), or a Redis that lost it, is
+ *   mended by the item's next write, whoever makes it. These keys are made
+ *   here from the heads above, not passed: they depend on what is stored.
+ * - The item leaves a passed left category's set unless the record Redis
+ *   holds once this write is done names that category again: two moves, or
+ *   a move and a pipeline write, may reach Redis in either order, and the
+ *   newest record decides. This also covers an item whose record had
+ *   expired from Redis while the sets kept it.
+ * - A record without the category list (written before it was added) tells
+ *   nothing: no set is left on its account.
+ *
+ * Sent as one string per item, the thousands of pairs of a batch cost the
+ * worker less than as separate arguments.
  */
 const WRITE_ITEMS = `
-local ttl, n = ARGV[1], tonumber(ARGV[2])
-local scored, removed = {}, {}
+local ttl, n, windows = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local heads = {}
+for w = 1, windows do heads[w] = ARGV[3 + w] end
+local scored, removed, departed = {}, {}, {}
 -- Appends one or two arguments to a set's list (an even count stays even,
 -- so the slices of 1,000 below never split a score from its member).
 local function add(lists, set, first, second)
@@ -114,19 +130,17 @@ local function add(lists, set, first, second)
   list[#list + 1] = first
   if second then list[#list + 1] = second end
 end
-local written = 0
-local a = 3
--- The categories a stored record names ("<version>|<json>"); none for an
--- absence or a record that does not parse.
+-- The categories an encoded record names, as a set; nil when it does not
+-- list them (an absence, or a record written before they were listed).
 local function categoriesOf(value)
+  local nl = string.find(value, '\\n', 1, true)
+  if not nl then return nil end
   local names = {}
-  local bar = string.find(value, '|', 1, true)
-  local ok, parsed = pcall(cjson.decode, string.sub(value, bar + 1))
-  if ok and type(parsed) == 'table' and type(parsed.categories) == 'table' then
-    for _, c in ipairs(parsed.categories) do names[c] = true end
-  end
+  for c in string.gmatch(string.sub(value, nl + 1), '([^\\t]+)\\t') do names[c] = true end
   return names
 end
+local written = 0
+local a = 4 + windows
 for k = 1, n do
   local version, record, member = tonumber(ARGV[a]), ARGV[a + 1], ARGV[a + 2]
   local scores, left = ARGV[a + 3], ARGV[a + 4]
@@ -137,6 +151,15 @@ for k = 1, n do
   if not (stored and stored >= version) then
     redis.call('SET', KEYS[k], record, 'EX', ttl)
     written = written + 1
+    local before = current and categoriesOf(current)
+    if before then
+      local after = categoriesOf(record) or {}
+      for category in pairs(before) do
+        if not after[category] then
+          for w = 1, windows do add(departed, heads[w] .. category, member) end
+        end
+      end
+    end
   end
   if not newer then
     for set, score in string.gmatch(scores, '(%d+)\\t([^\\t]+)\\t') do
@@ -149,16 +172,19 @@ for k = 1, n do
   end
   if left ~= '' then
     local kept = categoriesOf(newer and current or record)
-    for set, category in string.gmatch(left, '(%d+)\\t([^\\t]+)\\t') do
-      if not kept[category] then add(removed, set, member) end
+    if kept then
+      for set, category in string.gmatch(left, '(%d+)\\t([^\\t]+)\\t') do
+        if not kept[category] then add(removed, set, member) end
+      end
     end
   end
 end
 -- One command per set (with its option, if any), in slices of 1,000
--- arguments: Lua's unpack is bounded.
-local function apply(lists, command, option)
+-- arguments: Lua's unpack is bounded. Sets are named by their number among
+-- the keys, or (departed) by their key.
+local function apply(lists, command, option, named)
   for set, list in pairs(lists) do
-    local key = KEYS[n + tonumber(set)]
+    local key = named and set or KEYS[n + tonumber(set)]
     for i = 1, #list, 1000 do
       local last = math.min(i + 999, #list)
       if option then
@@ -171,6 +197,7 @@ local function apply(lists, command, option)
 end
 apply(scored, 'ZADD', 'GT')
 apply(removed, 'ZREM')
+apply(departed, 'ZREM', nil, true)
 return written`;
 
 /**
