@@ -84,6 +84,26 @@ function checkBatch(inputs: readonly { id: string }[], field: string): void {
   });
 }
 
+/**
+ * What is wrong with a category name (to follow the field's name), or
+ * undefined: the catalogue stores, and queries name, only categories that
+ * pass.
+ */
+export function categoryProblem(c: unknown): string | undefined {
+  if (
+    typeof c !== 'string' ||
+    c.length === 0 ||
+    c.length > CATALOGUE_LIMITS.maxCategoryLength ||
+    CONTROL_CHARS.test(c)
+  ) {
+    return `must be 1-${CATALOGUE_LIMITS.maxCategoryLength} characters without control characters`;
+  }
+  // " Drama" would be a category of its own beside "Drama", which no
+  // filter naming "Drama" finds.
+  if (/^\s|\s$/u.test(c)) return 'must not begin or end with whitespace';
+  return unstorable(c);
+}
+
 function validateCategories(categories: string[], field: string): string[] {
   if (categories.length > CATALOGUE_LIMITS.maxCategories) {
     throw new InvalidInputError(
@@ -92,24 +112,7 @@ function validateCategories(categories: string[], field: string): string[] {
     );
   }
   for (const c of categories) {
-    if (
-      typeof c !== 'string' ||
-      c.length === 0 ||
-      c.length > CATALOGUE_LIMITS.maxCategoryLength ||
-      CONTROL_CHARS.test(c)
-    ) {
-      throw new InvalidInputError(
-        field,
-        `${field} entries must be 1-${CATALOGUE_LIMITS.maxCategoryLength} characters ` +
-          'without control characters',
-      );
-    }
-    if (/^\s|\s$/u.test(c)) {
-      // " Drama" would be a category of its own beside "Drama", which no
-      // filter naming "Drama" finds.
-      throw new InvalidInputError(field, `${field} entries must not begin or end with whitespace`);
-    }
-    const problem = unstorable(c);
+    const problem = categoryProblem(c);
     if (problem) throw new InvalidInputError(field, `${field} entries ${problem}`);
   }
   // A category named twice counts once.

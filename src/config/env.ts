@@ -61,7 +61,7 @@ export class EnvReader {
       return this.fail(
         name,
         `must be a duration from ${minMs} ms to ${maxMs} ms ` +
-          `(e.g. 500ms, 30s, 5m, 7d), got "${raw}"`,
+          `(a number of ms, or with ms, s, m, h or d after it), got "${raw}"`,
         fallbackMs,
       );
     }

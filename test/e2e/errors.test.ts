@@ -249,6 +249,26 @@ describe('malformed requests', () => {
     expect(item.data.item).toBeNull();
   });
 
+  test('a category a query names follows the catalogue rules', async () => {
+    const popular = `query($c: String) { popularItems(category: $c) { score } }`;
+    for (const c of ['', ' Drama', 'Drama\u0085', 'x'.repeat(101)]) {
+      const r = await gql(rf.url, popular, { c });
+      expect(r.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'category' });
+    }
+    expect((await gql(rf.url, popular, { c: 'Drama' })).errors).toBeUndefined();
+
+    const recommend = `query($f: RecommendationFilter) {
+      recommendations(userId: "u", filter: $f) { strategy }
+    }`;
+    for (const name of ['includeCategories', 'excludeCategories']) {
+      const r = await gql(rf.url, recommend, { f: { [name]: ['Drama', 'Drama '] } });
+      expect(r.errors?.[0].extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: `filter.${name}`,
+      });
+    }
+  });
+
   test('text PostgreSQL cannot store (half a surrogate pair) is BAD_USER_INPUT', async () => {
     const upsert = `mutation($i: [ItemInput!]!) { upsertItems(inputs: $i) { created } }`;
     for (const [input, field] of [

@@ -1,3 +1,4 @@
+import { categoryProblem } from '../../catalog/validation';
 import { InvalidInputError } from '../../domain/errors';
 
 /** Checks a `limit` argument against 1..max. */
@@ -17,6 +18,13 @@ export function checkId(id: string, field: string): string {
     );
   }
   return id;
+}
+
+/** Checks a category argument by the catalogue's rules: one that breaks them names nothing. */
+export function checkCategory(category: string, field: string): string {
+  const problem = categoryProblem(category);
+  if (problem) throw new InvalidInputError(field, `${field} ${problem}`);
+  return category;
 }
 
 /**
@@ -48,6 +56,14 @@ export function checkFilter(
   for (const [name, list, most] of lists) {
     if (list && list.length > most) {
       throw new InvalidInputError(`filter.${name}`, `filter.${name} takes at most ${most} entries`);
+    }
+  }
+  for (const name of ['includeCategories', 'excludeCategories'] as const) {
+    for (const category of filter?.[name] ?? []) {
+      const problem = categoryProblem(category);
+      if (problem) {
+        throw new InvalidInputError(`filter.${name}`, `filter.${name} entries ${problem}`);
+      }
     }
   }
   const cap = filter?.maxPerCategory;

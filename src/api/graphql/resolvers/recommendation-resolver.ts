@@ -1,7 +1,7 @@
 import { Arg, Ctx, ID, Int, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { PopularityWindow } from '../../../domain/features';
 import type { RequestContext } from '../context';
-import { checkFilter, checkId, checkLimit } from '../limits';
+import { checkCategory, checkFilter, checkId, checkLimit } from '../limits';
 import { presentList, presentScored } from '../presenters';
 import { PopularityWindowEnum } from '../types/enums';
 import { RecommendationFilter, RecommendationList, ScoredItem } from '../types/recommendation';
@@ -46,7 +46,7 @@ export class RecommendationResolver {
     @Ctx() ctx: RequestContext,
   ): Promise<ScoredItem[]> {
     checkLimit(limit, ctx.services.maxLimit);
-    if (category != null) checkId(category, 'category');
+    if (category != null) checkCategory(category, 'category');
     const list = await ctx.services.recommender.popular(
       ctx.loaders,
       window,
