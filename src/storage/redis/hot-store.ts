@@ -32,6 +32,7 @@ import type { ItemPairWeight, VersionedScore } from '../postgres/feature-reposit
 import type { RedisClient } from './client';
 import { Writes, execOrThrow } from './pipelines';
 import { defineScripts } from './scripts';
+import { decodeItem, encodeItem } from './item-codec';
 import { encodeUserRecord, parseUserValue } from './user-codec';
 
 /** Marks a sorted set as complete; ids can never contain control characters. */
@@ -108,7 +109,7 @@ export class HotStore {
   async getItems(ids: readonly string[]): Promise<Array<ItemFeatures | null | undefined>> {
     if (ids.length === 0) return [];
     const values = await this.redis.mget(...ids.map((id) => this.itemKey(id)));
-    return values.map((v) => decode<ItemFeatures>(v));
+    return values.map(decodeItem);
   }
 
   /** The top `count` entries of each sorted set, in one pipelined round trip. */
@@ -364,7 +365,7 @@ export class HotStore {
         send();
       }
       keys.push(this.itemKey(item.itemId));
-      args.push(item.version, encode(item), item.itemId, numbered(named), numbered(leaving));
+      args.push(item.version, encodeItem(item), item.itemId, numbered(named), numbered(leaving));
     }
     send();
   }
@@ -395,27 +396,6 @@ export class HotStore {
 /** Payload of a remembered absence; see writeAbsent. */
 const ABSENT = '0|null';
 const ABSENT_TTL_SECONDS = 60;
-
-/**
- * An item record as stored: "<version>|<json>", then a line break and its
- * categories, each followed by a tab, for WRITE_ITEMS to read without
- * parsing the JSON. JSON has no raw line breaks, and categories no control
- * characters.
- */
-export function encode(record: ItemFeatures): string {
-  let categories = '';
-  for (const c of record.categories) categories += `${c}\t`;
-  return `${record.version}|${JSON.stringify(record)}\n${categories}`;
-}
-
-/** A record, null for a remembered absence, undefined on a miss (also reads records without the list). */
-export function decode<T>(value: string | null): T | null | undefined {
-  if (value === null) return undefined;
-  const bar = value.indexOf('|');
-  if (bar < 0) return undefined;
-  const end = value.indexOf('\n', bar);
-  return JSON.parse(end < 0 ? value.slice(bar + 1) : value.slice(bar + 1, end)) as T;
-}
 
 function parseTop(flat: string[]): ZsetRead {
   if (flat.length === 0 || flat[0] !== FILLED) return { filled: false };
