@@ -176,9 +176,11 @@ describe('sorted sets', () => {
   });
 
   test('a popular list filled from a stale read leaves out items changed since', async () => {
-    // PostgreSQL listed f1-f4 at version 2. Since then f1 was withdrawn and
+    // PostgreSQL listed f1-f5 at version 2. Since then f1 was withdrawn and
     // f2 moved out of the category (their version 3 records reached Redis
-    // first); f3's record there is the one read; f4 has none in Redis.
+    // first); f3's record there is the one read; f4 has none in Redis; f5's
+    // is older (its own write listed it at its score then), and the write of
+    // version 2 will raise it.
     const key = hot.popularityKey('ALL_TIME', 'fill-shelf');
     const record = (id: string, version: number, available = true) =>
       itemRecord(id, { version, categories: ['fill-shelf'], popAll: 1, available });
@@ -186,9 +188,10 @@ describe('sorted sets', () => {
       [],
       [record('f1', 3, false), { ...record('f2', 3), categories: ['elsewhere'] }, record('f3', 2)],
     );
+    await hot.writeRecords([], [record('f5', 1)]);
     await hot.fillPopular(
       key,
-      ['f1', 'f2', 'f3', 'f4'].map((itemId, i) => ({ itemId, score: 10 - i, version: 2 })),
+      ['f1', 'f2', 'f3', 'f4', 'f5'].map((itemId, i) => ({ itemId, score: 10 - i, version: 2 })),
     );
     expect(await hot.getTop([key], 10)).toEqual([
       {
@@ -196,6 +199,7 @@ describe('sorted sets', () => {
         entries: [
           { itemId: 'f3', score: 8 },
           { itemId: 'f4', score: 7 },
+          { itemId: 'f5', score: 1 },
         ],
       },
     ]);
@@ -364,17 +368,52 @@ describe('sorted sets', () => {
     expect(await hot.getItems(['mv6'])).toEqual([expect.objectContaining({ version: 3 })]);
   });
 
-  test('a record stored without its category list is read, and leaves nothing by itself', async () => {
+  test('a record stored without its category list is read, its JSON telling its categories', async () => {
     // Written by an earlier version of recflow: "<version>|<json>" alone.
-    const old = shelf('mv7', 1, 'shelf-x');
-    await hot.writeRecords([], [old]);
-    await redis.set(hot.itemKey('mv7'), `1|${JSON.stringify(old)}`);
+    const oldFormat = (item: ItemFeatures) => `${item.version}|${JSON.stringify(item)}`;
+    await hot.writeRecords([], [shelf('mv7', 1, 'shelf-x')]);
+    await redis.set(hot.itemKey('mv7'), oldFormat(shelf('mv7', 1, 'shelf-x')));
     expect(await hot.getItems(['mv7'])).toEqual([expect.objectContaining({ version: 1 })]);
     await hot.writeRecords([], [shelf('mv7', 2, 'shelf-y')]);
-    expect(await listed('mv7')).toEqual(['shelf-x', 'shelf-y']);
-    // A move says what it left, and that is enough.
-    await hot.writeRecords([], [shelf('mv7', 3, 'shelf-y')], new Map([['mv7', ['shelf-x']]]));
     expect(await listed('mv7')).toEqual(['shelf-y']);
+
+    // A late move meeting a newer record in the old format.
+    await hot.writeRecords([], [shelf('mv8', 1, 'shelf-x')]);
+    await hot.writeRecords([], [shelf('mv8', 3, 'shelf-y')]);
+    await redis.set(hot.itemKey('mv8'), oldFormat(shelf('mv8', 3, 'shelf-y')));
+    await hot.writeRecords([], [shelf('mv8', 2, 'shelf-y')], new Map([['mv8', ['shelf-x']]]));
+    expect(await listed('mv8')).toEqual(['shelf-y']);
+
+    // Old JSON too deep for Redis to parse: a move still leaves what it left.
+    let deep: unknown = 'leaf';
+    for (let i = 0; i < 1200; i += 1) deep = [deep];
+    await hot.writeRecords([], [shelf('mv9', 1, 'shelf-x')]);
+    const unreadable = { ...shelf('mv9', 3, 'shelf-y'), attributes: { deep } };
+    await hot.writeRecords([], [unreadable]);
+    await redis.set(hot.itemKey('mv9'), oldFormat(unreadable));
+    await hot.writeRecords([], [shelf('mv9', 2, 'shelf-y')], new Map([['mv9', ['shelf-x']]]));
+    expect(await listed('mv9')).toEqual(['shelf-y']);
+  });
+
+  test('item records do not expire, as the sets naming them do not', async () => {
+    await hot.writeRecords([], [shelf('ttl1', 1, 'shelf-x')]);
+    expect(await redis.ttl(hot.itemKey('ttl1'))).toBe(-1);
+    // A remembered absence still expires, and a record replacing it does not.
+    await hot.writeAbsent('item', ['ttl2']);
+    expect(await redis.ttl(hot.itemKey('ttl2'))).toBeGreaterThan(0);
+    await hot.writeRecords([], [shelf('ttl2', 1, 'shelf-x')]);
+    expect(await redis.ttl(hot.itemKey('ttl2'))).toBe(-1);
+  });
+
+  test('a refill ahead of the stored record, then a lost move, still converges', async () => {
+    await hot.writeRecords([], [shelf('mv10', 1, 'shelf-x')]);
+    // The move x -> y (version 2) is on its way; a refill of shelf-y reads
+    // PostgreSQL's version 2 first. Then the move y -> z is lost.
+    await hot.fillPopular(hot.popularityKey('ALL_TIME', 'shelf-y'), [
+      { itemId: 'mv10', score: 5, version: 2 },
+    ]);
+    await hot.writeRecords([], [shelf('mv10', 4, 'shelf-z')]);
+    expect(await listed('mv10')).toEqual(['shelf-z']);
   });
 
   test('one write of many items fills every set it names, across calls', async () => {

@@ -320,7 +320,6 @@ export class HotStore {
         keys.length + sets.size,
         ...keys,
         ...sets.keys(),
-        RECORD_TTL_SECONDS,
         keys.length,
         heads.length,
         ...heads,

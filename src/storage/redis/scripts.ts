@@ -83,10 +83,10 @@ end
 return written`;
 
 /**
- * Writes items, one per key among the first ARGV[2] keys; the keys after
- * them are popularity sets. ARGV[1] is the TTL; ARGV[3] the number of
- * popularity windows, followed by each window's category-set key without
- * the category ("<prefix>pop:<window>:c:"); then, for each item in turn,
+ * Writes items, one per key among the first ARGV[1] keys; the keys after
+ * them are popularity sets. ARGV[2] is the number of popularity windows,
+ * followed by each window's category-set key without the category
+ * ("<prefix>pop:<window>:c:"); then, for each item in turn,
  * its record's version, the encoded record ("<version>|<json>\n" and its
  * categories, each followed by a tab), the item id, its popularity as one
  * string of "<set>\t<score>\t" pairs (<set> counts from 1 among the set
@@ -94,7 +94,9 @@ return written`;
  * and the sets of categories it has left, as one string of
  * "<set>\t<category>\t" pairs.
  *
- * - A record is replaced only by a higher version.
+ * - A record is replaced only by a higher version. Item records do not
+ *   expire: the popularity sets that name an item live as long, and what a
+ *   record lists is how a later write knows which sets to leave.
  * - Its scores go into the sets (ZADD GT, one call per set) unless the
  *   stored record is newer: an older record may name categories the item
  *   has left since, and its scores are no higher than the newer record's.
@@ -108,16 +110,17 @@ return written`;
  *   a move and a pipeline write, may reach Redis in either order, and the
  *   newest record decides. This also covers an item whose record had
  *   expired from Redis while the sets kept it.
- * - A record without the category list (written before it was added) tells
- *   nothing: no set is left on its account.
+ * - A record stored before the list was added is read from its JSON
+ *   (cjson); if even that fails, no set is left on its account, and a
+ *   passed left category is left.
  *
  * Sent as one string per item, the thousands of pairs of a batch cost the
  * worker less than as separate arguments.
  */
 const WRITE_ITEMS = `
-local ttl, n, windows = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local n, windows = tonumber(ARGV[1]), tonumber(ARGV[2])
 local heads = {}
-for w = 1, windows do heads[w] = ARGV[3 + w] end
+for w = 1, windows do heads[w] = ARGV[2 + w] end
 local scored, removed, departed = {}, {}, {}
 -- Appends one or two arguments to a set's list (an even count stays even,
 -- so the slices of 1,000 below never split a score from its member).
@@ -130,17 +133,27 @@ local function add(lists, set, first, second)
   list[#list + 1] = first
   if second then list[#list + 1] = second end
 end
--- The categories an encoded record names, as a set; nil when it does not
--- list them (an absence, or a record written before they were listed).
+-- The categories an encoded record names, as a set; nil when that is not
+-- known (an absence, or an older record whose JSON does not parse).
 local function categoriesOf(value)
-  local nl = string.find(value, '\\n', 1, true)
-  if not nl then return nil end
   local names = {}
-  for c in string.gmatch(string.sub(value, nl + 1), '([^\\t]+)\\t') do names[c] = true end
+  local nl = string.find(value, '\\n', 1, true)
+  if nl then
+    for c in string.gmatch(string.sub(value, nl + 1), '([^\\t]+)\\t') do names[c] = true end
+    return names
+  end
+  -- Stored before the list was added: its JSON says.
+  local bar = string.find(value, '|', 1, true)
+  if not bar then return nil end
+  local ok, parsed = pcall(cjson.decode, string.sub(value, bar + 1))
+  if not (ok and type(parsed) == 'table' and type(parsed.categories) == 'table') then
+    return nil
+  end
+  for _, c in ipairs(parsed.categories) do names[c] = true end
   return names
 end
 local written = 0
-local a = 4 + windows
+local a = 3 + windows
 for k = 1, n do
   local version, record, member = tonumber(ARGV[a]), ARGV[a + 1], ARGV[a + 2]
   local scores, left = ARGV[a + 3], ARGV[a + 4]
@@ -149,7 +162,7 @@ for k = 1, n do
   local stored = current and tonumber(string.match(current, '^(%d+)|'))
   local newer = stored and stored > version
   if not (stored and stored >= version) then
-    redis.call('SET', KEYS[k], record, 'EX', ttl)
+    redis.call('SET', KEYS[k], record)
     written = written + 1
     local before = current and categoriesOf(current)
     if before then
@@ -171,11 +184,9 @@ for k = 1, n do
     end
   end
   if left ~= '' then
-    local kept = categoriesOf(newer and current or record)
-    if kept then
-      for set, category in string.gmatch(left, '(%d+)\\t([^\\t]+)\\t') do
-        if not kept[category] then add(removed, set, member) end
-      end
+    local kept = categoriesOf(newer and current or record) or {}
+    for set, category in string.gmatch(left, '(%d+)\\t([^\\t]+)\\t') do
+      if not kept[category] then add(removed, set, member) end
     end
   end
 end
@@ -203,8 +214,13 @@ return written`;
 /**
  * Fills a popularity set (KEYS[1]) from PostgreSQL: ARGV[1] is the FILLED
  * mark, then for each item, whose record key is KEYS[1 + i], its score, id
- * and record version as PostgreSQL gave them. An item whose stored record is
- * newer is left out: whatever changed it wrote its own place in the set.
+ * and record version as PostgreSQL gave them. An item is added only when
+ * Redis holds no record of it (or a remembered absence), or the very version
+ * PostgreSQL listed. A newer
+ * record: whatever changed it wrote its own place in the set. An older one:
+ * the write that brings the listed version adds the item itself, and until
+ * then the sets an item is in stay those its stored record names, which is
+ * what WRITE_ITEMS relies on to take it out of them later.
  */
 const FILL_POPULAR = `
 local args = {'+inf', ARGV[1]}
@@ -212,7 +228,7 @@ for k = 2, #KEYS do
   local a = 2 + (k - 2) * 3
   local current = redis.call('GET', KEYS[k])
   local stored = current and tonumber(string.match(current, '^(%d+)|'))
-  if not (stored and stored > tonumber(ARGV[a + 2])) then
+  if not stored or stored == 0 or stored == tonumber(ARGV[a + 2]) then
     args[#args + 1] = ARGV[a]
     args[#args + 1] = ARGV[a + 1]
   end
