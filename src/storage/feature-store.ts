@@ -248,7 +248,9 @@ export class FeatureStore {
             this.repository.popular(spec.window, spec.category, POPULAR_DEPTH),
           ),
         );
-        if (reads) this.refillLater('popular', () => this.hot.fillPopular(redisKeys[i], top));
+        if (reads) {
+          this.refillLater('popular', () => this.hot.fillPopular(redisKeys[i], spec.category, top));
+        }
         return top.map(({ itemId, score }) => ({ itemId, score }));
       }),
     );

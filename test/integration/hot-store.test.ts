@@ -133,7 +133,7 @@ describe('sorted sets', () => {
     await redis.zadd(key, 3, 'a');
     expect(await hot.getTop([key], 10)).toEqual([{ filled: false }]);
 
-    await hot.fillPopular(key, [
+    await hot.fillPopular(key, 'films', [
       { itemId: 'b', score: 5, version: 1 },
       { itemId: 'c', score: 1, version: 1 },
     ]);
@@ -152,9 +152,10 @@ describe('sorted sets', () => {
   test('an empty filled set reads as filled and empty; count limits the entries', async () => {
     const empty = hot.popularityKey('DAY', 'none');
     const full = hot.popularityKey('DAY', 'many');
-    await hot.fillPopular(empty, []);
+    await hot.fillPopular(empty, 'none', []);
     await hot.fillPopular(
       full,
+      'many',
       [1, 2, 3, 4, 5].map((n) => ({ itemId: `x${n}`, score: n, version: 1 })),
     );
 
@@ -191,6 +192,7 @@ describe('sorted sets', () => {
     await hot.writeRecords([], [record('f5', 1)]);
     await hot.fillPopular(
       key,
+      'fill-shelf',
       ['f1', 'f2', 'f3', 'f4', 'f5'].map((itemId, i) => ({ itemId, score: 10 - i, version: 2 })),
     );
     expect(await hot.getTop([key], 10)).toEqual([
@@ -409,11 +411,41 @@ describe('sorted sets', () => {
     await hot.writeRecords([], [shelf('mv10', 1, 'shelf-x')]);
     // The move x -> y (version 2) is on its way; a refill of shelf-y reads
     // PostgreSQL's version 2 first. Then the move y -> z is lost.
-    await hot.fillPopular(hot.popularityKey('ALL_TIME', 'shelf-y'), [
+    await hot.fillPopular(hot.popularityKey('ALL_TIME', 'shelf-y'), 'shelf-y', [
       { itemId: 'mv10', score: 5, version: 2 },
     ]);
     await hot.writeRecords([], [shelf('mv10', 4, 'shelf-z')]);
     expect(await listed('mv10')).toEqual(['shelf-z']);
+  });
+
+  test('an item a refill listed before Redis had its record leaves that list once it has one', async () => {
+    // Created on shelf-x; the record's write to Redis was lost. A refill of
+    // shelf-x lists the item (PostgreSQL had it there), and notes it.
+    await hot.fillPopular(hot.popularityKey('ALL_TIME', 'shelf-x'), 'shelf-x', [
+      { itemId: 'st1', score: 1, version: 1 },
+    ]);
+    await hot.fillPopular(hot.popularityKey('DAY', 'shelf-x'), 'shelf-x', [
+      { itemId: 'st1', score: 1, version: 1 },
+    ]);
+    // Still no record as far as readers go: a miss, read from PostgreSQL.
+    expect(await hot.getItems(['st1'])).toEqual([undefined]);
+    // The move to shelf-y was lost too; the next write is a pipeline batch's.
+    await hot.writeRecords([], [shelf('st1', 3, 'shelf-y')]);
+    expect(await listed('st1')).toEqual(['shelf-y']);
+    expect(await redis.zscore(hot.popularityKey('DAY', 'shelf-x'), 'st1')).toBeNull();
+
+    // Withdrawn instead, it leaves every list the refill put it in.
+    await hot.fillPopular(hot.popularityKey('ALL_TIME', 'shelf-x'), 'shelf-x', [
+      { itemId: 'st2', score: 1, version: 1 },
+    ]);
+    await hot.writeRecords([], [{ ...shelf('st2', 3, 'shelf-y'), available: false }]);
+    expect(await listed('st2')).toEqual([]);
+  });
+
+  test('two writes of one item in one call leave it where the newer one puts it', async () => {
+    await hot.writeRecords([], [shelf('tw1', 1, 'shelf-x')]);
+    await hot.writeRecords([], [shelf('tw1', 2, 'shelf-y'), shelf('tw1', 3, 'shelf-x')]);
+    expect(await listed('tw1')).toEqual(['shelf-x']);
   });
 
   test('one write of many items fills every set it names, across calls', async () => {

@@ -212,9 +212,13 @@ export class HotStore {
    * out of this category) has already set the item's place in the set, and
    * a stale read must not undo it (see FILL_POPULAR).
    */
-  async fillPopular(key: string, entries: readonly VersionedScore[]): Promise<void> {
+  async fillPopular(
+    key: string,
+    category: string | null,
+    entries: readonly VersionedScore[],
+  ): Promise<void> {
     const pipeline = this.redis.pipeline();
-    const args: Array<string | number> = [FILLED];
+    const args: Array<string | number> = [FILLED, category ?? ''];
     for (const entry of entries) args.push(entry.score, entry.itemId, entry.version);
     pipeline.recflowFillPopular(
       1 + entries.length,
@@ -342,7 +346,15 @@ export class HotStore {
       }
       return text;
     };
+    // One write per item, the newest, with every category it left: the
+    // script applies all additions of a call before any removal, so a second
+    // write of the same item could undo the first's.
+    const latest = new Map<string, ItemFeatures>();
     for (const item of items) {
+      const held = latest.get(item.itemId);
+      if (!held || item.version >= held.version) latest.set(item.itemId, item);
+    }
+    for (const item of latest.values()) {
       // The item's sets and scores, before it is given a call. A withdrawn
       // item leaves every set its record names ("-").
       const named: Array<[string, number | '-']> = [];

@@ -8,7 +8,10 @@
  * parsing the JSON. JSON has no raw line breaks, and categories no control
  * characters, so neither separator can occur inside what it separates.
  * Values written before the list was added end after the JSON, and read the
- * same. A remembered absence is "0|null".
+ * same. A remembered absence is "0|null". A stub, "\n<category>\t...", holds
+ * no record, only the categories whose popularity sets a refill put the item
+ * in before Redis had its record (FILL_POPULAR): it reads as a miss, and the
+ * record's first write takes the item out of those it does not name.
  */
 import type { ItemFeatures } from '../../domain/features';
 
@@ -20,7 +23,7 @@ export function encodeItem(record: ItemFeatures): string {
 
 /** The record; null for a remembered absence; undefined for a miss. */
 export function decodeItem(value: string | null): ItemFeatures | null | undefined {
-  if (value === null) return undefined;
+  if (value === null || value.startsWith('\n')) return undefined;
   const bar = value.indexOf('|');
   if (bar < 0) return undefined;
   const end = value.indexOf('\n', bar);

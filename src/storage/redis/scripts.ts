@@ -213,22 +213,36 @@ return written`;
 
 /**
  * Fills a popularity set (KEYS[1]) from PostgreSQL: ARGV[1] is the FILLED
- * mark, then for each item, whose record key is KEYS[1 + i], its score, id
- * and record version as PostgreSQL gave them. An item is added only when
- * Redis holds no record of it (or a remembered absence), or the very version
- * PostgreSQL listed. A newer
- * record: whatever changed it wrote its own place in the set. An older one:
- * the write that brings the listed version adds the item itself, and until
- * then the sets an item is in stay those its stored record names, which is
- * what WRITE_ITEMS relies on to take it out of them later.
+ * mark, ARGV[2] the set's category ('' for a set of all items), then for
+ * each item, whose record key is KEYS[1 + i], its score, id and record
+ * version as PostgreSQL gave them. The sets an item is in must stay those
+ * its stored value names, which is how WRITE_ITEMS knows to take it out of
+ * them later:
+ * - with the very version PostgreSQL listed stored, the item is added;
+ * - with a newer one, it is not: whatever changed it placed it;
+ * - with an older one, it is not: the write on its way will;
+ * - with none (or a remembered absence), it is added, and the category is
+ *   noted in a stub value ("\\n<category>\\t...", see item-codec.ts) that
+ *   readers take for a miss and the record's first write replaces.
  */
 const FILL_POPULAR = `
+local category = ARGV[2]
 local args = {'+inf', ARGV[1]}
 for k = 2, #KEYS do
-  local a = 2 + (k - 2) * 3
+  local a = 3 + (k - 2) * 3
   local current = redis.call('GET', KEYS[k])
   local stored = current and tonumber(string.match(current, '^(%d+)|'))
-  if not stored or stored == 0 or stored == tonumber(ARGV[a + 2]) then
+  if not stored or stored == 0 then
+    args[#args + 1] = ARGV[a]
+    args[#args + 1] = ARGV[a + 1]
+    if category ~= '' then
+      local stub = (current and not stored and string.sub(current, 1, 1) == '\\n') and current or '\\n'
+      if not (string.find(stub, '\\n' .. category .. '\\t', 1, true)
+          or string.find(stub, '\\t' .. category .. '\\t', 1, true)) then
+        redis.call('SET', KEYS[k], stub .. category .. '\\t')
+      end
+    end
+  elseif stored == tonumber(ARGV[a + 2]) then
     args[#args + 1] = ARGV[a]
     args[#args + 1] = ARGV[a + 1]
   end
