@@ -108,8 +108,10 @@ return written`;
  * - The item leaves a passed left category's set unless the record Redis
  *   holds once this write is done names that category again: two moves, or
  *   a move and a pipeline write, may reach Redis in either order, and the
- *   newest record decides. This also covers an item whose record had
- *   expired from Redis while the sets kept it.
+ *   newest record decides. This also covers an item whose record Redis
+ *   lost while the sets kept it.
+ * - A refill's stub (see FILL_POPULAR) is replaced like a record of no
+ *   version, and the categories it notes are left like a record's.
  * - A record stored before the list was added is read from its JSON
  *   (cjson); if even that fails, no set is left on its account, and a
  *   passed left category is left.
@@ -228,24 +230,26 @@ return written`;
 const FILL_POPULAR = `
 local category = ARGV[2]
 local args = {'+inf', ARGV[1]}
+-- Notes in the item's stub (made now if it has none) that it is listed
+-- under the category.
+local function note(key, current)
+  local stub = current
+  if not stub or string.sub(stub, 1, 1) ~= '\\n' then stub = '\\n' end
+  if not (string.find(stub, '\\n' .. category .. '\\t', 1, true)
+      or string.find(stub, '\\t' .. category .. '\\t', 1, true)) then
+    redis.call('SET', key, stub .. category .. '\\t')
+  end
+end
 for k = 2, #KEYS do
   local a = 3 + (k - 2) * 3
   local current = redis.call('GET', KEYS[k])
   local stored = current and tonumber(string.match(current, '^(%d+)|'))
-  if not stored or stored == 0 then
-    args[#args + 1] = ARGV[a]
-    args[#args + 1] = ARGV[a + 1]
-    if category ~= '' then
-      local stub = (current and not stored and string.sub(current, 1, 1) == '\\n') and current or '\\n'
-      if not (string.find(stub, '\\n' .. category .. '\\t', 1, true)
-          or string.find(stub, '\\t' .. category .. '\\t', 1, true)) then
-        redis.call('SET', KEYS[k], stub .. category .. '\\t')
-      end
-    end
-  elseif stored == tonumber(ARGV[a + 2]) then
+  local unknown = not stored or stored == 0
+  if unknown or stored == tonumber(ARGV[a + 2]) then
     args[#args + 1] = ARGV[a]
     args[#args + 1] = ARGV[a + 1]
   end
+  if unknown and category ~= '' then note(KEYS[k], current) end
 end
 for i = 1, #args, 1000 do
   redis.call('ZADD', KEYS[1], 'GT', unpack(args, i, math.min(i + 999, #args)))
