@@ -32,6 +32,12 @@ export interface Config {
      * closes a connection the balancer is about to reuse.
      */
     keepAliveMs: number;
+    /**
+     * How long an HTTP connection may pass no bytes either way before it is
+     * closed (Node would keep one that never begins a request for good).
+     * Between requests keepAliveMs rules; WebSockets are exempt.
+     */
+    idleTimeoutMs: number;
   };
   postgres: { url: string; poolSize: number };
   redis: {
@@ -109,6 +115,7 @@ export function loadConfig(env: Env = process.env): Config {
       rateLimitBurst: read.number('RECFLOW_RATE_LIMIT_BURST', 2000, 1, 10_000_000),
       shutdownTimeoutMs: read.duration('RECFLOW_SHUTDOWN_TIMEOUT', 10_000, 100, 300_000),
       keepAliveMs: read.duration('RECFLOW_HTTP_KEEP_ALIVE', 65_000, 1000, 600_000),
+      idleTimeoutMs: read.duration('RECFLOW_HTTP_IDLE_TIMEOUT', 120_000, 1000, 3_600_000),
     },
     postgres: {
       url: read.url('RECFLOW_DATABASE_URL', 'postgresql://postgres@127.0.0.1:5432/recflow', [

@@ -84,6 +84,9 @@ export class HttpGateway {
     // against slow senders) is left as it is: it does not cut idle
     // keep-alive connections short.
     this.server.keepAliveTimeout = deps.config.http.keepAliveMs;
+    // A connection that never sends a byte is otherwise kept for good. The
+    // ws library clears this timeout on the sockets it upgrades.
+    this.server.timeout = deps.config.http.idleTimeoutMs;
     this.keys = new ApiKeys(deps.config.http.apiKeys);
     this.limiter = new RateLimiter(
       deps.config.http.rateLimitPerSecond,

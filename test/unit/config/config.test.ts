@@ -42,6 +42,7 @@ describe('loadConfig defaults', () => {
       maxBodyBytes: 2 * 1024 * 1024,
       shutdownTimeoutMs: 10_000,
       keepAliveMs: 65_000,
+      idleTimeoutMs: 120_000,
     });
   });
 
