@@ -108,6 +108,7 @@ test('an upsert that cannot lock its items in time fails, retryably, writing not
 
 test('item writes beyond the allowed few queue briefly, then are unavailable', async () => {
   const redis = createRedis(env.config.redis.url, 2000);
+  await redis.connect();
   const hot = new HotStore(redis, env.config.redis.prefix);
   const service = new CatalogService(
     new CatalogRepository(db, { lockTimeoutMs: 5000 }),
