@@ -313,7 +313,7 @@ describe('sorted sets', () => {
     expect(await redis.zscore(hot.popularityKey('ALL_TIME', 'shelf-y'), 'mv1')).toBe('7');
   });
 
-  test('two moves of one item reaching Redis in reverse order leave it where the newest put it', async () => {
+  test('moves reaching Redis in reverse order leave the item where the newest put it', async () => {
     // x -> y (version 2), then y -> x (version 3): the second move's write
     // comes first. The first's late write must not take the item off shelf-x,
     // where the newest record has it.
@@ -326,7 +326,7 @@ describe('sorted sets', () => {
     ]);
   });
 
-  test('a move reaching Redis after a newer pipeline write still takes the item off its old shelf', async () => {
+  test('a move after a newer pipeline write still takes the item off its old shelf', async () => {
     // The catalogue moved mv3 from shelf-x to shelf-z (version 2); a pipeline
     // batch then wrote version 3 (on shelf-z) before the catalogue's write.
     await hot.writeRecords([], [shelf('mv3', 1, 'shelf-x')]);
@@ -370,7 +370,7 @@ describe('sorted sets', () => {
     expect(await hot.getItems(['mv6'])).toEqual([expect.objectContaining({ version: 3 })]);
   });
 
-  test('a record stored without its category list is read, its JSON telling its categories', async () => {
+  test('a record stored without its category list is read from its JSON', async () => {
     // Written by an earlier version of recflow: "<version>|<json>" alone.
     const oldFormat = (item: ItemFeatures) => `${item.version}|${JSON.stringify(item)}`;
     await hot.writeRecords([], [shelf('mv7', 1, 'shelf-x')]);
@@ -418,7 +418,7 @@ describe('sorted sets', () => {
     expect(await listed('mv10')).toEqual(['shelf-z']);
   });
 
-  test('an item a refill listed before Redis had its record leaves that list once it has one', async () => {
+  test('an item a refill listed with no record leaves that list once it has one', async () => {
     // Created on shelf-x; the record's write to Redis was lost. A refill of
     // shelf-x lists the item (PostgreSQL had it there), and notes it.
     await hot.fillPopular(hot.popularityKey('ALL_TIME', 'shelf-x'), 'shelf-x', [

@@ -88,7 +88,7 @@ test('a flush ends only once the flush in progress has, then writes what is left
   expect(writes).toHaveLength(1);
 });
 
-test("a failed write keeps the categories its items left, merged with a newer version's", async () => {
+test("a failed write keeps the categories items left, merged with a newer version's", async () => {
   const { store, writes, settle } = fakeStore();
   const writer = new HotCopyWriter(store, 50, silentLogger());
   const item = (version: number, categories: string[]) =>
