@@ -397,8 +397,8 @@ export class Worker {
     h.set('Recflow-Reason', reason.replace(/[\r\n]+/g, ' ').slice(0, 1000));
     h.set('Recflow-Stream-Seq', String(msg.seq));
     h.set('Recflow-Deliveries', String(msg.info.deliveryCount));
-    const { requestId } = tracing(msg);
-    if (requestId) h.set(REQUEST_ID_HEADER, requestId);
+    const traced = tracing(msg);
+    if (traced.requestId) h.set(REQUEST_ID_HEADER, traced.requestId);
     try {
       await jetstream(this.deps.nc).publish(this.subjects.deadLetters, msg.data, {
         headers: h,
@@ -409,13 +409,10 @@ export class Worker {
       msg.term();
       this.deadLettered += 1;
       this.deps.metrics.eventsProcessed.inc({ result: 'dead_letter' });
-      this.deps.log.warn({ seq: msg.seq, ...tracing(msg), reason }, 'event dead-lettered');
+      this.deps.log.warn({ seq: msg.seq, ...traced, reason }, 'event dead-lettered');
     } catch (error) {
       // Never drop it: let JetStream redeliver and try again.
-      this.deps.log.error(
-        { err: error, seq: msg.seq, ...tracing(msg) },
-        'dead-letter publish failed',
-      );
+      this.deps.log.error({ err: error, seq: msg.seq, ...traced }, 'dead-letter publish failed');
       msg.nak(5000);
     }
   }

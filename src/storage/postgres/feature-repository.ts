@@ -74,7 +74,6 @@ const POPULARITY_COLUMN: Record<PopularityWindow, string> = {
   ALL_TIME: 'pop_all',
 };
 
-/** Receives how long each step of applyBatch took, for metrics and profiling. */
 /** A listed item with its score, and the version of its record when it was read. */
 export interface VersionedScore {
   itemId: string;
@@ -82,6 +81,7 @@ export interface VersionedScore {
   version: number;
 }
 
+/** Receives how long each step of applyBatch took, for metrics and profiling. */
 export type StepObserver = (step: string, seconds: number) => void;
 
 export class FeatureRepository {

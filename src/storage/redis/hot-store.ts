@@ -206,11 +206,11 @@ export class HotStore {
   }
 
   /**
-   * Fills a missing or incomplete popularity set with PostgreSQL's top,
-   * leaving out each item whose record in Redis is newer than the version
-   * PostgreSQL gave: a catalogue change written since (a withdrawal, a move
-   * out of this category) has already set the item's place in the set, and
-   * a stale read must not undo it (see FILL_POPULAR).
+   * Fills a missing or incomplete popularity set with PostgreSQL's top. An
+   * item goes in only where Redis holds the version PostgreSQL listed, or no
+   * record (then a stub notes the category): a stale read must not undo a
+   * change written since, nor list an item where its stored record does not
+   * say it is (see FILL_POPULAR).
    */
   async fillPopular(
     key: string,
