@@ -31,7 +31,7 @@ import { POPULARITY_WINDOWS, popularityScore } from '../../domain/features';
 import type { ItemPairWeight, VersionedScore } from '../postgres/feature-repository';
 import type { RedisClient } from './client';
 import { Writes, execOrThrow } from './pipelines';
-import { defineScripts } from './scripts';
+import { ItemCalls, type LeftSet, type ScoredSet, defineScripts } from './scripts';
 import { decodeItem, encodeItem } from './item-codec';
 import { encodeUserRecord, parseUserValue } from './user-codec';
 
@@ -311,41 +311,9 @@ export class HotStore {
       }
       return keys;
     };
-    // A call takes items until it holds KEYS_PER_CALL of them, or until the
-    // next item would bring its popularity sets past KEYS_PER_CALL: Redis
-    // runs nothing else while the script runs (an item in 50 categories
-    // alone names 204 sets).
-    let keys: string[] = [];
-    let sets = new Map<string, number>();
-    let args: Array<string | number> = [];
-    const send = () => {
-      if (keys.length === 0) return;
-      to.pipeline(keys.length + sets.size).recflowWriteItems(
-        keys.length + sets.size,
-        ...keys,
-        ...sets.keys(),
-        keys.length,
-        heads.length,
-        ...heads,
-        ...args,
-      );
-      keys = [];
-      sets = new Map();
-      args = [];
-    };
-    // "<set>\t<value>\t" per pair, numbering sets new to the call.
-    const numbered = (pairs: ReadonlyArray<[string, string | number]>) => {
-      let text = '';
-      for (const [key, value] of pairs) {
-        let n = sets.get(key);
-        if (n === undefined) {
-          n = sets.size + 1;
-          sets.set(key, n);
-        }
-        text += `${n}\t${value}\t`;
-      }
-      return text;
-    };
+    const calls = new ItemCalls(heads, KEYS_PER_CALL, (keyCount, args) =>
+      to.pipeline(keyCount).recflowWriteItems(keyCount, ...args),
+    );
     // One write per item, the newest, with every category it left: the
     // script applies all additions of a call before any removal, so a second
     // write of the same item could undo the first's.
@@ -357,7 +325,7 @@ export class HotStore {
     for (const item of latest.values()) {
       // The item's sets and scores, before it is given a call. A withdrawn
       // item leaves every set its record names ("-").
-      const named: Array<[string, number | '-']> = [];
+      const named: ScoredSet[] = [];
       POPULARITY_WINDOWS.forEach((window, w) => {
         const score = item.available ? popularityScore(item, window) : '-';
         if (score === null) return;
@@ -366,19 +334,13 @@ export class HotStore {
       });
       // The sets of the categories it left, each with its category: the
       // script checks the category against the newest record.
-      const leaving: Array<[string, string]> = [];
+      const leaving: LeftSet[] = [];
       for (const c of left.get(item.itemId) ?? []) {
         for (const key of categoryKeys(c)) leaving.push([key, c]);
       }
-      let fresh = named.filter(([key]) => !sets.has(key)).length;
-      fresh += leaving.filter(([key]) => !sets.has(key)).length;
-      if (keys.length >= KEYS_PER_CALL || (keys.length > 0 && sets.size + fresh > KEYS_PER_CALL)) {
-        send();
-      }
-      keys.push(this.itemKey(item.itemId));
-      args.push(item.version, encodeItem(item), item.itemId, numbered(named), numbered(leaving));
+      calls.add(this.itemKey(item.itemId), item, encodeItem(item), named, leaving);
     }
-    send();
+    calls.finish();
   }
 
   /** Pair weights into both items' neighbour sets, one ZADD per set, then the trims. */

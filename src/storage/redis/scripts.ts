@@ -1,6 +1,7 @@
 /**
- * The Lua scripts of the hot copy, each run atomically inside Redis, and
- * their ioredis commands. They carry the rules that keep every write
+ * The Lua scripts of the hot copy, each run atomically inside Redis, their
+ * ioredis commands, and the building of WRITE_ITEMS's arguments (ItemCalls),
+ * whose layout is defined here. They carry the rules that keep every write
  * idempotent (hot-store.ts): a record is replaced only by a higher version,
  * seen lists only grow, and sorted-set scores only grow.
  */
@@ -212,6 +213,85 @@ apply(scored, 'ZADD', 'GT')
 apply(removed, 'ZREM')
 apply(departed, 'ZREM', nil, true)
 return written`;
+
+/** One set an item is written to: its key and its score ('-' to leave it). */
+export type ScoredSet = [key: string, score: number | '-'];
+/** One set of a category an item left: its key and the category. */
+export type LeftSet = [key: string, category: string];
+
+/**
+ * Builds the WRITE_ITEMS calls of one write, item by item. A call takes items
+ * until it holds `maxKeys` of them, or until the next item would bring its
+ * popularity sets past `maxKeys`: Redis runs nothing else while the script
+ * runs (an item in 50 categories alone names 204 sets).
+ */
+export class ItemCalls {
+  private keys: string[] = [];
+  /** Each set key of the call, with its number among the set keys (from 1). */
+  private sets = new Map<string, number>();
+  private args: Array<string | number> = [];
+
+  constructor(
+    /** Each window's category-set key without the category (see WRITE_ITEMS). */
+    private readonly heads: readonly string[],
+    private readonly maxKeys: number,
+    /** Queues one call: how many keys it names, then its keys and arguments. */
+    private readonly send: (keyCount: number, args: Array<string | number>) => void,
+  ) {}
+
+  add(
+    itemKey: string,
+    record: { itemId: string; version: number },
+    encoded: string,
+    scored: readonly ScoredSet[],
+    left: readonly LeftSet[],
+  ): void {
+    let fresh = 0;
+    for (const [key] of scored) if (!this.sets.has(key)) fresh += 1;
+    for (const [key] of left) if (!this.sets.has(key)) fresh += 1;
+    const full = this.sets.size + fresh > this.maxKeys;
+    if (this.keys.length >= this.maxKeys || (this.keys.length > 0 && full)) this.finish();
+    this.keys.push(itemKey);
+    this.args.push(
+      record.version,
+      encoded,
+      record.itemId,
+      this.numbered(scored),
+      this.numbered(left),
+    );
+  }
+
+  /** Queues the call being built, if it holds any item. */
+  finish(): void {
+    if (this.keys.length === 0) return;
+    const { keys, sets, args, heads } = this;
+    this.send(keys.length + sets.size, [
+      ...keys,
+      ...sets.keys(),
+      keys.length,
+      heads.length,
+      ...heads,
+      ...args,
+    ]);
+    this.keys = [];
+    this.sets = new Map();
+    this.args = [];
+  }
+
+  /** "<set>\t<value>\t" per pair, numbering sets new to the call. */
+  private numbered(pairs: ReadonlyArray<[string, string | number]>): string {
+    let text = '';
+    for (const [key, value] of pairs) {
+      let n = this.sets.get(key);
+      if (n === undefined) {
+        n = this.sets.size + 1;
+        this.sets.set(key, n);
+      }
+      text += `${n}\t${value}\t`;
+    }
+    return text;
+  }
+}
 
 /**
  * Fills a popularity set (KEYS[1]) from PostgreSQL: ARGV[1] is the FILLED
