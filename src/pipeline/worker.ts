@@ -25,15 +25,13 @@ import {
   type JsMsg,
   jetstream,
   jetstreamManager,
-  PubHeaders,
 } from '@nats-io/jetstream';
-import { headers, nanos, type NatsConnection } from '@nats-io/transport-node';
+import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import type { Config } from '../config/config';
 import { validateEvent } from '../domain/events';
 import { eventWeight } from '../domain/weights';
 import { decodeEvent } from '../ingestion/codec';
 import { ensureStreams, streamNames } from '../messaging/connection';
-import { REQUEST_ID_HEADER } from '../messaging/headers';
 import { Subjects } from '../messaging/subjects';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
@@ -42,6 +40,7 @@ import type {
   FeatureRepository,
   StoredEvent,
 } from '../storage/postgres/feature-repository';
+import { DeadLetters, tracing } from './dead-letters';
 import type { HotCopyWriter } from './hot-copy';
 import { backoffMs, isTransient, sleep } from './retry';
 
@@ -91,8 +90,8 @@ export class Worker {
   private loop?: Promise<void>;
   private lastBatchAt: number | null = null;
   private processed = 0;
-  private deadLettered = 0;
   private readonly subjects: Subjects;
+  private readonly deadLetters: DeadLetters;
   /** Fetched messages, decoded as they arrive (see pump). */
   private readonly queue: Received[] = [];
   private wake?: () => void;
@@ -104,6 +103,7 @@ export class Worker {
 
   constructor(private readonly deps: WorkerDeps) {
     this.subjects = new Subjects(deps.config.nats.subjectPrefix);
+    this.deadLetters = new DeadLetters(deps.nc, this.subjects.deadLetters, deps.metrics, deps.log);
   }
 
   health(): WorkerHealth {
@@ -111,7 +111,7 @@ export class Worker {
       state: this.state,
       lastBatchAt: this.lastBatchAt,
       processed: this.processed,
-      deadLettered: this.deadLettered,
+      deadLettered: this.deadLetters.count,
       pendingHotCopy: this.deps.hotCopy.pending,
       consumerPresent: this.consumerPresent,
     };
@@ -256,7 +256,7 @@ export class Worker {
     const valid: Decoded[] = [];
     for (const received of batch) {
       if ('event' in received) valid.push(received);
-      else await this.deadLetter(received.msg, received.reason);
+      else await this.deadLetters.move(received.msg, received.reason);
     }
 
     if (valid.length > 0) {
@@ -341,7 +341,8 @@ export class Worker {
       } catch (error) {
         const deliveries = msg.info.deliveryCount;
         if (!isTransient(error) && deliveries >= maxDeliver) {
-          await this.deadLetter(msg, `failed ${deliveries} times: ${(error as Error).message}`);
+          const reason = `failed ${deliveries} times: ${(error as Error).message}`;
+          await this.deadLetters.move(msg, reason);
         } else {
           this.deps.log.warn(
             { err: error, ...tracing(msg), deliveries },
@@ -390,43 +391,9 @@ export class Worker {
     }
   }
 
-  /** Moves a message to the dead-letter stream with its reason, then terminates it. */
-  private async deadLetter(msg: JsMsg, reason: string): Promise<void> {
-    const h = headers();
-    // Header values cannot hold line breaks; error messages often do.
-    h.set('Recflow-Reason', reason.replace(/[\r\n]+/g, ' ').slice(0, 1000));
-    h.set('Recflow-Stream-Seq', String(msg.seq));
-    h.set('Recflow-Deliveries', String(msg.info.deliveryCount));
-    const traced = tracing(msg);
-    if (traced.requestId) h.set(REQUEST_ID_HEADER, traced.requestId);
-    try {
-      await jetstream(this.deps.nc).publish(this.subjects.deadLetters, msg.data, {
-        headers: h,
-        msgID: `dlq-${msg.info.stream}-${msg.seq}`,
-      });
-      // No reason text: nats-server 2.9 ignores "+TERM <reason>" and would redeliver.
-      // The reason travels in the Recflow-Reason header.
-      msg.term();
-      this.deadLettered += 1;
-      this.deps.metrics.eventsProcessed.inc({ result: 'dead_letter' });
-      this.deps.log.warn({ seq: msg.seq, ...traced, reason }, 'event dead-lettered');
-    } catch (error) {
-      // Never drop it: let JetStream redeliver and try again.
-      this.deps.log.error({ err: error, seq: msg.seq, ...traced }, 'dead-letter publish failed');
-      msg.nak(5000);
-    }
-  }
-
   private count(applied: number, duplicates: number): void {
     this.processed += applied + duplicates;
     if (applied > 0) this.deps.metrics.eventsProcessed.inc({ result: 'applied' }, applied);
     if (duplicates > 0) this.deps.metrics.eventsProcessed.inc({ result: 'duplicate' }, duplicates);
   }
-}
-
-/** What names a message in logs: its event id and the request that recorded it, when known. */
-function tracing(msg: JsMsg): { eventId?: string; requestId?: string } {
-  const eventId = msg.headers?.get(PubHeaders.MsgIdHdr) || undefined;
-  const requestId = msg.headers?.get(REQUEST_ID_HEADER) || undefined;
-  return { eventId, requestId };
 }
