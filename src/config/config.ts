@@ -38,6 +38,11 @@ export interface Config {
      * Between requests keepAliveMs rules; WebSockets are exempt.
      */
     idleTimeoutMs: number;
+    /**
+     * Runs of a GraphQL operation before it is compiled with graphql-jit
+     * (src/api/graphql/compiled-execution.ts); 0 never compiles.
+     */
+    compileAfter: number;
   };
   postgres: { url: string; poolSize: number };
   redis: {
@@ -116,6 +121,7 @@ export function loadConfig(env: Env = process.env): Config {
       shutdownTimeoutMs: read.duration('RECFLOW_SHUTDOWN_TIMEOUT', 10_000, 100, 300_000),
       keepAliveMs: read.duration('RECFLOW_HTTP_KEEP_ALIVE', 65_000, 1000, 600_000),
       idleTimeoutMs: read.duration('RECFLOW_HTTP_IDLE_TIMEOUT', 120_000, 1000, 3_600_000),
+      compileAfter: read.int('RECFLOW_GRAPHQL_COMPILE_AFTER', 10, 0, 1_000_000),
     },
     postgres: {
       url: read.url('RECFLOW_DATABASE_URL', 'postgresql://postgres@127.0.0.1:5432/recflow', [

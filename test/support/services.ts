@@ -25,6 +25,10 @@ export async function isolatedEnv(overrides: Record<string, string> = {}): Promi
     ...isolatedVariables(names, 'postgresql://postgres@127.0.0.1:5432'),
     RECFLOW_PORT: '0',
     RECFLOW_RATE_LIMIT: '0',
+    // Compile every operation that may be compiled on its first run, so the
+    // tests exercise graphql-jit wherever production would after ten runs
+    // (documents with string literals stay with graphql-js).
+    RECFLOW_GRAPHQL_COMPILE_AFTER: '1',
     ...overrides,
   };
   const config = loadConfig(env);

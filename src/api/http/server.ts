@@ -15,6 +15,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import {
   ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginLandingPageDisabled,
@@ -38,6 +39,7 @@ import type { Logger } from '../../observability/logger';
 import type { Metrics } from '../../observability/metrics';
 import { type RequestContext, type Services, createContext } from '../graphql/context';
 import { errorFormatter, errorRequestPlugin, noteErrorRequest } from '../graphql/errors';
+import { CompiledExecution } from '../graphql/compiled-execution';
 import { DEFAULT_OPERATION_LIMITS, operationLimitsRule } from '../graphql/operation-limits';
 import { ApiKeys, clientIdentity } from './auth';
 import {
@@ -94,7 +96,12 @@ export class HttpGateway {
     );
     this.wss = new WebSocketServer({ server: this.server, path: deps.config.http.path });
     this.apollo = new ApolloServer<RequestContext>({
-      schema: deps.schema,
+      // Apollo's way to take a custom executor is a "gateway"; this one only
+      // hands over the schema and runs operations (compiled-execution.ts).
+      gateway: executorGateway(
+        deps.schema,
+        new CompiledExecution(deps.schema, deps.config.http.compileAfter),
+      ),
       introspection: deps.config.env !== 'production',
       includeStacktraceInErrorResponses: false,
       // recflow owns the shutdown order (src/app/app.ts); Apollo must not race it.
@@ -328,6 +335,29 @@ export class HttpGateway {
       if (this.inFlight === 0) this.idle?.();
     });
   }
+}
+
+/** Apollo's gateway interface, used only to run operations with CompiledExecution. */
+function executorGateway(schema: GraphQLSchema, execution: CompiledExecution): GatewayInterface {
+  return {
+    onSchemaLoadOrUpdate(callback) {
+      callback({ apiSchema: schema, coreSupergraphSdl: '' });
+      return () => undefined;
+    },
+    async load() {
+      return {
+        executor: (request) =>
+          execution.run({
+            document: request.document,
+            source: request.source,
+            operationName: request.request.operationName ?? null,
+            variables: request.request.variables,
+            context: request.context,
+          }),
+      };
+    },
+    async stop() {},
+  };
 }
 
 function metricsPlugin(metrics: Metrics): ApolloServerPlugin<RequestContext> {
