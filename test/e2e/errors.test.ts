@@ -317,6 +317,24 @@ describe('operation limits', () => {
     expect(await storedMessages()).toBe(before);
   });
 
+  test('fragments that fan out past 2,000 fields are QUERY_TOO_COMPLEX', async () => {
+    // 1.1 KB of text, 41,371 fields written out (a hostile review's document).
+    const aliases = (prefix: string, field: string, spread?: string) =>
+      Array.from(
+        { length: 14 },
+        (_, i) => `${prefix}${i}: ${field}${spread ? ` { ...${spread} }` : ''}`,
+      ).join(' ');
+    const query = `query Q($u: ID!) { recommendations(userId: $u) { ...L } }
+      fragment L on RecommendationList { ${aliases('i', 'items', 'R')} }
+      fragment R on Recommendation { ${aliases('j', 'item', 'I')} }
+      fragment I on Item { ${aliases('s', 'stats', 'S')} }
+      fragment S on ItemStats { ${aliases('e', 'events')} }`;
+    const r = await gql(rf.url, query, { u: 'u' });
+    expect(r.errors?.[0].extensions?.code).toBe('QUERY_TOO_COMPLEX');
+    expect(r.errors?.[0].message).toContain('41371 fields');
+    expect(r.data).toBeUndefined();
+  });
+
   test('ten aliased root fields are allowed', async () => {
     const fields = Array.from({ length: 10 }, (_, i) => `p${i}: popularItems(limit: 1) { score }`);
     const r = await gql(rf.url, `{ ${fields.join(' ')} }`);

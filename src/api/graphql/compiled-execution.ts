@@ -6,19 +6,27 @@
  * Why: in a profile of `recordEvents` with 1,000 events per call,
  * graphql-js took 24 % of the gateway's CPU, two thirds of it coercing the
  * events variable (about 3 µs per event: every input object is built as a
- * null-prototype dictionary). Compiled, the call costs a third less CPU per
- * event (README, "Performance").
+ * null-prototype dictionary). Compiled, the call costs a quarter less CPU
+ * per event (README, "Compiled operations").
  *
- * Rules, each for a reason:
+ * Rules, each for a reason (a hostile review found the last four):
  * - An operation is compiled on its `compileAfter`-th run (0: never), so a
- *   one-off document never pays for a compile (a few milliseconds).
- * - Only queries and mutations, and only documents with no string and no
- *   object literal anywhere. graphql-jit writes literal argument values into
- *   the code it generates, and it turns a string that starts with its date
- *   marker into code: a crafted literal would run on the server (a test
- *   shows it). Numbers, booleans, enums and variables are safe: names in a
- *   document are letters, digits and underscores. Clients that send their
- *   inputs as variables, as generated clients do, get the compiled path.
+ *   one-off document never pays for a compile.
+ * - Only queries and mutations with no string and no object literal.
+ *   graphql-jit writes literal argument values into the code it generates,
+ *   and turns a string that starts with its date marker into code: a
+ *   crafted literal would run on the server (a test shows it). Numbers,
+ *   booleans, enums and variables are safe. Clients that send inputs as
+ *   variables, as generated clients do, get the compiled path.
+ * - At most MAX_COMPILED_FIELDS fields with fragments written out: graphql-jit
+ *   writes code for every path of the document, so aliased fragments that
+ *   fan out made a 1.7 KB document take 5 s and 391 MB to compile.
+ * - No directives: graphql-jit gets @skip and @include on fragment spreads
+ *   wrong (fields vanish without an error).
+ * - No names starting with `__` but `__typename`: a `__proto__` alias or
+ *   variable is lost in the generated code.
+ * - graphql-jit writes into the document it compiles, so it compiles a
+ *   private parse of the query text, never Apollo's shared document.
  * - A compile that fails leaves the operation to graphql-js for good.
  * - When variables do not coerce, graphql-js runs the request instead, so
  *   the errors (and Apollo's BAD_USER_INPUT for them) are exactly its own.
@@ -26,29 +34,39 @@
  *   with the same message, path, locations and original error, which is
  *   what Apollo and the error formatter expect.
  *
- * Subscriptions over WebSocket do not come here: graphql-ws runs them with
- * graphql-js.
+ * Plans are kept for the MAX_PLANS operations used last. Subscriptions over
+ * WebSocket do not come here: graphql-ws runs them with graphql-js.
  */
 import {
+  BREAK,
   type DocumentNode,
   type ExecutionResult,
   GraphQLError,
   type GraphQLSchema,
   Kind,
+  type OperationDefinitionNode,
   Source,
   type SourceLocation,
   execute,
+  parse,
   visit,
-  BREAK,
 } from 'graphql';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
+import { expandedFields, fragmentsOf } from './operation-limits';
+
+/** Largest operation compiled, in fields with fragments written out (recflow's own: 3-23). */
+export const MAX_COMPILED_FIELDS = 100;
+/** Operations whose plans are kept, the ones used last. */
+export const MAX_PLANS = 256;
 
 /** What Apollo hands an executor (a subset of its GatewayGraphQLRequestContext). */
 export interface OperationRequest {
   readonly document: DocumentNode;
-  /** The document's text, for error locations. */
+  /** The document's text, for error locations and the private parse. */
   readonly source: string;
-  /** The operation to run, as the request named it. */
+  /** The operation Apollo resolved in the document; undefined when none matched. */
+  readonly operation: OperationDefinitionNode | undefined;
+  /** The operation name as the request gave it. */
   readonly operationName: string | null;
   readonly variables: Record<string, unknown> | undefined;
   readonly context: unknown;
@@ -60,8 +78,11 @@ type Plan =
   | { kind: 'compiled'; query: CompiledQuery; lineStarts: number[] | undefined };
 
 export class CompiledExecution {
-  /** Per document (Apollo keeps one object per query text), per operation name. */
-  private readonly plans = new WeakMap<DocumentNode, Map<string, Plan>>();
+  /**
+   * Per operation (the node in Apollo's shared document, one per query
+   * text), in order of last use.
+   */
+  private readonly plans = new Map<OperationDefinitionNode, Plan>();
   private compiledCount = 0;
 
   constructor(
@@ -73,6 +94,11 @@ export class CompiledExecution {
   /** Operations compiled so far (for tests and metrics). */
   get compiled(): number {
     return this.compiledCount;
+  }
+
+  /** Operations with a plan kept. */
+  get planned(): number {
+    return this.plans.size;
   }
 
   async run(request: OperationRequest): Promise<ExecutionResult> {
@@ -104,63 +130,59 @@ export class CompiledExecution {
   }
 
   private planFor(request: OperationRequest): Plan {
-    let byName = this.plans.get(request.document);
-    if (!byName) {
-      byName = new Map();
-      this.plans.set(request.document, byName);
+    const { operation } = request;
+    if (!operation || this.compileAfter === 0) return { kind: 'interpreted' };
+    let plan = this.plans.get(operation);
+    if (plan) {
+      this.plans.delete(operation);
+    } else {
+      plan = compilable(request.document, operation)
+        ? { kind: 'counting', runs: 0 }
+        : { kind: 'interpreted' };
     }
-    const name = request.operationName ?? '';
-    let plan = byName.get(name);
-    if (!plan) {
-      plan =
-        this.compileAfter > 0 && compilable(request.document, request.operationName)
-          ? { kind: 'counting', runs: 0 }
-          : { kind: 'interpreted' };
-      byName.set(name, plan);
-    }
-    if (plan.kind === 'counting' && ++plan.runs >= this.compileAfter) {
-      plan = this.compile(request);
-      byName.set(name, plan);
-    }
+    if (plan.kind === 'counting' && ++plan.runs >= this.compileAfter) plan = this.compile(request);
+    this.plans.set(operation, plan);
+    if (this.plans.size > MAX_PLANS) this.plans.delete(this.plans.keys().next().value!);
     return plan;
   }
 
   private compile(request: OperationRequest): Plan {
-    const compiled = compileQuery(
-      this.schema,
-      request.document,
-      request.operationName ?? undefined,
-    );
+    // graphql-jit marks the nodes it compiles; Apollo's document is shared.
+    const name = request.operation?.name?.value;
+    const compiled = compileQuery(this.schema, parse(request.source), name);
     if (!isCompiledQuery(compiled)) return { kind: 'interpreted' };
     this.compiledCount += 1;
     return { kind: 'compiled', query: compiled, lineStarts: undefined };
   }
 }
 
+/** Names a compiled document may use that start with `__`. */
+const DUNDER_ALLOWED = new Set(['__typename']);
+
 /**
- * True when the document may be compiled: it has no string or object
- * literal anywhere, and the operation to run is a query or a mutation.
+ * True when `operation` (of `document`) may be compiled: a query or a
+ * mutation, of at most MAX_COMPILED_FIELDS fields with its fragments written
+ * out, and a document with no string or object literal, no directive and no
+ * name starting with `__` but `__typename`.
  */
-export function compilable(document: DocumentNode, operationName: string | null): boolean {
-  let literal = false;
+export function compilable(document: DocumentNode, operation: OperationDefinitionNode): boolean {
+  if (operation.operation === 'subscription') return false;
+  let refused = false;
   visit(document, {
     enter(node) {
-      if (node.kind === Kind.STRING || node.kind === Kind.OBJECT) {
-        literal = true;
-        return BREAK;
-      }
-      return undefined;
+      const refuse =
+        node.kind === Kind.STRING ||
+        node.kind === Kind.OBJECT ||
+        node.kind === Kind.DIRECTIVE ||
+        (node.kind === Kind.NAME && node.value.startsWith('__') && !DUNDER_ALLOWED.has(node.value));
+      if (!refuse) return undefined;
+      refused = true;
+      return BREAK;
     },
   });
-  if (literal) return false;
-  const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
-  const operation =
-    operationName === null
-      ? operations.length === 1
-        ? operations[0]
-        : undefined
-      : operations.find((o) => o.name?.value === operationName);
-  return operation !== undefined && operation.operation !== 'subscription';
+  return (
+    !refused && expandedFields(operation.selectionSet, fragmentsOf(document)) <= MAX_COMPILED_FIELDS
+  );
 }
 
 /** A graphql-jit error as graphql-js would have raised it. */

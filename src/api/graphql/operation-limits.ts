@@ -6,6 +6,7 @@
  */
 import {
   type ASTVisitor,
+  type DocumentNode,
   type FragmentDefinitionNode,
   GraphQLError,
   Kind,
@@ -21,21 +22,24 @@ export interface OperationLimits {
   maxRootFields: number;
   /** Deepest selection allowed, the root fields being depth 1. */
   maxDepth: number;
+  /**
+   * Most fields in the operation with every fragment written out where it
+   * is spread, aliases counted one by one (a list's field counts once,
+   * however many items it returns).
+   */
+  maxFields: number;
 }
 
-export const DEFAULT_OPERATION_LIMITS: OperationLimits = { maxRootFields: 10, maxDepth: 10 };
+export const DEFAULT_OPERATION_LIMITS: OperationLimits = {
+  maxRootFields: 10,
+  maxDepth: 10,
+  maxFields: 2000,
+};
 
 export function operationLimitsRule(limits: OperationLimits): ValidationRule {
   return (context: ValidationContext): ASTVisitor => ({
     OperationDefinition(node) {
-      const fragments = new Map(
-        context
-          .getDocument()
-          .definitions.filter(
-            (d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION,
-          )
-          .map((d) => [d.name.value, d]),
-      );
+      const fragments = fragmentsOf(context.getDocument());
       const roots = countFields(node.selectionSet, fragments, new Set());
       if (roots > limits.maxRootFields) {
         context.reportError(
@@ -48,6 +52,15 @@ export function operationLimitsRule(limits: OperationLimits): ValidationRule {
       if (depth > limits.maxDepth) {
         context.reportError(
           tooComplex(`the operation is ${depth} fields deep; the limit is ${limits.maxDepth}`),
+        );
+      }
+      const fields = expandedFields(node.selectionSet, fragments);
+      if (fields > limits.maxFields) {
+        context.reportError(
+          tooComplex(
+            `the operation selects ${fields > 1e6 ? 'over a million' : fields} fields with its ` +
+              `fragments written out; the limit is ${limits.maxFields}`,
+          ),
         );
       }
     },
@@ -63,6 +76,49 @@ function tooComplex(message: string): GraphQLError {
 }
 
 type Fragments = Map<string, FragmentDefinitionNode>;
+
+/** The fragments of a document, by name. */
+export function fragmentsOf(document: DocumentNode): Fragments {
+  const fragments: Fragments = new Map();
+  for (const d of document.definitions) {
+    if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  }
+  return fragments;
+}
+
+/**
+ * Fields under `set` with every fragment written out where it is spread:
+ * the size of the plan an executor walks (or compiles). Each fragment is
+ * sized once, so a document whose fragments fan out to billions of fields
+ * is sized in time linear in its length. A fragment spread inside itself
+ * (a cycle, refused by graphql-js's own rule) counts as unbounded.
+ */
+export function expandedFields(set: SelectionSetNode, fragments: Fragments): number {
+  const sizes = new Map<string, number>();
+  const size = (selections: SelectionSetNode): number => {
+    let count = 0;
+    for (const selection of selections.selections) {
+      if (selection.kind === Kind.FIELD) {
+        count += 1 + (selection.selectionSet ? size(selection.selectionSet) : 0);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        count += size(selection.selectionSet);
+      } else {
+        const name = selection.name.value;
+        const fragment = fragments.get(name);
+        if (!fragment) continue;
+        let known = sizes.get(name);
+        if (known === undefined) {
+          sizes.set(name, Infinity); // in progress: a cycle reads Infinity
+          known = size(fragment.selectionSet);
+          sizes.set(name, known);
+        }
+        count += known;
+      }
+    }
+    return count;
+  };
+  return size(set);
+}
 
 function countFields(set: SelectionSetNode, fragments: Fragments, visiting: Set<string>): number {
   let count = 0;

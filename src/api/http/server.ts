@@ -350,6 +350,7 @@ function executorGateway(schema: GraphQLSchema, execution: CompiledExecution): G
           execution.run({
             document: request.document,
             source: request.source,
+            operation: request.operation ?? undefined,
             operationName: request.request.operationName ?? null,
             variables: request.request.variables,
             context: request.context,

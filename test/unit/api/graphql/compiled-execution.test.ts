@@ -14,12 +14,16 @@ import {
   GraphQLObjectType,
   GraphQLSchema,
   GraphQLString,
+  Kind,
+  type OperationDefinitionNode,
   execute,
   parse,
 } from 'graphql';
 import { compileQuery, isCompiledQuery } from 'graphql-jit';
 import {
   CompiledExecution,
+  MAX_COMPILED_FIELDS,
+  MAX_PLANS,
   compilable,
   lineStartsOf,
 } from '../../../../src/api/graphql/compiled-execution';
@@ -95,15 +99,34 @@ const schema = new GraphQLSchema({
   }),
 });
 
+/** The operation Apollo would resolve: the one named, or the only one. */
+function operationOf(document: DocumentNode, name: string | null) {
+  const operations = document.definitions.filter(
+    (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
+  );
+  if (name === null) return operations.length === 1 ? operations[0] : undefined;
+  return operations.find((o) => o.name?.value === name);
+}
+
 function request(query: string, variables?: Record<string, unknown>, operationName?: string) {
+  const document = parse(query);
   return {
-    document: parse(query),
+    document,
     source: query,
+    operation: operationOf(document, operationName ?? null),
     operationName: operationName ?? null,
     variables,
     context: { who: 'ada' },
   };
 }
+
+/** May the operation named (or the only one) of this text be compiled? */
+const mayCompile = (query: string, name: string | null = null) => {
+  const document = parse(query);
+  const operation = operationOf(document, name);
+  if (!operation) throw new Error(`no operation ${name}`);
+  return compilable(document, operation);
+};
 
 async function graphqlJs(req: ReturnType<typeof request>): Promise<ExecutionResult> {
   return execute({
@@ -141,23 +164,78 @@ describe('CompiledExecution', () => {
   });
 
   test('documents with a string or an object literal are never compiled', () => {
-    expect(compilable(parse('{ greet(name: "x") }'), null)).toBe(false);
-    expect(compilable(parse('{ greet(name: """x""") }'), null)).toBe(false);
-    expect(compilable(parse('query Q($s: String = "x") { greet(name: $s) }'), null)).toBe(false);
-    expect(compilable(parse('mutation { record(inputs: [{ id: 1, n: 2 }]) }'), null)).toBe(false);
-    expect(compilable(parse('{ items(n: 3) { id } }'), null)).toBe(true);
-    expect(compilable(parse('query Q($s: String) { greet(name: $s) }'), null)).toBe(true);
+    expect(mayCompile('{ greet(name: "x") }')).toBe(false);
+    expect(mayCompile('{ greet(name: """x""") }')).toBe(false);
+    expect(mayCompile('query Q($s: String = "x") { greet(name: $s) }')).toBe(false);
+    expect(mayCompile('mutation { record(inputs: [{ id: 1, n: 2 }]) }')).toBe(false);
+    expect(mayCompile('{ items(n: 3) { id } }')).toBe(true);
+    expect(mayCompile('query Q($s: String) { greet(name: $s) }')).toBe(true);
   });
 
-  test('only queries and mutations are compiled, and only the operation asked for', () => {
-    const doc = parse(
-      'query A { viewer } mutation B { record(inputs: []) } subscription C { ticks }',
-    );
-    expect(compilable(doc, 'A')).toBe(true);
-    expect(compilable(doc, 'B')).toBe(true);
-    expect(compilable(doc, 'C')).toBe(false);
-    expect(compilable(doc, 'D')).toBe(false);
-    expect(compilable(doc, null)).toBe(false);
+  test('nor documents with a directive, or a name starting with __ but __typename', () => {
+    expect(mayCompile('query Q($s: Boolean!) { viewer @skip(if: $s) }')).toBe(false);
+    expect(
+      mayCompile('{ items(n: 1) { ...F @include(if: true) } } fragment F on Item { id }'),
+    ).toBe(false);
+    expect(mayCompile('{ __proto__: viewer }')).toBe(false);
+    expect(mayCompile('query Q($__proto__: String) { greet(name: $__proto__) }')).toBe(false);
+    expect(mayCompile('{ __schema { queryType { name } } }')).toBe(false);
+    expect(mayCompile('{ __typename items(n: 1) { __typename id } }')).toBe(true);
+  });
+
+  test(`nor operations of more than ${MAX_COMPILED_FIELDS} fields with fragments written out`, () => {
+    // Each spread of F adds its two fields again: 1 + 2 × k fields in all.
+    const spreads = (k: number) =>
+      `{ items(n: 1) { ${Array.from({ length: k }, (_, i) => `a${i}: id ...F`).join(' ')} } }` +
+      ' fragment F on Item { title code }';
+    const fields = (k: number) => 1 + 3 * k;
+    const largest = Math.floor((MAX_COMPILED_FIELDS - 1) / 3);
+    expect(fields(largest)).toBeLessThanOrEqual(MAX_COMPILED_FIELDS);
+    expect(mayCompile(spreads(largest))).toBe(true);
+    expect(mayCompile(spreads(largest + 1))).toBe(false);
+  });
+
+  test('only queries and mutations are compiled', () => {
+    const text = 'query A { viewer } mutation B { record(inputs: []) } subscription C { ticks }';
+    expect(mayCompile(text, 'A')).toBe(true);
+    expect(mayCompile(text, 'B')).toBe(true);
+    expect(mayCompile(text, 'C')).toBe(false);
+  });
+
+  test('an operation Apollo did not resolve goes to graphql-js, which says why', async () => {
+    const execution = new CompiledExecution(schema, 1);
+    const text = '{ viewer }';
+    await execution.run(request(text));
+    for (const operationName of ['', 'Nope']) {
+      const req = { ...request(text), operation: undefined, operationName };
+      const answer = await execution.run(req);
+      expect(answer.errors?.[0].message).toMatch(/Unknown operation named/);
+      expect(wire(answer)).toEqual(wire(await graphqlJs(req)));
+    }
+  });
+
+  test("Apollo's shared document is never written to", async () => {
+    const execution = new CompiledExecution(schema, 1);
+    const text = 'query A($n: Int!) { items(n: $n) { ...F id } } fragment F on Item { title }';
+    const req = request(text, { n: 2 }, 'A');
+    const before = JSON.stringify(req.document);
+    await execution.run(req);
+    await execution.run(req);
+    expect(execution.compiled).toBe(1);
+    expect(JSON.stringify(req.document)).toBe(before);
+  });
+
+  test(`plans are kept for the ${MAX_PLANS} operations used last`, async () => {
+    const execution = new CompiledExecution(schema, 2);
+    const first = request('{ viewer }');
+    await execution.run(first);
+    for (let i = 0; i < MAX_PLANS; i++) await execution.run(request(`{ a${i}: viewer }`));
+    expect(execution.planned).toBe(MAX_PLANS);
+    // The first one's run was forgotten: one more run does not compile it.
+    await execution.run(first);
+    expect(execution.compiled).toBe(0);
+    await execution.run(first);
+    expect(execution.compiled).toBe(1);
   });
 
   test('graphql-jit runs a crafted string literal as code; such documents stay interpreted', async () => {
@@ -240,12 +318,16 @@ describe('CompiledExecution', () => {
     expect(execution.compiled).toBe(bad.length);
   });
 
-  test('a document object is its own cache entry, per operation name', async () => {
+  test('each operation of a document has its own count', async () => {
     const execution = new CompiledExecution(schema, 2);
     const text = 'query A { viewer } query B { greet }';
-    const doc: DocumentNode = parse(text);
-    const run = (operationName: string) =>
-      execution.run({ document: doc, source: text, operationName, variables: {}, context: {} });
+    const document: DocumentNode = parse(text);
+    const run = (name: string) =>
+      execution.run({
+        ...request(text, {}, name),
+        document,
+        operation: operationOf(document, name),
+      });
     await run('A');
     await run('B');
     expect(execution.compiled).toBe(0);
