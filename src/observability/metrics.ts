@@ -75,6 +75,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly operationCompiles = new Counter({
+    name: 'recflow_graphql_compiles_total',
+    help: 'Operations this gateway compiled with graphql-jit, by result (compiled, failed)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
   readonly subscriptions = new Gauge({
     name: 'recflow_subscriptions_active',
     help: 'Live recommendationsUpdated subscriptions on this gateway',

@@ -406,6 +406,29 @@ describe('feature loading cost', () => {
   });
 });
 
+describe('compiled operations', () => {
+  /** recflow_graphql_compiles_total{result="compiled"} on this gateway. */
+  async function compiles(): Promise<number> {
+    const text = await (await fetch(`${rf.url.replace(/\/graphql$/, '')}/metrics`)).text();
+    const m = /^recflow_graphql_compiles_total\{result="compiled"\} (\d+)/m.exec(text);
+    return m ? Number(m[1]) : 0;
+  }
+
+  test('an operation with variables is compiled once and counted; inline literals never', async () => {
+    // The tests run with RECFLOW_GRAPHQL_COMPILE_AFTER=1: compiled on first run.
+    const query = 'query CompileProbe($u: ID!) { recommendations(userId: $u) { strategy } }';
+    const before = await compiles();
+    for (let i = 0; i < 3; i++) {
+      const r = await gql(rf.url, query, { u: `probe-${i}` });
+      expect(r.errors).toBeUndefined();
+    }
+    expect(await compiles()).toBe(before + 1);
+    const inline = await gql(rf.url, '{ recommendations(userId: "probe") { strategy } }');
+    expect(inline.errors).toBeUndefined();
+    expect(await compiles()).toBe(before + 1);
+  });
+});
+
 async function roundTrips(): Promise<Record<string, number>> {
   const base = rf.url.replace(/\/graphql$/, '');
   const text = await (await fetch(`${base}/metrics`)).text();

@@ -89,6 +89,8 @@ export class CompiledExecution {
     private readonly schema: GraphQLSchema,
     /** Runs of an operation before it is compiled; 0 never compiles. */
     private readonly compileAfter: number,
+    /** Told of each compile, and whether graphql-jit could compile it. */
+    private readonly onCompile: (result: 'compiled' | 'failed') => void = () => undefined,
   ) {}
 
   /** Operations compiled so far (for tests and metrics). */
@@ -150,8 +152,12 @@ export class CompiledExecution {
     // graphql-jit marks the nodes it compiles; Apollo's document is shared.
     const name = request.operation?.name?.value;
     const compiled = compileQuery(this.schema, parse(request.source), name);
-    if (!isCompiledQuery(compiled)) return { kind: 'interpreted' };
+    if (!isCompiledQuery(compiled)) {
+      this.onCompile('failed');
+      return { kind: 'interpreted' };
+    }
     this.compiledCount += 1;
+    this.onCompile('compiled');
     return { kind: 'compiled', query: compiled, lineStarts: undefined };
   }
 }

@@ -100,7 +100,9 @@ export class HttpGateway {
       // hands over the schema and runs operations (compiled-execution.ts).
       gateway: executorGateway(
         deps.schema,
-        new CompiledExecution(deps.schema, deps.config.http.compileAfter),
+        new CompiledExecution(deps.schema, deps.config.http.compileAfter, (result) =>
+          deps.metrics.operationCompiles.inc({ result }),
+        ),
       ),
       introspection: deps.config.env !== 'production',
       includeStacktraceInErrorResponses: false,
