@@ -9,7 +9,7 @@
  * null-prototype dictionary). Compiled, the call costs a quarter less CPU
  * per event (README, "Compiled operations").
  *
- * Rules, each for a reason (a hostile review found the last four):
+ * Rules, each for a reason (two hostile reviews found all but the first three):
  * - An operation is compiled on its `compileAfter`-th run (0: never), so a
  *   one-off document never pays for a compile.
  * - Only queries and mutations with no string and no object literal.
@@ -25,6 +25,18 @@
  *   wrong (fields vanish without an error).
  * - No names starting with `__` but `__typename`: a `__proto__` alias or
  *   variable is lost in the generated code.
+ * - At most MAX_COMPILED_VARIABLES variables and MAX_COMPILED_SOURCE
+ *   characters: graphql-jit writes code for every variable, and 20,000 of
+ *   them (a 538 KB document with two fields) took 3 s and 1 GB, then
+ *   overflowed the stack on every run.
+ * - Mutations of one root field only: graphql-jit runs a mutation's later
+ *   fields after one has failed, where graphql-js stops, so events were
+ *   stored behind an answer of `data: null`.
+ * - If a compiled run throws, the operation goes back to graphql-js for
+ *   good (a query is run again at once; a mutation's error stands).
+ * - Fields are read through resolvers (schema.ts, readThroughResolvers):
+ *   graphql-jit reads a field that has none outside any try/catch, so a
+ *   getter that threw hung the request and left a rejection unhandled.
  * - graphql-jit writes into the document it compiles, so it compiles a
  *   private parse of the query text, never Apollo's shared document.
  * - A compile that fails leaves the operation to graphql-js for good.
@@ -52,12 +64,16 @@ import {
   visit,
 } from 'graphql';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
-import { expandedFields, fragmentsOf } from './operation-limits';
+import { fragmentsOf, measure } from './operation-limits';
 
 /** Largest operation compiled, in fields with fragments written out (recflow's own: 3-23). */
 export const MAX_COMPILED_FIELDS = 100;
+/** Most variables in an operation compiled (recflow's own: 1-5). */
+export const MAX_COMPILED_VARIABLES = 16;
+/** Longest query text compiled, in characters (recflow's own: under 400). */
+export const MAX_COMPILED_SOURCE = 2048;
 /** Operations whose plans are kept, the ones used last. */
-export const MAX_PLANS = 256;
+export const MAX_PLANS = 64;
 
 /** What Apollo hands an executor (a subset of its GatewayGraphQLRequestContext). */
 export interface OperationRequest {
@@ -106,7 +122,17 @@ export class CompiledExecution {
   async run(request: OperationRequest): Promise<ExecutionResult> {
     const plan = this.planFor(request);
     if (plan.kind !== 'compiled') return this.interpret(request);
-    const result = await plan.query.query(undefined, request.context, request.variables ?? {});
+    let result: ExecutionResult;
+    try {
+      result = await plan.query.query(undefined, request.context, request.variables ?? {});
+    } catch (error) {
+      // graphql-jit failed where graphql-js would not have thrown: never again
+      // for this operation. A query is safe to run again; a mutation may have
+      // done part of its work, so its error stands.
+      if (request.operation) this.plans.set(request.operation, { kind: 'interpreted' });
+      if (request.operation?.operation === 'query') return this.interpret(request);
+      throw error;
+    }
     // No data at all: the variables did not coerce. graphql-js says why, in its words.
     if (result.errors && !('data' in result)) return this.interpret(request);
     if (!result.errors) return result;
@@ -138,7 +164,7 @@ export class CompiledExecution {
     if (plan) {
       this.plans.delete(operation);
     } else {
-      plan = compilable(request.document, operation)
+      plan = compilable(request.document, operation, request.source)
         ? { kind: 'counting', runs: 0 }
         : { kind: 'interpreted' };
     }
@@ -166,13 +192,21 @@ export class CompiledExecution {
 const DUNDER_ALLOWED = new Set(['__typename']);
 
 /**
- * True when `operation` (of `document`) may be compiled: a query or a
- * mutation, of at most MAX_COMPILED_FIELDS fields with its fragments written
- * out, and a document with no string or object literal, no directive and no
- * name starting with `__` but `__typename`.
+ * True when `operation` (of `document`, whose text is `source`) may be
+ * compiled: a query, or a mutation of one root field; at most
+ * MAX_COMPILED_FIELDS fields with its fragments written out,
+ * MAX_COMPILED_VARIABLES variables and MAX_COMPILED_SOURCE characters; and
+ * a document with no string or object literal, no directive and no name
+ * starting with `__` but `__typename`.
  */
-export function compilable(document: DocumentNode, operation: OperationDefinitionNode): boolean {
+export function compilable(
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  source: string,
+): boolean {
   if (operation.operation === 'subscription') return false;
+  if (source.length > MAX_COMPILED_SOURCE) return false;
+  if ((operation.variableDefinitions?.length ?? 0) > MAX_COMPILED_VARIABLES) return false;
   let refused = false;
   visit(document, {
     enter(node) {
@@ -186,9 +220,11 @@ export function compilable(document: DocumentNode, operation: OperationDefinitio
       return BREAK;
     },
   });
-  return (
-    !refused && expandedFields(operation.selectionSet, fragmentsOf(document)) <= MAX_COMPILED_FIELDS
-  );
+  if (refused) return false;
+  const size = measure(operation.selectionSet, fragmentsOf(document));
+  // graphql-jit runs a mutation's later fields after one has failed; graphql-js stops.
+  if (operation.operation === 'mutation' && size.roots > 1) return false;
+  return size.fields <= MAX_COMPILED_FIELDS;
 }
 
 /** A graphql-jit error as graphql-js would have raised it. */

@@ -39,32 +39,39 @@ export const DEFAULT_OPERATION_LIMITS: OperationLimits = {
 export function operationLimitsRule(limits: OperationLimits): ValidationRule {
   return (context: ValidationContext): ASTVisitor => ({
     OperationDefinition(node) {
-      const fragments = fragmentsOf(context.getDocument());
-      const roots = countFields(node.selectionSet, fragments, new Set());
+      const { roots, depth, fields } = measure(
+        node.selectionSet,
+        fragmentsOf(context.getDocument()),
+      );
       if (roots > limits.maxRootFields) {
         context.reportError(
           tooComplex(
-            `the operation selects ${roots} root fields; the limit is ${limits.maxRootFields}`,
+            `the operation selects ${count(roots)} root fields; the limit is ${limits.maxRootFields}`,
           ),
         );
       }
-      const depth = depthOf(node.selectionSet, fragments, new Set());
       if (depth > limits.maxDepth) {
         context.reportError(
-          tooComplex(`the operation is ${depth} fields deep; the limit is ${limits.maxDepth}`),
+          tooComplex(
+            `the operation is ${count(depth)} fields deep; the limit is ${limits.maxDepth}`,
+          ),
         );
       }
-      const fields = expandedFields(node.selectionSet, fragments);
       if (fields > limits.maxFields) {
         context.reportError(
           tooComplex(
-            `the operation selects ${fields > 1e6 ? 'over a million' : fields} fields with its ` +
-              `fragments written out; the limit is ${limits.maxFields}`,
+            `the operation selects ${count(fields)} fields with its fragments written out; ` +
+              `the limit is ${limits.maxFields}`,
           ),
         );
       }
     },
   });
+}
+
+/** A count for a message; fragments that double at each level reach astronomical ones. */
+function count(n: number): string {
+  return n > 1e6 ? 'over a million' : String(n);
 }
 
 function tooComplex(message: string): GraphQLError {
@@ -86,75 +93,55 @@ export function fragmentsOf(document: DocumentNode): Fragments {
   return fragments;
 }
 
+/** The size of a selection set with every fragment written out where it is spread. */
+export interface SelectionSize {
+  /** Fields at its own level, aliases counted one by one. */
+  roots: number;
+  /** Deepest field below it, its own fields being depth 1. */
+  depth: number;
+  /** Fields at every level (a list's field counts once, however many items it returns). */
+  fields: number;
+}
+
 /**
- * Fields under `set` with every fragment written out where it is spread:
- * the size of the plan an executor walks (or compiles). Each fragment is
- * sized once, so a document whose fragments fan out to billions of fields
- * is sized in time linear in its length. A fragment spread inside itself
- * (a cycle, refused by graphql-js's own rule) counts as unbounded.
+ * Measures a selection set, each fragment once: a document whose fragments
+ * double at every level (a kilobyte can ask for billions of fields) is
+ * measured in time linear in its length. A fragment spread inside itself
+ * (a cycle, which graphql-js's own rule refuses) measures as unbounded;
+ * an unknown fragment (refused too) as empty.
  */
-export function expandedFields(set: SelectionSetNode, fragments: Fragments): number {
-  const sizes = new Map<string, number>();
-  const size = (selections: SelectionSetNode): number => {
-    let count = 0;
+export function measure(set: SelectionSetNode, fragments: Fragments): SelectionSize {
+  const known = new Map<string, SelectionSize>();
+  const UNBOUNDED: SelectionSize = { roots: Infinity, depth: Infinity, fields: Infinity };
+  const sizeOf = (selections: SelectionSetNode): SelectionSize => {
+    const size: SelectionSize = { roots: 0, depth: 0, fields: 0 };
+    const add = (inner: SelectionSize) => {
+      size.roots += inner.roots;
+      size.depth = Math.max(size.depth, inner.depth);
+      size.fields += inner.fields;
+    };
     for (const selection of selections.selections) {
       if (selection.kind === Kind.FIELD) {
-        count += 1 + (selection.selectionSet ? size(selection.selectionSet) : 0);
+        const below = selection.selectionSet ? sizeOf(selection.selectionSet) : undefined;
+        size.roots += 1;
+        size.depth = Math.max(size.depth, 1 + (below?.depth ?? 0));
+        size.fields += 1 + (below?.fields ?? 0);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        count += size(selection.selectionSet);
+        add(sizeOf(selection.selectionSet));
       } else {
         const name = selection.name.value;
         const fragment = fragments.get(name);
         if (!fragment) continue;
-        let known = sizes.get(name);
-        if (known === undefined) {
-          sizes.set(name, Infinity); // in progress: a cycle reads Infinity
-          known = size(fragment.selectionSet);
-          sizes.set(name, known);
+        let inner = known.get(name);
+        if (inner === undefined) {
+          known.set(name, UNBOUNDED); // in progress: a cycle reads it
+          inner = sizeOf(fragment.selectionSet);
+          known.set(name, inner);
         }
-        count += known;
+        add(inner);
       }
     }
-    return count;
+    return size;
   };
-  return size(set);
-}
-
-function countFields(set: SelectionSetNode, fragments: Fragments, visiting: Set<string>): number {
-  let count = 0;
-  for (const selection of set.selections) {
-    if (selection.kind === Kind.FIELD) count += 1;
-    else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      count += countFields(selection.selectionSet, fragments, visiting);
-    } else {
-      const fragment = fragments.get(selection.name.value);
-      if (!fragment || visiting.has(fragment.name.value)) continue;
-      visiting.add(fragment.name.value);
-      count += countFields(fragment.selectionSet, fragments, visiting);
-      visiting.delete(fragment.name.value);
-    }
-  }
-  return count;
-}
-
-function depthOf(set: SelectionSetNode, fragments: Fragments, visiting: Set<string>): number {
-  let deepest = 0;
-  for (const selection of set.selections) {
-    if (selection.kind === Kind.FIELD) {
-      const below = selection.selectionSet
-        ? depthOf(selection.selectionSet, fragments, visiting)
-        : 0;
-      deepest = Math.max(deepest, 1 + below);
-    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      deepest = Math.max(deepest, depthOf(selection.selectionSet, fragments, visiting));
-    } else {
-      const fragment = fragments.get(selection.name.value);
-      // Cycles are reported by graphql-js's own NoFragmentCycles rule.
-      if (!fragment || visiting.has(fragment.name.value)) continue;
-      visiting.add(fragment.name.value);
-      deepest = Math.max(deepest, depthOf(fragment.selectionSet, fragments, visiting));
-      visiting.delete(fragment.name.value);
-    }
-  }
-  return deepest;
+  return sizeOf(set);
 }

@@ -4,15 +4,18 @@
  * and checked by a test.
  *
  * Every object type is declared with `simpleResolvers: true`: recflow uses
- * no type-graphql middlewares, so a plain field needs no wrapper, and
- * graphql-js reads it directly (a list of ten recommendations has some
- * fifty such fields). Field resolvers (@FieldResolver) are unaffected.
+ * no type-graphql middlewares, so a plain field needs no wrapper (a list of
+ * ten recommendations has some fifty such fields). Each plain field then
+ * gets a one-line resolver that reads the property (readThroughResolvers),
+ * for compiled operations' sake. Field resolvers (@FieldResolver) are
+ * unaffected.
  */
 import 'reflect-metadata';
 import {
   type GraphQLFieldResolver,
   type GraphQLObjectType,
   type GraphQLSchema,
+  isObjectType,
   lexicographicSortSchema,
   printSchema,
 } from 'graphql';
@@ -59,6 +62,7 @@ export function recflowSchema(): Promise<GraphQLSchema> {
     scalarsMap: [{ type: Date, scalar: DateTimeISO }],
   }).then((schema) => {
     resolveDirectly(schema.getMutationType(), EVENT_MUTATIONS);
+    readThroughResolvers(schema);
     return schema;
   });
   return built;
@@ -74,6 +78,31 @@ function resolveDirectly(
     const field = fields[name];
     if (!field) throw new Error(`the schema has no field ${type?.name}.${name} to resolve`);
     field.resolve = resolve;
+  }
+}
+
+/**
+ * Gives every plain field (no resolver of its own) one that reads the
+ * property as graphql-js's default resolver does. graphql-js behaves the
+ * same either way; graphql-jit (compiled-execution.ts) reads a field with no
+ * resolver inline, outside any try/catch, so a getter that threw there (the
+ * presenters' views have getters) would leave the request hanging and the
+ * rejection unhandled, where graphql-js reports a field error.
+ */
+export function readThroughResolvers(schema: GraphQLSchema): void {
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith('__')) continue;
+    for (const field of Object.values(type.getFields())) {
+      if (field.resolve) continue;
+      const name = field.name;
+      field.resolve = (source, args, context, info) => {
+        if ((typeof source !== 'object' || source === null) && typeof source !== 'function') {
+          return undefined;
+        }
+        const value = (source as Record<string, unknown>)[name];
+        return typeof value === 'function' ? value.call(source, args, context, info) : value;
+      };
+    }
   }
 }
 

@@ -23,10 +23,13 @@ import { compileQuery, isCompiledQuery } from 'graphql-jit';
 import {
   CompiledExecution,
   MAX_COMPILED_FIELDS,
+  MAX_COMPILED_SOURCE,
+  MAX_COMPILED_VARIABLES,
   MAX_PLANS,
   compilable,
   lineStartsOf,
 } from '../../../../src/api/graphql/compiled-execution';
+import { readThroughResolvers, recflowSchema } from '../../../../src/api/graphql/schema';
 import { ErrorCode, RecflowError } from '../../../../src/domain/errors';
 
 const REFUSED = new RecflowError(ErrorCode.BAD_USER_INPUT, 'no such shelf', { field: 'shelf' });
@@ -78,6 +81,16 @@ const schema = new GraphQLSchema({
         type: GraphQLString,
         resolve: (_r, _a, ctx: { who: string }) => ctx.who,
       },
+      /** An item whose title getter throws, as a presenter's view could. */
+      faulty: {
+        type: Item,
+        resolve: async () => ({
+          id: '2',
+          get title(): string {
+            throw new Error('the view broke');
+          },
+        }),
+      },
     },
   }),
   mutation: new GraphQLObjectType({
@@ -98,6 +111,7 @@ const schema = new GraphQLSchema({
     fields: { ticks: { type: GraphQLInt } },
   }),
 });
+readThroughResolvers(schema);
 
 /** The operation Apollo would resolve: the one named, or the only one. */
 function operationOf(document: DocumentNode, name: string | null) {
@@ -125,7 +139,7 @@ const mayCompile = (query: string, name: string | null = null) => {
   const document = parse(query);
   const operation = operationOf(document, name);
   if (!operation) throw new Error(`no operation ${name}`);
-  return compilable(document, operation);
+  return compilable(document, operation, query);
 };
 
 async function graphqlJs(req: ReturnType<typeof request>): Promise<ExecutionResult> {
@@ -337,6 +351,95 @@ describe('CompiledExecution', () => {
     expect(execution.compiled).toBe(2);
   });
 });
+
+describe('CompiledExecution, from a second hostile review', () => {
+  test('a mutation of more than one root field is not compiled; a query is', () => {
+    const one = 'mutation M($i: [EventIn!]!) { record(inputs: $i) }';
+    expect(mayCompile(one)).toBe(true);
+    expect(
+      mayCompile('mutation M($i: [EventIn!]!) { a: record(inputs: $i) b: record(inputs: $i) }'),
+    ).toBe(false);
+    expect(
+      mayCompile(
+        'mutation M($i: [EventIn!]!) { ...R ...R } fragment R on Mutation { record(inputs: $i) }',
+      ),
+    ).toBe(false);
+    expect(mayCompile('{ viewer items(n: 1) { id } }')).toBe(true);
+  });
+
+  test(`at most ${MAX_COMPILED_VARIABLES} variables and ${MAX_COMPILED_SOURCE} characters`, () => {
+    const withVariables = (n: number) => {
+      const names = Array.from({ length: n }, (_, i) => `$v${i}`);
+      return `query Q(${names.map((v) => `${v}: Int!`).join(' ')}) { viewer ${names
+        .map((v, i) => `a${i}: items(n: ${v}) { id }`)
+        .join(' ')} }`;
+    };
+    expect(mayCompile(withVariables(MAX_COMPILED_VARIABLES))).toBe(true);
+    expect(mayCompile(withVariables(MAX_COMPILED_VARIABLES + 1))).toBe(false);
+    const padded = (length: number) => {
+      const text = '{ viewer }';
+      return text + ' '.repeat(length - text.length);
+    };
+    expect(mayCompile(padded(MAX_COMPILED_SOURCE))).toBe(true);
+    expect(mayCompile(padded(MAX_COMPILED_SOURCE + 1))).toBe(false);
+  });
+
+  test('a getter that throws is a field error when compiled too', async () => {
+    const req = request('query F {\n  faulty { id title }\n}');
+    const execution = new CompiledExecution(schema, 1);
+    const answer = await execution.run(req);
+    expect(execution.compiled).toBe(1);
+    expect(wire(answer)).toEqual(wire(await graphqlJs(req)));
+    expect(answer.errors?.[0].message).toBe('the view broke');
+  });
+
+  test("every field of recflow's schema is read through a resolver", async () => {
+    const recflow = await recflowSchema();
+    const bare: string[] = [];
+    for (const type of Object.values(recflow.getTypeMap())) {
+      if (!(type instanceof GraphQLObjectType) || type.name.startsWith('__')) continue;
+      for (const field of Object.values(type.getFields())) {
+        if (!field.resolve) bare.push(`${type.name}.${field.name}`);
+      }
+    }
+    expect(bare).toEqual([]);
+  });
+
+  test('if a compiled run throws, a query is run by graphql-js, and so is every later run', async () => {
+    const execution = new CompiledExecution(schema, 1);
+    const req = request(ITEMS, { n: 2 });
+    await execution.run(req);
+    expect(execution.compiled).toBe(1);
+    breakCompiledPlans(execution);
+    expect(wire(await execution.run(req))).toEqual(wire(await graphqlJs(req)));
+    expect(wire(await execution.run(req))).toEqual(wire(await graphqlJs(req)));
+  });
+
+  test("if a compiled mutation throws, its error stands, and later runs are graphql-js's", async () => {
+    const execution = new CompiledExecution(schema, 1);
+    const req = request('mutation M($i: [EventIn!]!) { record(inputs: $i) }', {
+      i: [{ id: 'a', n: 4 }],
+    });
+    await execution.run(req);
+    breakCompiledPlans(execution);
+    await expect(execution.run(req)).rejects.toThrow('compiled plan broke');
+    expect(wire(await execution.run(req))).toEqual({ data: { record: 4 } });
+  });
+});
+
+/** Makes every compiled plan throw when run (reaching into the class, for these tests). */
+function breakCompiledPlans(execution: CompiledExecution): void {
+  const plans = (execution as unknown as { plans: Map<unknown, { kind: string; query?: any }> })
+    .plans;
+  for (const plan of plans.values()) {
+    if (plan.kind !== 'compiled') continue;
+    plan.query = {
+      query: () => {
+        throw new Error('compiled plan broke');
+      },
+    };
+  }
+}
 
 describe('lineStartsOf', () => {
   test('counts \\n, \\r\\n and \\r as line ends, as GraphQL does', () => {

@@ -1,0 +1,91 @@
+/**
+ * Operation limits: how an operation is measured (fragments written out
+ * where they are spread) and what the validation rule refuses.
+ */
+import { type GraphQLError, buildSchema, parse, specifiedRules, validate } from 'graphql';
+import {
+  DEFAULT_OPERATION_LIMITS,
+  fragmentsOf,
+  measure,
+  operationLimitsRule,
+} from '../../../../src/api/graphql/operation-limits';
+
+const schema = buildSchema(`
+  type Query { node: Node, nodes: [Node!]! }
+  type Node { id: ID!, next: Node, children: [Node!]! }
+`);
+
+function sizeOf(query: string) {
+  const document = parse(query);
+  const operation = document.definitions.find((d) => d.kind === 'OperationDefinition');
+  if (!operation || operation.kind !== 'OperationDefinition') throw new Error('no operation');
+  return measure(operation.selectionSet, fragmentsOf(document));
+}
+
+function refusals(query: string): string[] {
+  return validate(schema, parse(query), [
+    ...specifiedRules,
+    operationLimitsRule(DEFAULT_OPERATION_LIMITS),
+  ])
+    .filter((e: GraphQLError) => e.extensions.code === 'QUERY_TOO_COMPLEX')
+    .map((e) => e.message);
+}
+
+/** `levels` fragments, each spreading the one below twice: 2^levels fields. */
+function doubling(levels: number): string {
+  const fragments = [`fragment F0 on Node { id }`];
+  for (let i = 1; i <= levels; i++) {
+    fragments.push(`fragment F${i} on Node { ...F${i - 1} ...F${i - 1} }`);
+  }
+  return `{ node { ...F${levels} } } ${fragments.join(' ')}`;
+}
+
+describe('measure', () => {
+  test('counts root fields, depth and every field, fragments written out', () => {
+    expect(sizeOf('{ a: node { id } b: nodes { id next { id } } }')).toEqual({
+      roots: 2,
+      depth: 3,
+      fields: 6,
+    });
+    expect(
+      sizeOf(
+        '{ ...Q ... on Query { node { id } } } fragment Q on Query { nodes { ...N } } ' +
+          'fragment N on Node { id children { id } }',
+      ),
+    ).toEqual({ roots: 2, depth: 3, fields: 6 });
+  });
+
+  test('sizes fragments that double at every level once each', () => {
+    // Walked without memory, 60 levels would take longer than the universe has.
+    const size = sizeOf(doubling(60));
+    expect(size.fields).toBe(1 + 2 ** 60);
+    expect(size.depth).toBe(2);
+  });
+
+  test('a cycle is unbounded and an unknown fragment empty (graphql-js refuses both)', () => {
+    expect(sizeOf('{ node { ...A } } fragment A on Node { next { ...A } }').fields).toBe(Infinity);
+    expect(sizeOf('{ node { ...Missing } }')).toEqual({ roots: 1, depth: 1, fields: 1 });
+  });
+});
+
+describe('operationLimitsRule', () => {
+  test('refuses more than 2,000 fields written out, and says how many', () => {
+    expect(refusals(doubling(10))).toEqual([]);
+    expect(refusals(doubling(11))).toEqual([
+      'the operation selects 2049 fields with its fragments written out; the limit is 2000',
+    ]);
+    expect(refusals(doubling(40))).toEqual([
+      'the operation selects over a million fields with its fragments written out; ' +
+        'the limit is 2000',
+    ]);
+  });
+
+  test('refuses more than 10 root fields and more than 10 levels', () => {
+    const roots = Array.from({ length: 11 }, (_, i) => `a${i}: node { id }`).join(' ');
+    expect(refusals(`{ ${roots} }`)).toEqual([
+      'the operation selects 11 root fields; the limit is 10',
+    ]);
+    const deep = `{ node { ${'next { '.repeat(10)}id${' }'.repeat(10)} } }`;
+    expect(refusals(deep)).toEqual(['the operation is 12 fields deep; the limit is 10']);
+  });
+});
