@@ -414,7 +414,7 @@ describe('compiled operations', () => {
     return m ? Number(m[1]) : 0;
   }
 
-  test('an operation with variables is compiled once and counted; inline literals never', async () => {
+  test('an operation with variables is compiled once and counted; literals never', async () => {
     // The tests run with RECFLOW_GRAPHQL_COMPILE_AFTER=1: compiled on first run.
     const query = 'query CompileProbe($u: ID!) { recommendations(userId: $u) { strategy } }';
     const before = await compiles();

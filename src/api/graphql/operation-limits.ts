@@ -46,7 +46,8 @@ export function operationLimitsRule(limits: OperationLimits): ValidationRule {
       if (roots > limits.maxRootFields) {
         context.reportError(
           tooComplex(
-            `the operation selects ${count(roots)} root fields; the limit is ${limits.maxRootFields}`,
+            `the operation selects ${count(roots)} root fields; ` +
+              `the limit is ${limits.maxRootFields}`,
           ),
         );
       }

@@ -197,7 +197,7 @@ describe('CompiledExecution', () => {
     expect(mayCompile('{ __typename items(n: 1) { __typename id } }')).toBe(true);
   });
 
-  test(`nor operations of more than ${MAX_COMPILED_FIELDS} fields with fragments written out`, () => {
+  test(`nor operations over ${MAX_COMPILED_FIELDS} fields with fragments written out`, () => {
     // Each spread of F adds its two fields again: 1 + 2 × k fields in all.
     const spreads = (k: number) =>
       `{ items(n: 1) { ${Array.from({ length: k }, (_, i) => `a${i}: id ...F`).join(' ')} } }` +
@@ -252,7 +252,7 @@ describe('CompiledExecution', () => {
     expect(execution.compiled).toBe(1);
   });
 
-  test('graphql-jit runs a crafted string literal as code; such documents stay interpreted', async () => {
+  test('graphql-jit runs a crafted string literal as code; never compiled here', async () => {
     // graphql-jit writes literal arguments into its generated code and turns
     // a string that starts with its date marker into `new Date(...)`.
     const marker = '__MAGIC_DATE__33a9e76d_02e0_4128_8e92_3530ad3da74d';
@@ -405,7 +405,7 @@ describe('CompiledExecution, from a second hostile review', () => {
     expect(bare).toEqual([]);
   });
 
-  test('if a compiled run throws, a query is run by graphql-js, and so is every later run', async () => {
+  test('a compiled query that throws is run by graphql-js, now and later', async () => {
     const execution = new CompiledExecution(schema, 1);
     const req = request(ITEMS, { n: 2 });
     await execution.run(req);
@@ -415,7 +415,7 @@ describe('CompiledExecution, from a second hostile review', () => {
     expect(wire(await execution.run(req))).toEqual(wire(await graphqlJs(req)));
   });
 
-  test("if a compiled mutation throws, its error stands, and later runs are graphql-js's", async () => {
+  test("a compiled mutation's throw stands; later runs are graphql-js's", async () => {
     const execution = new CompiledExecution(schema, 1);
     const req = request('mutation M($i: [EventIn!]!) { record(inputs: $i) }', {
       i: [{ id: 'a', n: 4 }],
