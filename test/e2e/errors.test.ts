@@ -214,14 +214,21 @@ describe('malformed requests', () => {
     expect(r.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 
-  test('limits out of range are BAD_USER_INPUT', async () => {
-    for (const limit of [0, -1, 100_000]) {
-      const r = await gql(
-        rf.url,
-        `query($l: Int) { recommendations(userId: "u", limit: $l) { strategy } }`,
-        { l: limit },
-      );
-      expect(r.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+  test('limits out of range, or null, are BAD_USER_INPUT', async () => {
+    const fields = [
+      'recommendations(userId: "u", limit: $l) { strategy }',
+      'popularItems(limit: $l) { score }',
+      'similarItems(itemId: "i", limit: $l) { score }',
+    ];
+    for (const field of fields) {
+      for (const limit of [0, -1, 100_000, null]) {
+        const r = await gql(rf.url, `query($l: Int) { ${field} }`, { l: limit });
+        expect([field, limit, r.errors?.[0].extensions?.code]).toEqual([
+          field,
+          limit,
+          'BAD_USER_INPUT',
+        ]);
+      }
     }
   });
 

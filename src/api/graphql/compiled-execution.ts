@@ -9,7 +9,7 @@
  * null-prototype dictionary). Compiled, the call costs a quarter less CPU
  * per event (README, "Compiled operations").
  *
- * Rules, each for a reason (two hostile reviews found all but the first three):
+ * Rules, each for a reason (three hostile reviews found all but the first three):
  * - An operation is compiled on its `compileAfter`-th run (0: never), so a
  *   one-off document never pays for a compile.
  * - Only queries and mutations with no string and no object literal.
@@ -34,9 +34,14 @@
  *   stored behind an answer of `data: null`.
  * - If a compiled run throws, the operation goes back to graphql-js for
  *   good (a query is run again at once; a mutation's error stands).
- * - Fields are read through resolvers (schema.ts, readThroughResolvers):
- *   graphql-jit reads a field that has none outside any try/catch, so a
- *   getter that threw hung the request and left a rejection unhandled.
+ * - Every field's value is settled inside its resolver (schema.ts,
+ *   guardResolvers): graphql-jit reads plain fields, walks lists and calls
+ *   `then` outside any try/catch, so a getter, an iterator or a `then` that
+ *   threw hung the request and left a rejection unhandled.
+ * - An error whose original is not an Error (a thrown string or object)
+ *   becomes graphql-js's "Unexpected error value", without the value's
+ *   extensions: an object thrown with a client error's code would
+ *   otherwise have shown its message to the client.
  * - graphql-jit writes into the document it compiles, so it compiles a
  *   private parse of the query text, never Apollo's shared document.
  * - A compile that fails leaves the operation to graphql-js for good.
@@ -63,6 +68,7 @@ import {
   parse,
   visit,
 } from 'graphql';
+import { inspect } from 'graphql/jsutils/inspect';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import { fragmentsOf, measure } from './operation-limits';
 
@@ -88,17 +94,23 @@ export interface OperationRequest {
   readonly context: unknown;
 }
 
-type Plan =
-  | { kind: 'counting'; runs: number }
-  | { kind: 'interpreted' }
-  | { kind: 'compiled'; query: CompiledQuery; lineStarts: number[] | undefined };
+/** An operation on its way to a compile, or one that stays with graphql-js. */
+type Decision = { kind: 'counting'; runs: number } | { kind: 'interpreted' };
+
+interface CompiledPlan {
+  query: CompiledQuery;
+  lineStarts: number[] | undefined;
+}
 
 export class CompiledExecution {
   /**
-   * Per operation (the node in Apollo's shared document, one per query
-   * text), in order of last use.
+   * Counts and refusals, per operation (the node in Apollo's shared
+   * document, one per query text): they live as long as Apollo keeps the
+   * document, and cannot push compiled plans out.
    */
-  private readonly plans = new Map<OperationDefinitionNode, Plan>();
+  private readonly decisions = new WeakMap<OperationDefinitionNode, Decision>();
+  /** Compiled plans of the MAX_PLANS operations used last, oldest first. */
+  private readonly plans = new Map<OperationDefinitionNode, CompiledPlan>();
   private compiledCount = 0;
 
   constructor(
@@ -114,14 +126,15 @@ export class CompiledExecution {
     return this.compiledCount;
   }
 
-  /** Operations with a plan kept. */
+  /** Compiled plans kept. */
   get planned(): number {
     return this.plans.size;
   }
 
   async run(request: OperationRequest): Promise<ExecutionResult> {
-    const plan = this.planFor(request);
-    if (plan.kind !== 'compiled') return this.interpret(request);
+    const { operation } = request;
+    const plan = operation && this.planFor(request, operation);
+    if (!operation || !plan) return this.interpret(request);
     let result: ExecutionResult;
     try {
       result = await plan.query.query(undefined, request.context, request.variables ?? {});
@@ -129,8 +142,9 @@ export class CompiledExecution {
       // graphql-jit failed where graphql-js would not have thrown: never again
       // for this operation. A query is safe to run again; a mutation may have
       // done part of its work, so its error stands.
-      if (request.operation) this.plans.set(request.operation, { kind: 'interpreted' });
-      if (request.operation?.operation === 'query') return this.interpret(request);
+      this.plans.delete(operation);
+      this.decisions.set(operation, { kind: 'interpreted' });
+      if (operation.operation === 'query') return this.interpret(request);
       throw error;
     }
     // No data at all: the variables did not coerce. graphql-js says why, in its words.
@@ -157,34 +171,52 @@ export class CompiledExecution {
     );
   }
 
-  private planFor(request: OperationRequest): Plan {
-    const { operation } = request;
-    if (!operation || this.compileAfter === 0) return { kind: 'interpreted' };
+  /** The compiled plan to run, compiling it on its turn; undefined for graphql-js. */
+  private planFor(
+    request: OperationRequest,
+    operation: OperationDefinitionNode,
+  ): CompiledPlan | undefined {
+    if (this.compileAfter === 0) return undefined;
     let plan = this.plans.get(operation);
     if (plan) {
+      // Most recently used last.
       this.plans.delete(operation);
-    } else {
-      plan = compilable(request.document, operation, request.source)
+      this.plans.set(operation, plan);
+      return plan;
+    }
+    let decision = this.decisions.get(operation);
+    if (!decision) {
+      decision = compilable(request.document, operation, request.source)
         ? { kind: 'counting', runs: 0 }
         : { kind: 'interpreted' };
+      this.decisions.set(operation, decision);
     }
-    if (plan.kind === 'counting' && ++plan.runs >= this.compileAfter) plan = this.compile(request);
+    if (decision.kind === 'interpreted' || ++decision.runs < this.compileAfter) return undefined;
+    plan = this.compile(request, operation);
+    if (!plan) {
+      this.decisions.set(operation, { kind: 'interpreted' });
+      return undefined;
+    }
+    // Evicted later, an operation counts its runs again from zero.
+    this.decisions.delete(operation);
     this.plans.set(operation, plan);
     if (this.plans.size > MAX_PLANS) this.plans.delete(this.plans.keys().next().value!);
     return plan;
   }
 
-  private compile(request: OperationRequest): Plan {
+  private compile(
+    request: OperationRequest,
+    operation: OperationDefinitionNode,
+  ): CompiledPlan | undefined {
     // graphql-jit marks the nodes it compiles; Apollo's document is shared.
-    const name = request.operation?.name?.value;
-    const compiled = compileQuery(this.schema, parse(request.source), name);
+    const compiled = compileQuery(this.schema, parse(request.source), operation.name?.value);
     if (!isCompiledQuery(compiled)) {
       this.onCompile('failed');
-      return { kind: 'interpreted' };
+      return undefined;
     }
     this.compiledCount += 1;
     this.onCompile('compiled');
-    return { kind: 'compiled', query: compiled, lineStarts: undefined };
+    return { query: compiled, lineStarts: undefined };
   }
 }
 
@@ -230,12 +262,18 @@ export function compilable(
 /** A graphql-jit error as graphql-js would have raised it. */
 function rebuild(error: GraphQLError, source: Source, lineStarts: number[]): GraphQLError {
   const locations = (error.locations ?? []) as readonly SourceLocation[];
-  return new GraphQLError(error.message, {
+  // graphql-js keeps only Errors as the original; it names any other value thrown.
+  const raw: unknown = error.originalError ?? undefined;
+  const original =
+    raw === undefined || raw instanceof Error
+      ? raw
+      : new Error(`Unexpected error value: ${inspect(raw)}`);
+  return new GraphQLError(original === raw ? error.message : original!.message, {
     source: locations.length > 0 ? source : undefined,
     positions: locations.length > 0 ? locations.map((l) => positionOf(l, lineStarts)) : undefined,
     path: error.path,
-    originalError: error.originalError ?? undefined,
-    extensions: error.extensions,
+    originalError: original,
+    extensions: original === raw ? error.extensions : undefined,
   });
 }
 

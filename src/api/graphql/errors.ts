@@ -62,6 +62,22 @@ const REQUEST_ERROR_CODES = new Set([
 ]);
 
 /**
+ * True for graphql-js's refusal of an argument while executing: a variable
+ * that is null, or not given, where the argument may not be null (a
+ * nullable variable may stand for a non-null argument that has a default).
+ * It is the caller's mistake, but graphql-js raises it with no code.
+ */
+function argumentRefused(error: unknown): boolean {
+  return (
+    error instanceof GraphQLError &&
+    error.originalError === undefined &&
+    /^Argument "\w+" of (non-null|required) type "[^"]+" (must not be null|was provided the variable)/.test(
+      error.message,
+    )
+  );
+}
+
+/**
  * The formatter for Apollo's formatError and for subscriptions. Apollo
  * passes two arguments and the request comes from errorRequestPlugin();
  * the WebSocket path names the request itself.
@@ -95,7 +111,9 @@ export function errorFormatter(log: Logger) {
     }
     const code = formatted.extensions?.operationLimit
       ? QUERY_TOO_COMPLEX
-      : formatted.extensions?.code;
+      : argumentRefused(unwrapped)
+        ? 'BAD_USER_INPUT'
+        : formatted.extensions?.code;
     if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code)) {
       return {
         message: formatted.message,

@@ -5,16 +5,17 @@
  *
  * Every object type is declared with `simpleResolvers: true`: recflow uses
  * no type-graphql middlewares, so a plain field needs no wrapper (a list of
- * ten recommendations has some fifty such fields). Each plain field then
- * gets a one-line resolver that reads the property (readThroughResolvers),
- * for compiled operations' sake. Field resolvers (@FieldResolver) are
- * unaffected.
+ * ten recommendations has some fifty such fields). Each field then gets a
+ * small resolver that reads the property and settles its value
+ * (guardResolvers), for compiled operations' sake.
  */
 import 'reflect-metadata';
 import {
   type GraphQLFieldResolver,
   type GraphQLObjectType,
   type GraphQLSchema,
+  getNullableType,
+  isListType,
   isObjectType,
   lexicographicSortSchema,
   printSchema,
@@ -62,7 +63,7 @@ export function recflowSchema(): Promise<GraphQLSchema> {
     scalarsMap: [{ type: Date, scalar: DateTimeISO }],
   }).then((schema) => {
     resolveDirectly(schema.getMutationType(), EVENT_MUTATIONS);
-    readThroughResolvers(schema);
+    guardResolvers(schema);
     return schema;
   });
   return built;
@@ -82,28 +83,59 @@ function resolveDirectly(
 }
 
 /**
- * Gives every plain field (no resolver of its own) one that reads the
- * property as graphql-js's default resolver does. graphql-js behaves the
- * same either way; graphql-jit (compiled-execution.ts) reads a field with no
- * resolver inline, outside any try/catch, so a getter that threw there (the
- * presenters' views have getters) would leave the request hanging and the
- * rejection unhandled, where graphql-js reports a field error.
+ * Makes every field's value safe for graphql-jit (compiled-execution.ts).
+ * graphql-jit reads a field that has no resolver inline, walks a list value
+ * and calls a value's `then` outside any try/catch: a getter, an iterator
+ * or a `then` that threw there hung the request and left a rejection
+ * unhandled, where graphql-js reports a field error. So every field gets a
+ * resolver (plain fields one that reads the property, as graphql-js's
+ * default resolver does), and every resolver's value is settled inside it:
+ * a list field's iterable becomes an array, a thenable a native promise.
+ * graphql-js answers the same either way.
  */
-export function readThroughResolvers(schema: GraphQLSchema): void {
+export function guardResolvers(schema: GraphQLSchema): void {
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
     for (const field of Object.values(type.getFields())) {
-      if (field.resolve) continue;
-      const name = field.name;
-      field.resolve = (source, args, context, info) => {
-        if ((typeof source !== 'object' || source === null) && typeof source !== 'function') {
-          return undefined;
-        }
-        const value = (source as Record<string, unknown>)[name];
-        return typeof value === 'function' ? value.call(source, args, context, info) : value;
-      };
+      const resolve = field.resolve ?? readProperty(field.name);
+      const settle = isListType(getNullableType(field.type)) ? settleList : settleValue;
+      field.resolve = (source, args, context, info) => settle(resolve(source, args, context, info));
     }
   }
+}
+
+/** What graphql-js's default resolver does, for one field name. */
+function readProperty(name: string): GraphQLFieldResolver<unknown, unknown> {
+  return (source, args, context, info) => {
+    if ((typeof source !== 'object' || source === null) && typeof source !== 'function') {
+      return undefined;
+    }
+    const value = (source as Record<string, unknown>)[name];
+    return typeof value === 'function' ? value.call(source, args, context, info) : value;
+  };
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+function settleValue(value: unknown): unknown {
+  return isThenable(value) && !(value instanceof Promise) ? Promise.resolve(value) : value;
+}
+
+function settleList(value: unknown): unknown {
+  if (isThenable(value)) return Promise.resolve(value).then(toArray);
+  return toArray(value);
+}
+
+/** An iterable other than an array (or a string) as an array; anything else as it is. */
+function toArray(value: unknown): unknown {
+  if (Array.isArray(value) || typeof value !== 'object' || value === null) return value;
+  return Symbol.iterator in value ? Array.from(value as Iterable<unknown>) : value;
 }
 
 export async function printRecflowSchema(): Promise<string> {

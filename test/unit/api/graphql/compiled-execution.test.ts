@@ -29,7 +29,7 @@ import {
   compilable,
   lineStartsOf,
 } from '../../../../src/api/graphql/compiled-execution';
-import { readThroughResolvers, recflowSchema } from '../../../../src/api/graphql/schema';
+import { guardResolvers, recflowSchema } from '../../../../src/api/graphql/schema';
 import { ErrorCode, RecflowError } from '../../../../src/domain/errors';
 
 const REFUSED = new RecflowError(ErrorCode.BAD_USER_INPUT, 'no such shelf', { field: 'shelf' });
@@ -81,6 +81,39 @@ const schema = new GraphQLSchema({
         type: GraphQLString,
         resolve: (_r, _a, ctx: { who: string }) => ctx.who,
       },
+      /** A list whose iterator throws part way. */
+      brokenList: {
+        type: new GraphQLList(GraphQLInt),
+        resolve: () =>
+          (function* numbers() {
+            yield 1;
+            throw new Error('the iterator broke');
+          })(),
+      },
+      /** The same, behind a promise. */
+      laterBrokenList: {
+        type: new GraphQLList(GraphQLInt),
+        resolve: async () =>
+          (function* numbers() {
+            yield 1;
+            throw new Error('the iterator broke');
+          })(),
+      },
+      /** A thenable whose then throws. */
+      brokenThen: {
+        type: GraphQLInt,
+        resolve: () => ({
+          then() {
+            throw new Error('then broke');
+          },
+        }),
+      },
+      /** Rejects with an object dressed as a client error. */
+      thrownObject: {
+        type: GraphQLInt,
+        resolve: () =>
+          Promise.reject({ message: 'db password is x', extensions: { code: 'BAD_USER_INPUT' } }),
+      },
       /** An item whose title getter throws, as a presenter's view could. */
       faulty: {
         type: Item,
@@ -111,7 +144,7 @@ const schema = new GraphQLSchema({
     fields: { ticks: { type: GraphQLInt } },
   }),
 });
-readThroughResolvers(schema);
+guardResolvers(schema);
 
 /** The operation Apollo would resolve: the one named, or the only one. */
 function operationOf(document: DocumentNode, name: string | null) {
@@ -239,17 +272,31 @@ describe('CompiledExecution', () => {
     expect(JSON.stringify(req.document)).toBe(before);
   });
 
-  test(`plans are kept for the ${MAX_PLANS} operations used last`, async () => {
-    const execution = new CompiledExecution(schema, 2);
+  test(`compiled plans are kept for the ${MAX_PLANS} operations used last`, async () => {
+    const execution = new CompiledExecution(schema, 1);
     const first = request('{ viewer }');
     await execution.run(first);
     for (let i = 0; i < MAX_PLANS; i++) await execution.run(request(`{ a${i}: viewer }`));
+    expect(execution.compiled).toBe(MAX_PLANS + 1);
     expect(execution.planned).toBe(MAX_PLANS);
-    // The first one's run was forgotten: one more run does not compile it.
+    // The first one's plan was dropped: its next run compiles it again.
     await execution.run(first);
-    expect(execution.compiled).toBe(0);
-    await execution.run(first);
+    expect(execution.compiled).toBe(MAX_PLANS + 2);
+  });
+
+  test('operations never compiled, or still counting, do not push plans out', async () => {
+    const execution = new CompiledExecution(schema, 2);
+    const hot = request(ITEMS, { n: 1 });
+    await execution.run(hot);
+    await execution.run(hot);
     expect(execution.compiled).toBe(1);
+    for (let i = 0; i < 3 * MAX_PLANS; i++) {
+      await execution.run(request(`{ greet(name: "one-off ${i}") }`));
+      await execution.run(request(`{ b${i}: viewer }`));
+      await execution.run(hot);
+    }
+    expect(execution.compiled).toBe(1);
+    expect(execution.planned).toBe(1);
   });
 
   test('graphql-jit runs a crafted string literal as code; never compiled here', async () => {
@@ -393,6 +440,27 @@ describe('CompiledExecution, from a second hostile review', () => {
     expect(answer.errors?.[0].message).toBe('the view broke');
   });
 
+  test('lists whose iterator throws, and thenables whose then throws, are field errors', async () => {
+    for (const field of ['brokenList', 'laterBrokenList', 'brokenThen']) {
+      const req = request(`query B { viewer ${field} }`);
+      const execution = new CompiledExecution(schema, 1);
+      const answer = await execution.run(req);
+      expect(execution.compiled).toBe(1);
+      expect(wire(answer)).toEqual(wire(await graphqlJs(req)));
+      expect(answer.errors).toHaveLength(1);
+    }
+  });
+
+  test('an object thrown with a code becomes "Unexpected error value", without the code', async () => {
+    const req = request('query T { thrownObject }');
+    const execution = new CompiledExecution(schema, 1);
+    const answer = await execution.run(req);
+    expect(execution.compiled).toBe(1);
+    expect(wire(answer)).toEqual(wire(await graphqlJs(req)));
+    expect(answer.errors?.[0].message).toMatch(/^Unexpected error value: /);
+    expect(answer.errors?.[0].extensions).toEqual({});
+  });
+
   test("every field of recflow's schema is read through a resolver", async () => {
     const recflow = await recflowSchema();
     const bare: string[] = [];
@@ -429,10 +497,9 @@ describe('CompiledExecution, from a second hostile review', () => {
 
 /** Makes every compiled plan throw when run (reaching into the class, for these tests). */
 function breakCompiledPlans(execution: CompiledExecution): void {
-  const plans = (execution as unknown as { plans: Map<unknown, { kind: string; query?: any }> })
-    .plans;
+  const plans = (execution as unknown as { plans: Map<unknown, { query: unknown }> }).plans;
+  expect(plans.size).toBeGreaterThan(0);
   for (const plan of plans.values()) {
-    if (plan.kind !== 'compiled') continue;
     plan.query = {
       query: () => {
         throw new Error('compiled plan broke');
