@@ -67,13 +67,14 @@ const REQUEST_ERROR_CODES = new Set([
  * nullable variable may stand for a non-null argument that has a default).
  * It is the caller's mistake, but graphql-js raises it with no code.
  */
+const ARGUMENT_REFUSED =
+  /^Argument "\w+" of (non-null|required) type "[^"]+" (must not be null|was provided the var)/;
+
 function argumentRefused(error: unknown): boolean {
   return (
     error instanceof GraphQLError &&
     error.originalError === undefined &&
-    /^Argument "\w+" of (non-null|required) type "[^"]+" (must not be null|was provided the variable)/.test(
-      error.message,
-    )
+    ARGUMENT_REFUSED.test(error.message)
   );
 }
 

@@ -440,7 +440,7 @@ describe('CompiledExecution, from a second hostile review', () => {
     expect(answer.errors?.[0].message).toBe('the view broke');
   });
 
-  test('lists whose iterator throws, and thenables whose then throws, are field errors', async () => {
+  test('lists whose iterator throws, and thenables whose then throws: field errors', async () => {
     for (const field of ['brokenList', 'laterBrokenList', 'brokenThen']) {
       const req = request(`query B { viewer ${field} }`);
       const execution = new CompiledExecution(schema, 1);
@@ -451,7 +451,7 @@ describe('CompiledExecution, from a second hostile review', () => {
     }
   });
 
-  test('an object thrown with a code becomes "Unexpected error value", without the code', async () => {
+  test('a thrown object with a code is an "Unexpected error value", without the code', async () => {
     const req = request('query T { thrownObject }');
     const execution = new CompiledExecution(schema, 1);
     const answer = await execution.run(req);
