@@ -177,8 +177,9 @@ async function demo(args: string[]): Promise<number> {
     await app.models?.refresh();
   }
   const url = app.gateway?.url ?? '';
+  // With variables, as apps send it (a document with a string literal is never compiled).
   const curlQuery =
-    `{ recommendations(userId: \\"${sample}\\", limit: 5) ` +
+    'query Recs($user: ID!) { recommendations(userId: $user, limit: 5) ' +
     '{ strategy items { score reasons item { title } } } }';
   process.stdout.write(`
 recflow is running. Open Apollo Sandbox at ${url}
@@ -196,7 +197,7 @@ Try this query:
 or from a shell:
 
   curl -s ${url} -H 'content-type: application/json' \\
-    -d '{"query":"${curlQuery}"}'
+    -d '{"query":"${curlQuery}","variables":{"user":"${sample}"}}'
 
 Press Ctrl-C to stop.
 `);
