@@ -9,7 +9,7 @@
  * null-prototype dictionary). Compiled, the call costs a quarter less CPU
  * per event (README, "Compiled operations").
  *
- * Rules, each for a reason (three hostile reviews found all but the first three):
+ * Rules, each for a reason (three hostile reviews found all but the first two):
  * - An operation is compiled on its `compileAfter`-th run (0: never), so a
  *   one-off document never pays for a compile.
  * - Only queries and mutations with no string and no object literal.
@@ -51,7 +51,8 @@
  *   with the same message, path, locations and original error, which is
  *   what Apollo and the error formatter expect.
  *
- * Plans are kept for the MAX_PLANS operations used last. Subscriptions over
+ * Compiled plans are kept for the MAX_PLANS operations used last; counts
+ * and refusals as long as Apollo keeps the document. Subscriptions over
  * WebSocket do not come here: graphql-ws runs them with graphql-js.
  */
 import {
@@ -78,7 +79,7 @@ export const MAX_COMPILED_FIELDS = 100;
 export const MAX_COMPILED_VARIABLES = 16;
 /** Longest query text compiled, in characters (recflow's own: under 400). */
 export const MAX_COMPILED_SOURCE = 2048;
-/** Operations whose plans are kept, the ones used last. */
+/** Operations whose compiled plans are kept, the ones used last. */
 export const MAX_PLANS = 64;
 
 /** What Apollo hands an executor (a subset of its GatewayGraphQLRequestContext). */
