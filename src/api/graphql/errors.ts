@@ -61,20 +61,27 @@ const REQUEST_ERROR_CODES = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
 ]);
 
+/** graphql-js's two messages, exactly (a resolver's error may not borrow the code). */
+const ARGUMENT_REFUSED = [
+  /^Argument "\w+" of non-null type "[\w![\]]+" must not be null\.$/,
+  new RegExp(
+    '^Argument "\\w+" of required type "[\\w![\\]]+" was provided the variable "\\$\\w+" ' +
+      'which was not provided a runtime value\\.$',
+  ),
+];
+
 /**
  * True for graphql-js's refusal of an argument while executing: a variable
  * that is null, or not given, where the argument may not be null (a
  * nullable variable may stand for a non-null argument that has a default).
  * It is the caller's mistake, but graphql-js raises it with no code.
  */
-const ARGUMENT_REFUSED =
-  /^Argument "\w+" of (non-null|required) type "[^"]+" (must not be null|was provided the var)/;
-
 function argumentRefused(error: unknown): boolean {
   return (
     error instanceof GraphQLError &&
     error.originalError === undefined &&
-    ARGUMENT_REFUSED.test(error.message)
+    (error.locations?.length ?? 0) > 0 &&
+    ARGUMENT_REFUSED.some((pattern) => pattern.test(error.message))
   );
 }
 
@@ -110,12 +117,18 @@ export function errorFormatter(log: Logger) {
         },
       };
     }
+    const refused = argumentRefused(unwrapped);
     const code = formatted.extensions?.operationLimit
       ? QUERY_TOO_COMPLEX
-      : argumentRefused(unwrapped)
+      : refused
         ? 'BAD_USER_INPUT'
         : formatted.extensions?.code;
-    if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code)) {
+    // Errors of the request itself (parsing, validation, variables, which
+    // operation) have no path. One raised while executing is the caller's
+    // only when recflow or graphql-js's argument check says so: a code set
+    // on any other error could show its message to the client.
+    const requestError = formatted.path === undefined || refused;
+    if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code) && requestError) {
       return {
         message: formatted.message,
         locations: formatted.locations,

@@ -85,13 +85,15 @@ function resolveDirectly(
 /**
  * Makes every field's value safe for graphql-jit (compiled-execution.ts).
  * graphql-jit reads a field that has no resolver inline, walks a list value
- * and calls a value's `then` outside any try/catch: a getter, an iterator
- * or a `then` that threw there hung the request and left a rejection
- * unhandled, where graphql-js reports a field error. So every field gets a
- * resolver (plain fields one that reads the property, as graphql-js's
- * default resolver does), and every resolver's value is settled inside it:
- * a list field's iterable becomes an array, a thenable a native promise.
- * graphql-js answers the same either way.
+ * and calls a value's `then` outside any try/catch: a getter, an iterator,
+ * an array entry or a `then` that threw there hung the request and left a
+ * rejection unhandled, where graphql-js reports a field error. So every
+ * field gets a resolver (plain fields one that reads the property, as
+ * graphql-js's default resolver does), and every resolver's value is
+ * settled inside it: a list becomes a fresh array whose entries are settled
+ * too, and a promise other than a plain native one becomes one. For the
+ * plain values and native promises recflow's resolvers return, graphql-js
+ * answers the same either way.
  */
 export function guardResolvers(schema: GraphQLSchema): void {
   for (const type of Object.values(schema.getTypeMap())) {
@@ -123,19 +125,31 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   );
 }
 
+/** A native promise whose `then` is Promise's own: graphql-jit may call it safely. */
+function isPlainPromise(value: PromiseLike<unknown>): boolean {
+  return Object.getPrototypeOf(value) === Promise.prototype && !Object.hasOwn(value, 'then');
+}
+
 function settleValue(value: unknown): unknown {
-  return isThenable(value) && !(value instanceof Promise) ? Promise.resolve(value) : value;
+  if (!isThenable(value) || isPlainPromise(value)) return value;
+  // A `then` that throws, here, rejects the new promise.
+  return new Promise((resolve, reject) => value.then(resolve, reject));
 }
 
 function settleList(value: unknown): unknown {
-  if (isThenable(value)) return Promise.resolve(value).then(toArray);
-  return toArray(value);
+  const settled = settleValue(value);
+  return settled instanceof Promise ? settled.then(toArray) : toArray(settled);
 }
 
-/** An iterable other than an array (or a string) as an array; anything else as it is. */
+/**
+ * An iterable object (an array included) as a fresh array of settled
+ * entries; anything else as it is, for graphql-js or graphql-jit to refuse.
+ */
 function toArray(value: unknown): unknown {
-  if (Array.isArray(value) || typeof value !== 'object' || value === null) return value;
-  return Symbol.iterator in value ? Array.from(value as Iterable<unknown>) : value;
+  if (typeof value !== 'object' || value === null) return value;
+  const iterator = (value as { [Symbol.iterator]?: unknown })[Symbol.iterator];
+  if (typeof iterator !== 'function') return value;
+  return Array.from(value as Iterable<unknown>, settleValue);
 }
 
 export async function printRecflowSchema(): Promise<string> {

@@ -1,12 +1,15 @@
 import { ApolloServer } from '@apollo/server';
-import { buildSchema } from 'graphql';
+import { GraphQLError, buildSchema } from 'graphql';
 import pino from 'pino';
 import { Writable } from 'node:stream';
 import type { RequestContext } from '../../../../src/api/graphql/context';
 import { errorFormatter, errorRequestPlugin } from '../../../../src/api/graphql/errors';
 import { ErrorCode, RecflowError } from '../../../../src/domain/errors';
 
-const schema = buildSchema(`type Query { broken: Int, busy: Int, refused: Int, fine: Int }`);
+const schema = buildSchema(`type Query {
+  broken: Int, busy: Int, refused: Int, fine: Int,
+  coded: Int, borrowed: Int, limited(limit: Int! = 10): Int
+}`);
 
 const rootValue = {
   broken: () => {
@@ -19,6 +22,16 @@ const rootValue = {
     throw new RecflowError(ErrorCode.BAD_USER_INPUT, 'no such thing', { field: 'x' });
   },
   fine: () => 1,
+  // A code set on an error by anything but recflow or graphql-js must not unmask it.
+  coded: () => {
+    throw Object.assign(new Error('pg password=x at 10.0.0.5'), {
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+  },
+  borrowed: () => {
+    throw new GraphQLError('Argument "limit" of non-null type "Int!" must not be null. token=x');
+  },
+  limited: ({ limit }: { limit: number }) => limit,
 };
 
 /** A real Apollo server with recflow's formatter and plugin, logging into `lines`. */
@@ -40,9 +53,14 @@ function server() {
   return { apollo, lines };
 }
 
-async function run(apollo: ApolloServer<RequestContext>, query: string, requestId: string) {
+async function run(
+  apollo: ApolloServer<RequestContext>,
+  query: string,
+  requestId: string,
+  variables?: Record<string, unknown>,
+) {
   const contextValue = { requestId } as RequestContext;
-  const { body } = await apollo.executeOperation({ query }, { contextValue });
+  const { body } = await apollo.executeOperation({ query, variables }, { contextValue });
   if (body.kind !== 'single') throw new Error('expected a single result');
   return body.singleResult;
 }
@@ -88,5 +106,30 @@ describe('errors sent to clients', () => {
       extensions: { code: 'BAD_USER_INPUT', field: 'x', retryable: false },
     });
     expect(lines).toHaveLength(0);
+  });
+});
+
+describe('codes only recflow and graphql-js may give', () => {
+  test('a code set on a resolver error does not unmask it', async () => {
+    const { apollo } = server();
+    for (const field of ['coded', 'borrowed']) {
+      const result = await run(apollo, `{ ${field} }`, `req-${field}`);
+      expect(result.errors?.[0]).toMatchObject({
+        message: 'Internal server error',
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      });
+      expect(JSON.stringify(result)).not.toMatch(/password|token/);
+    }
+  });
+
+  test("graphql-js's refusal of a null argument is BAD_USER_INPUT", async () => {
+    const { apollo } = server();
+    const result = await run(apollo, 'query($l: Int) { limited(limit: $l) }', 'req-null', {
+      l: null,
+    });
+    expect(result.errors?.[0]).toMatchObject({
+      message: 'Argument "limit" of non-null type "Int!" must not be null.',
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
   });
 });
