@@ -214,6 +214,17 @@ describe('malformed requests', () => {
     expect(r.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 
+  test('a null inside an input object given through a variable is BAD_USER_INPUT', async () => {
+    const r = await gql(
+      rf.url,
+      'query($x: ID = 1) { recommendations(userId: "u", filter: { excludeItemIds: [$x] }) ' +
+        '{ strategy } }',
+      { x: null },
+    );
+    expect(r.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(r.errors?.[0].message).toMatch(/^Argument "filter" has invalid value/);
+  });
+
   test('limits out of range, or null, are BAD_USER_INPUT', async () => {
     const fields = [
       'recommendations(userId: "u", limit: $l) { strategy }',
@@ -340,6 +351,26 @@ describe('operation limits', () => {
     expect(r.errors?.[0].extensions?.code).toBe('QUERY_TOO_COMPLEX');
     expect(r.errors?.[0].message).toContain('41371 fields');
     expect(r.data).toBeUndefined();
+  });
+
+  test('over WebSocket, request errors get the codes they get over HTTP', async () => {
+    const client = wsClient(rf.wsUrl);
+    const codeOf = (query: string, variables?: Record<string, unknown>) =>
+      new Promise<string>((resolve) => {
+        client.subscribe(
+          { query, variables },
+          {
+            next: (d: any) => resolve(d?.errors?.[0]?.extensions?.code ?? 'data'),
+            error: (e: any) => resolve(e?.[0]?.extensions?.code ?? 'error'),
+            complete: () => resolve('complete'),
+          },
+        );
+      });
+    const live =
+      'subscription($l: Int!) { recommendationsUpdated(userId: "u", limit: $l) { strategy } }';
+    expect(await codeOf(live, { l: 'x' })).toBe('BAD_USER_INPUT');
+    expect(await codeOf('subscription { nope }')).toBe('GRAPHQL_VALIDATION_FAILED');
+    await client.dispose();
   });
 
   test('ten aliased root fields are allowed', async () => {

@@ -6,7 +6,7 @@
  */
 import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, Kind, type GraphQLFormattedError } from 'graphql';
 import type { RequestContext } from './context';
 import { QUERY_TOO_COMPLEX } from './operation-limits';
 import { ErrorCode, RecflowError } from '../../domain/errors';
@@ -61,14 +61,47 @@ const REQUEST_ERROR_CODES = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
 ]);
 
-/** graphql-js's two messages, exactly (a resolver's error may not borrow the code). */
+/** graphql-js's messages, exactly (a resolver's error may not borrow the code). */
 const ARGUMENT_REFUSED = [
   /^Argument "\w+" of non-null type "[\w![\]]+" must not be null\.$/,
+  // The value is printed from the caller's own document.
+  /^Argument "\w+" has invalid value [\s\S]+\.$/,
   new RegExp(
     '^Argument "\\w+" of required type "[\\w![\\]]+" was provided the variable "\\$\\w+" ' +
       'which was not provided a runtime value\\.$',
   ),
 ];
+
+/** What was thrown, under any GraphQLErrors wrapped around it. */
+function rootCause(error: unknown): unknown {
+  let cause = error;
+  while (cause instanceof GraphQLError && cause.originalError) cause = cause.originalError;
+  return cause;
+}
+
+/**
+ * The code Apollo gives graphql-js's request errors over HTTP, for the same
+ * errors over WebSocket (graphql-ws sends them bare, as an error or as a
+ * result with errors and no data): a variable that does not coerce, an
+ * operation that cannot be found, a document that does not validate. Errors
+ * with a code or a path, or with anything but graphql-js's own errors
+ * inside, pass as they are.
+ */
+export function requestErrorCode(error: GraphQLError): GraphQLError {
+  if (error.extensions.code || error.path || !(rootCause(error) instanceof GraphQLError)) {
+    return error;
+  }
+  const code =
+    error.nodes?.[0]?.kind === Kind.VARIABLE_DEFINITION
+      ? 'BAD_USER_INPUT'
+      : /^(Unknown operation named|Must provide operation name)/.test(error.message)
+        ? 'OPERATION_RESOLUTION_FAILURE'
+        : 'GRAPHQL_VALIDATION_FAILED';
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    extensions: { ...error.extensions, code },
+  });
+}
 
 /**
  * True for graphql-js's refusal of an argument while executing: a variable
@@ -124,10 +157,13 @@ export function errorFormatter(log: Logger) {
         ? 'BAD_USER_INPUT'
         : formatted.extensions?.code;
     // Errors of the request itself (parsing, validation, variables, which
-    // operation) have no path. One raised while executing is the caller's
-    // only when recflow or graphql-js's argument check says so: a code set
-    // on any other error could show its message to the client.
-    const requestError = formatted.path === undefined || refused;
+    // operation) have no path and were made by graphql-js or Apollo. An
+    // error raised while executing, or anything thrown (say, while a
+    // context was made, or by a subscription's stream), is the caller's only
+    // when recflow or graphql-js's argument check says so: a code set on any
+    // other error could show its message to the client.
+    const requestError =
+      refused || (formatted.path === undefined && rootCause(unwrapped) instanceof GraphQLError);
     if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code) && requestError) {
       return {
         message: formatted.message,

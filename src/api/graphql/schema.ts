@@ -13,6 +13,7 @@ import 'reflect-metadata';
 import {
   type GraphQLFieldResolver,
   type GraphQLObjectType,
+  type GraphQLOutputType,
   type GraphQLSchema,
   getNullableType,
   isListType,
@@ -90,20 +91,28 @@ function resolveDirectly(
  * rejection unhandled, where graphql-js reports a field error. So every
  * field gets a resolver (plain fields one that reads the property, as
  * graphql-js's default resolver does), and every resolver's value is
- * settled inside it: a list becomes a fresh array whose entries are settled
- * too, and a promise other than a plain native one becomes one. For the
- * plain values and native promises recflow's resolvers return, graphql-js
- * answers the same either way.
+ * settled inside it: a promise (any thenable, native ones included, as a
+ * native `then` reads the promise's constructor) becomes a fresh native
+ * promise, and a list, at every level of a list type, a fresh array of
+ * settled entries. For the plain values and native promises recflow's
+ * resolvers return, graphql-js answers the same either way.
  */
 export function guardResolvers(schema: GraphQLSchema): void {
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
     for (const field of Object.values(type.getFields())) {
       const resolve = field.resolve ?? readProperty(field.name);
-      const settle = isListType(getNullableType(field.type)) ? settleList : settleValue;
-      field.resolve = (source, args, context, info) => settle(resolve(source, args, context, info));
+      const depth = listDepth(field.type);
+      field.resolve = (source, args, context, info) =>
+        settle(resolve(source, args, context, info), depth);
     }
   }
+}
+
+/** How many lists deep a type is: 0 for `Int`, 1 for `[Int!]!`, 2 for `[[Int]]`. */
+function listDepth(type: GraphQLOutputType): number {
+  const nullable = getNullableType(type);
+  return isListType(nullable) ? 1 + listDepth(nullable.ofType) : 0;
 }
 
 /** What graphql-js's default resolver does, for one field name. */
@@ -117,39 +126,39 @@ function readProperty(name: string): GraphQLFieldResolver<unknown, unknown> {
   };
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
-
-/** A native promise whose `then` is Promise's own: graphql-jit may call it safely. */
-function isPlainPromise(value: PromiseLike<unknown>): boolean {
-  return Object.getPrototypeOf(value) === Promise.prototype && !Object.hasOwn(value, 'then');
-}
-
-function settleValue(value: unknown): unknown {
-  if (!isThenable(value) || isPlainPromise(value)) return value;
-  // A `then` that throws, here, rejects the new promise.
-  return new Promise((resolve, reject) => value.then(resolve, reject));
-}
-
-function settleList(value: unknown): unknown {
-  const settled = settleValue(value);
-  return settled instanceof Promise ? settled.then(toArray) : toArray(settled);
+/** A value with every promise made native and every list (to `depth`) a fresh array. */
+function settle(value: unknown, depth: number): unknown {
+  if (isThenable(value)) {
+    // Whatever `then` throws, here, rejects the new promise.
+    const settled = new Promise((resolve, reject) => {
+      try {
+        value.then(resolve, reject);
+      } catch (error) {
+        reject(error);
+      }
+    });
+    return depth > 0 ? settled.then((v) => settleList(v, depth)) : settled;
+  }
+  return depth > 0 ? settleList(value, depth) : value;
 }
 
 /**
  * An iterable object (an array included) as a fresh array of settled
  * entries; anything else as it is, for graphql-js or graphql-jit to refuse.
  */
-function toArray(value: unknown): unknown {
+function settleList(value: unknown, depth: number): unknown {
   if (typeof value !== 'object' || value === null) return value;
   const iterator = (value as { [Symbol.iterator]?: unknown })[Symbol.iterator];
   if (typeof iterator !== 'function') return value;
-  return Array.from(value as Iterable<unknown>, settleValue);
+  return Array.from(value as Iterable<unknown>, (entry) => settle(entry, depth - 1));
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 export async function printRecflowSchema(): Promise<string> {

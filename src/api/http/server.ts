@@ -38,7 +38,12 @@ import { ErrorCode, RecflowError } from '../../domain/errors';
 import type { Logger } from '../../observability/logger';
 import type { Metrics } from '../../observability/metrics';
 import { type RequestContext, type Services, createContext } from '../graphql/context';
-import { errorFormatter, errorRequestPlugin, noteErrorRequest } from '../graphql/errors';
+import {
+  errorFormatter,
+  errorRequestPlugin,
+  noteErrorRequest,
+  requestErrorCode,
+} from '../graphql/errors';
 import { CompiledExecution } from '../graphql/compiled-execution';
 import { DEFAULT_OPERATION_LIMITS, operationLimitsRule } from '../graphql/operation-limits';
 import { ApiKeys, clientIdentity } from './auth';
@@ -316,12 +321,19 @@ export class HttpGateway {
             const { requestId } = args.contextValue as RequestContext;
             return {
               ...result,
-              errors: result.errors.map((e) => format(e.toJSON(), e, requestId)),
+              errors: result.errors.map((e) => {
+                const coded = requestErrorCode(e);
+                return format(coded.toJSON(), coded, requestId);
+              }),
             };
           }
           return result;
         },
-        onError: (_ctx, _id, _payload, errors) => errors.map((e) => format(e.toJSON(), e)) as never,
+        onError: (_ctx, _id, _payload, errors) =>
+          errors.map((e) => {
+            const coded = requestErrorCode(e);
+            return format(coded.toJSON(), coded);
+          }) as never,
       },
       this.wss,
     );

@@ -80,6 +80,45 @@ const Item: GraphQLObjectType = new GraphQLObjectType({
         },
       ],
     },
+    /** Lists in a list, one of whose entries throws when settled. */
+    matrix: {
+      type: new GraphQLList(new GraphQLList(GraphQLInt)),
+      resolve: () => [
+        [1],
+        [
+          1,
+          {
+            then() {
+              throw new Error('then broke');
+            },
+          },
+        ],
+      ],
+    },
+    /** Native promises whose native then throws: through its constructor, or a proxy. */
+    constructorPromise: {
+      type: GraphQLInt,
+      resolve: () =>
+        Object.defineProperty(Promise.resolve(1), 'constructor', {
+          get() {
+            throw new Error('the constructor broke');
+          },
+        }),
+    },
+    proxyPromise: {
+      type: GraphQLInt,
+      resolve: () =>
+        new Proxy(Promise.resolve(1), {
+          get(target, key) {
+            if (key === 'then') {
+              return () => {
+                throw new Error('then broke');
+              };
+            }
+            return Reflect.get(target, key);
+          },
+        }),
+    },
     /** Native promises whose then throws: their own, or their class's. */
     ownThenPromise: {
       type: GraphQLInt,
@@ -520,6 +559,9 @@ describe('CompiledExecution, from a second hostile review', () => {
       'entryThenList',
       'ownThenPromise',
       'subclassPromise',
+      'matrix',
+      'constructorPromise',
+      'proxyPromise',
     ];
     for (const field of fields) {
       const nested = !['brokenList', 'laterBrokenList', 'brokenThen'].includes(field);

@@ -133,3 +133,28 @@ describe('codes only recflow and graphql-js may give', () => {
     });
   });
 });
+
+describe('errors thrown outside resolvers', () => {
+  test('a code on something thrown does not unmask it, however it is wrapped', () => {
+    const log = pino({ level: 'silent' });
+    const format = errorFormatter(log);
+    const thrown = Object.assign(new Error('redis AUTH failed: password=x'), {
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+    // As Apollo wraps a failed context, and graphql-ws a failed stream.
+    const wrappers = [
+      new GraphQLError(`Context creation failed: ${thrown.message}`, {
+        originalError: thrown,
+        extensions: thrown.extensions,
+      }),
+      new GraphQLError(thrown.message, { originalError: thrown }),
+    ];
+    for (const error of wrappers) {
+      const shown = format({ ...error.toJSON(), extensions: { code: 'BAD_USER_INPUT' } }, error);
+      expect(shown).toMatchObject({
+        message: 'Internal server error',
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      });
+    }
+  });
+});
