@@ -1,8 +1,11 @@
 /**
  * Bounds on what one GraphQL operation may ask for, checked at validation
- * time, before anything runs: how many root fields (aliases included) and
- * how deep the selection goes. Without them one request of thousands of
- * aliased `recommendations` fields could exhaust the server's memory.
+ * time, before anything runs: how many root fields (aliases included), how
+ * deep the selection goes, and how many fields it has with its fragments
+ * written out. Without them one request of thousands of aliased
+ * `recommendations` fields, or a kilobyte of fragments that fan out, could
+ * exhaust the server's memory. Each fragment is measured once, so the
+ * check itself takes time linear in the document's length.
  */
 import {
   type ASTVisitor,
