@@ -11,6 +11,7 @@
  */
 import 'reflect-metadata';
 import {
+  defaultFieldResolver,
   type GraphQLFieldResolver,
   type GraphQLObjectType,
   type GraphQLOutputType,
@@ -89,19 +90,18 @@ function resolveDirectly(
  * and calls a value's `then` outside any try/catch: a getter, an iterator,
  * an array entry or a `then` that threw there hung the request and left a
  * rejection unhandled, where graphql-js reports a field error. So every
- * field gets a resolver (plain fields one that reads the property, as
- * graphql-js's default resolver does), and every resolver's value is
- * settled inside it: a promise (any thenable, native ones included, as a
- * native `then` reads the promise's constructor) becomes a fresh native
- * promise, and a list, at every level of a list type, a fresh array of
- * settled entries. For the plain values and native promises recflow's
+ * field gets a resolver (plain fields graphql-js's default one), and every
+ * resolver's value is settled inside it: a promise (any thenable, native
+ * ones included, as a native `then` reads the promise's constructor)
+ * becomes a fresh native promise, and a list, at every level of a list
+ * type, a fresh array of settled entries. For the plain values and native promises recflow's
  * resolvers return, graphql-js answers the same either way.
  */
 export function guardResolvers(schema: GraphQLSchema): void {
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
     for (const field of Object.values(type.getFields())) {
-      const resolve = field.resolve ?? readProperty(field.name);
+      const resolve = field.resolve ?? defaultFieldResolver;
       const depth = listDepth(field.type);
       field.resolve = (source, args, context, info) =>
         settle(resolve(source, args, context, info), depth);
@@ -113,17 +113,6 @@ export function guardResolvers(schema: GraphQLSchema): void {
 function listDepth(type: GraphQLOutputType): number {
   const nullable = getNullableType(type);
   return isListType(nullable) ? 1 + listDepth(nullable.ofType) : 0;
-}
-
-/** What graphql-js's default resolver does, for one field name. */
-function readProperty(name: string): GraphQLFieldResolver<unknown, unknown> {
-  return (source, args, context, info) => {
-    if ((typeof source !== 'object' || source === null) && typeof source !== 'function') {
-      return undefined;
-    }
-    const value = (source as Record<string, unknown>)[name];
-    return typeof value === 'function' ? value.call(source, args, context, info) : value;
-  };
 }
 
 /** A value with every promise made native and every list (to `depth`) a fresh array. */

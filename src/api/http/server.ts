@@ -293,6 +293,11 @@ export class HttpGateway {
     const { services, log, schema } = this.deps;
     const { keys, limiter } = this;
     const format = errorFormatter(log);
+    // graphql-ws sends graphql-js's request errors without the codes Apollo gives them over HTTP.
+    const formatWs = (error: GraphQLError, requestId?: string) => {
+      const coded = requestErrorCode(error);
+      return format(coded.toJSON(), coded, requestId);
+    };
     const clients = new WeakMap<object, string>();
     const cleanup = useServer<Record<string, unknown> | undefined>(
       {
@@ -321,19 +326,12 @@ export class HttpGateway {
             const { requestId } = args.contextValue as RequestContext;
             return {
               ...result,
-              errors: result.errors.map((e) => {
-                const coded = requestErrorCode(e);
-                return format(coded.toJSON(), coded, requestId);
-              }),
+              errors: result.errors.map((e) => formatWs(e, requestId)),
             };
           }
           return result;
         },
-        onError: (_ctx, _id, _payload, errors) =>
-          errors.map((e) => {
-            const coded = requestErrorCode(e);
-            return format(coded.toJSON(), coded);
-          }) as never,
+        onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatWs(e)) as never,
       },
       this.wss,
     );
