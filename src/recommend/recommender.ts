@@ -7,22 +7,20 @@
  * POPULARITY_FALLBACK when nothing personal was left); only when even
  * popularity cannot be read does the call fail, with SERVICE_UNAVAILABLE.
  */
-import { affinityAt } from '../domain/affinity';
 import type { WeightedItem } from '../learning/model';
 import { ErrorCode, RecflowError } from '../domain/errors';
 import type { ItemFeatures, PopularityWindow, UserFeatures } from '../domain/features';
 import {
   type BlendWeights,
+  type BlendedList,
   type Candidate,
   type CandidateSource,
   type RankedItem,
-  blendLists,
   mmrRerank,
   RuleFilter,
   rankCandidates,
 } from '../domain/ranking';
 import type { Logger } from '../observability/logger';
-import { itemTable } from '../domain/item-numbering';
 import { type FeatureLoaders, popularKey } from '../storage/feature-store';
 import type { ScoredId } from '../storage/redis/hot-store';
 import {
@@ -32,12 +30,8 @@ import {
   similarity,
   userInteractions,
 } from './learned-sources';
-import {
-  STORED_CANDIDATES,
-  categoryCandidates,
-  covisitationCandidates,
-  popularCandidates,
-} from './stored-candidates';
+import { PERSONAL_SOURCES, anchorsOf, blendSources, favouritesOf } from './personal-candidates';
+import { popularCandidates } from './stored-candidates';
 import { type RecommendedItem, serveItems } from './served-items';
 
 export type Strategy = 'PERSONALIZED' | 'COLD_START' | 'POPULARITY_FALLBACK';
@@ -66,15 +60,10 @@ export interface RecommendationList {
   degradedSources: CandidateSource[];
 }
 
-/** Anchors for co-visitation: the user's latest liked items. */
-const ANCHORS = 10;
 /** Item records loaded in the first page of a list; later pages double. */
 const MIN_PAGE = 32;
 /** With MMR, the re-rank chooses `limit` items among this many times `limit`. */
 const MMR_POOL = 4;
-
-/** Categories whose popular items the user gets as candidates. */
-const TOP_CATEGORIES = 3;
 
 export class Recommender {
   constructor(
@@ -111,8 +100,8 @@ export class Recommender {
     }
 
     // 1. Read what the stored sources rank, concurrently (one round trip
-    //    per kind), then make every source's candidates and blend them in
-    //    one synchronous pass over item numbers (see ItemTable).
+    //    per kind), then make every source's candidates and blend them
+    //    (blendSources, in personal-candidates.ts).
     const anchors = user ? anchorsOf(user) : [];
     const favourites = user ? favouritesOf(user) : [];
     const [neighbours, categoryLists, trending, popular, ...included] = await Promise.all([
@@ -132,55 +121,20 @@ export class Recommender {
     ]);
     const model = this.learned.current();
     const learned = this.learned.forUser(model, user, filter.includeSeen ?? false);
-    const { sources, blended } = itemTable.pass(() => {
-      // Each stored source offers only its best few eligible items, with
-      // their item numbers for the blend.
-      const numbers: Array<ArrayLike<number>> = [
-        // Learned lists are kept per user version (LearnedSources): numbered once each.
-        itemTable.numbersOf(learned.model, true),
-        itemTable.numbersOf(learned.ease, true),
-        itemTable.numbersOf(learned.itemKnn, true),
-      ];
-      const numbered = (make: (into: number[]) => Candidate[]): Candidate[] => {
-        const into: number[] = [];
-        numbers.push(into);
-        return make(into);
-      };
-      const made = [
-        learned.model,
-        learned.ease,
-        learned.itemKnn,
-        numbered((into) =>
-          neighbours ? covisitationCandidates(neighbours, anchors, exclude, into) : [],
-        ),
-        numbered((into) =>
-          categoryLists ? categoryCandidates(categoryLists, favourites, exclude, into) : [],
-        ),
-        numbered((into) =>
-          trending ? popularCandidates(trending, 'trending', null, exclude, undefined, into) : [],
-        ),
-        numbered((into) =>
-          popular ? popularCandidates(popular, 'popular', null, exclude, undefined, into) : [],
-        ),
-        ...included.map((list, i) =>
-          numbered((into) =>
-            list
-              ? popularCandidates(list, 'popular', includeCategories[i], exclude, undefined, into)
-              : [],
-          ),
-        ),
-      ];
-      return { sources: made, blended: blendLists(made, this.weights, numbers) };
-    });
-    const personalCandidates = sources.slice(0, 5).reduce((total, list) => total + list.length, 0);
+    const { sources, blended } = blendSources(
+      learned,
+      { neighbours, categoryLists, trending, popular, included },
+      { anchors, favourites, includeCategories, exclude },
+      this.weights,
+    );
+    const personalCandidates = sources
+      .slice(0, PERSONAL_SOURCES)
+      .reduce((total, list) => total + list.length, 0);
     if (degraded.includes('popular') && sources.every((s) => s.length === 0)) {
       throw degradedError(degraded);
     }
 
-    // 2. Blend, then walk the blend best first, loading item records (and
-    //    the anchors their reasons name) a page at a time, until the rules
-    //    have accepted enough. Most requests load a few dozen records, not
-    //    every candidate.
+    // 2. Take the best the rules accept, loading their records.
     const rules = new RuleFilter({
       exclude,
       includeCategories,
@@ -188,8 +142,40 @@ export class Recommender {
       maxPerCategory: filter.maxPerCategory ?? null,
     });
     const mmr = filter.mmrLambda ?? null;
-    const wanted = mmr === null ? limit : limit * MMR_POOL;
     const items = new Map<string, ItemFeatures>();
+    const wanted = mmr === null ? limit : limit * MMR_POOL;
+    const accepted = await this.acceptBest(loaders, blended, rules, wanted, items);
+
+    // 3. Optional diversity re-rank.
+    const ranked =
+      mmr === null
+        ? accepted
+        : mmrRerank(accepted, limit, mmr, (a, b) => similarity(model, items, a, b));
+
+    const strategy = strategyOf(user, personalCandidates, degraded);
+    this.onList(strategy);
+    return {
+      userId,
+      computedAt,
+      strategy,
+      items: serveItems(ranked, items, user),
+      degradedSources: degraded,
+    };
+  }
+
+  /**
+   * Walks the blend best first, loading item records (and the anchors their
+   * reasons name, into `items`) a page at a time, until the rules have
+   * accepted `wanted` items or the blend runs out; then releases the blend.
+   * Most requests load a few dozen records, not every candidate.
+   */
+  private async acceptBest(
+    loaders: FeatureLoaders,
+    blended: BlendedList,
+    rules: RuleFilter,
+    wanted: number,
+    items: Map<string, ItemFeatures>,
+  ): Promise<RankedItem[]> {
     const accepted: RankedItem[] = [];
     let next = 0;
     for (let page = Math.max(MIN_PAGE, 2 * wanted); accepted.length < wanted; page *= 2) {
@@ -210,22 +196,7 @@ export class Recommender {
       }
     }
     blended.release();
-
-    // 3. Optional diversity re-rank.
-    const ranked =
-      mmr === null
-        ? accepted
-        : mmrRerank(accepted, limit, mmr, (a, b) => similarity(model, items, a, b));
-
-    const strategy = strategyOf(user, personalCandidates, degraded);
-    this.onList(strategy);
-    return {
-      userId,
-      computedAt,
-      strategy,
-      items: serveItems(ranked, items, user),
-      degradedSources: degraded,
-    };
+    return accepted;
   }
 
   /**
@@ -358,26 +329,6 @@ export class Recommender {
       return undefined;
     }
   }
-}
-
-/** Anchors for co-visitation: the user's latest liked items, latest first. */
-function anchorsOf(user: UserFeatures): string[] {
-  const anchors: string[] = [];
-  for (const r of user.recent) {
-    if (anchors.length === ANCHORS) break;
-    if (r.weight > 0 && !anchors.includes(r.itemId)) anchors.push(r.itemId);
-  }
-  return anchors;
-}
-
-/** The categories whose popular items the user gets: the strongest that still count. */
-function favouritesOf(user: UserFeatures): string[] {
-  const favourites: string[] = [];
-  for (const c of user.categories) {
-    if (favourites.length === TOP_CATEGORIES) break;
-    if (affinityAt(c, user.lastAt) > 0) favourites.push(c.category);
-  }
-  return favourites;
 }
 
 /**
