@@ -293,6 +293,15 @@ async function graphqlJs(req: ReturnType<typeof request>): Promise<ExecutionResu
   });
 }
 
+/** Runs `req` compiled on its first run, and checks the answer is graphql-js's. */
+async function compiledAsGraphqlJs(req: ReturnType<typeof request>): Promise<ExecutionResult> {
+  const execution = new CompiledExecution(schema, 1);
+  const answer = await execution.run(req);
+  expect(execution.compiled).toBe(1);
+  expect(wire(answer)).toEqual(wire(await graphqlJs(req)));
+  return answer;
+}
+
 /** What a client sees: the result as JSON. */
 const wire = (result: ExecutionResult) => JSON.parse(JSON.stringify(result));
 
@@ -541,10 +550,7 @@ describe('CompiledExecution, from a second hostile review', () => {
 
   test('a getter that throws is a field error when compiled too', async () => {
     const req = request('query F {\n  faulty { id title }\n}');
-    const execution = new CompiledExecution(schema, 1);
-    const answer = await execution.run(req);
-    expect(execution.compiled).toBe(1);
-    expect(wire(answer)).toEqual(wire(await graphqlJs(req)));
+    const answer = await compiledAsGraphqlJs(req);
     expect(answer.errors?.[0].message).toBe('the view broke');
   });
 
@@ -570,20 +576,14 @@ describe('CompiledExecution, from a second hostile review', () => {
           ? `query B { viewer laterItems(n: 2) { id ${field} } }`
           : `query B { viewer ${field} }`,
       );
-      const execution = new CompiledExecution(schema, 1);
-      const answer = await execution.run(req);
-      expect(execution.compiled).toBe(1);
-      expect(wire(answer)).toEqual(wire(await graphqlJs(req)));
+      const answer = await compiledAsGraphqlJs(req);
       expect(answer.errors).toHaveLength(nested ? 2 : 1);
     }
   });
 
   test('a thrown object with a code is an "Unexpected error value", without the code', async () => {
     const req = request('query T { thrownObject }');
-    const execution = new CompiledExecution(schema, 1);
-    const answer = await execution.run(req);
-    expect(execution.compiled).toBe(1);
-    expect(wire(answer)).toEqual(wire(await graphqlJs(req)));
+    const answer = await compiledAsGraphqlJs(req);
     expect(answer.errors?.[0].message).toMatch(/^Unexpected error value: /);
     expect(answer.errors?.[0].extensions).toEqual({});
   });
