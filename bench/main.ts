@@ -34,6 +34,7 @@ const SIZE_FLAGS: Record<string, keyof BenchOptions> = {
   'pipeline-users': 'pipelineUsers',
   'pipeline-items': 'pipelineItems',
   'pipeline-batch': 'pipelineBatch',
+  'pipeline-lanes': 'pipelineLanes',
   'freshness-samples': 'freshnessSamples',
   'background-rate': 'backgroundRate',
   'query-seconds': 'querySeconds',

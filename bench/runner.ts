@@ -20,6 +20,8 @@ export interface BenchOptions {
   pipelineItems: number;
   /** RECFLOW_WORKER_BATCH for the pipeline's workers; 0 keeps recflow's default. */
   pipelineBatch: number;
+  /** RECFLOW_WORKER_LANES for the pipeline's workers; 0 keeps recflow's default. */
+  pipelineLanes: number;
   freshnessSamples: number;
   backgroundRate: number;
   queryRates: number[];
@@ -41,6 +43,7 @@ export const FULL: BenchOptions = {
   pipelineUsers: 20_000,
   pipelineItems: 5_000,
   pipelineBatch: 0,
+  pipelineLanes: 0,
   freshnessSamples: 200,
   backgroundRate: 1000,
   queryRates: [500, 1000, 2000],

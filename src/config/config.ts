@@ -65,6 +65,8 @@ export interface Config {
   };
   pipeline: {
     batchSize: number;
+    /** Transactions a worker runs at once, each on its own share of the users. */
+    lanes: number;
     maxDeliver: number;
     ackWaitMs: number;
     /** Two positive events of one user this close in event time co-visit. */
@@ -152,6 +154,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     pipeline: {
       batchSize: read.int('RECFLOW_WORKER_BATCH', 4000, 1, 10_000),
+      lanes: read.int('RECFLOW_WORKER_LANES', 2, 1, 8),
       maxDeliver: read.int('RECFLOW_MAX_DELIVER', 5, 2, 100),
       ackWaitMs: read.duration('RECFLOW_ACK_WAIT', 30_000, 1000, 3_600_000),
       covisitWindowMs: read.duration('RECFLOW_COVISIT_WINDOW', 300_000, 0, 7 * 86_400_000),

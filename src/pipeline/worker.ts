@@ -9,10 +9,14 @@
  * affected user; and only then (5) acks. A crash anywhere before the ack
  * redelivers the batch, and step 2 recognises the events already applied.
  *
- * Steps 3-5 of a batch run while the next batch's transaction does: they
- * need only the committed result, and overlapping them keeps this process
- * busy while PostgreSQL works. One batch at a time is in that tail, and the
- * tails run in batch order.
+ * A worker runs a few transactions at once, one per lane
+ * (RECFLOW_WORKER_LANES). Each lane owns a share of the users, so the lanes
+ * never wait on each other's user locks, and one user's batches run in
+ * order. While one lane waits on PostgreSQL, this process works on another.
+ *
+ * Within a lane, steps 3-5 of a batch run while the next batch's transaction
+ * does: they need only the committed result. One batch of a lane at a time
+ * is in that tail, and a lane's tails run in batch order.
  *
  * Several workers can share the durable consumer; JetStream hands each
  * message to one of them.
@@ -66,6 +70,35 @@ interface Decoded {
 /** A fetched message: decoded, or with the reason it cannot be. */
 type Received = Decoded | { msg: JsMsg; reason: string };
 
+/**
+ * One of a worker's transactions in flight. Each lane owns a fixed share of
+ * the users (by a hash of the id), so lanes never wait on each other's user
+ * locks; each runs its batches one after another, the tail of one beside the
+ * transaction of the next.
+ */
+interface Lane {
+  /** Fetched messages of this lane's users, decoded as they arrived. */
+  queue: Received[];
+  wake?: () => void;
+  /** Hot copy, notices and acks of the lane's last committed batch, still running. */
+  finishing: Promise<void>;
+}
+
+/** A user's lane, 0 to lanes − 1: FNV-1a of the id, so a user always has the same one. */
+export function laneOfUser(userId: string, lanes: number): number {
+  if (lanes === 1) return 0;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < userId.length; i += 1) {
+    hash = Math.imul(hash ^ userId.charCodeAt(i), 0x01000193);
+  }
+  return (hash >>> 0) % lanes;
+}
+
+/** The lane of a message: its user's, or the first for one that did not decode. */
+function laneOf(received: Received, lanes: number): number {
+  return 'event' in received ? laneOfUser(received.event.userId, lanes) : 0;
+}
+
 function isNotFound(error: unknown): boolean {
   return /not found/i.test(String((error as Error)?.message ?? ''));
 }
@@ -92,18 +125,20 @@ export class Worker {
   private processed = 0;
   private readonly subjects: Subjects;
   private readonly deadLetters: DeadLetters;
-  /** Fetched messages, decoded as they arrive (see pump). */
-  private readonly queue: Received[] = [];
-  private wake?: () => void;
+  private readonly lanes: Lane[];
+  /** Messages waiting in every lane's queue together. */
+  private queued = 0;
   private watchdog?: NodeJS.Timeout;
   private consumerPresent = true;
   private space?: () => void;
-  /** Hot copy, notices and acks of the last committed batch, still running (see above). */
-  private finishing: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: WorkerDeps) {
     this.subjects = new Subjects(deps.config.nats.subjectPrefix);
     this.deadLetters = new DeadLetters(deps.nc, this.subjects.deadLetters, deps.metrics, deps.log);
+    this.lanes = Array.from({ length: deps.config.pipeline.lanes }, () => ({
+      queue: [],
+      finishing: Promise.resolve(),
+    }));
   }
 
   health(): WorkerHealth {
@@ -124,7 +159,8 @@ export class Worker {
     this.messages = await consumer.consume({ max_messages: batchSize * 2, expires: 10_000 });
     this.state = 'running';
     this.watchdog = setInterval(() => void this.checkConsumer(), 5000).unref();
-    this.loop = Promise.all([this.pump(this.messages), this.process()]).then(() => undefined);
+    const lanes = this.lanes.map((lane) => this.process(lane));
+    this.loop = Promise.all([this.pump(this.messages), ...lanes]).then(() => undefined);
     this.deps.log.info({ consumer: this.deps.config.nats.consumer }, 'worker consuming');
   }
 
@@ -140,9 +176,9 @@ export class Worker {
     // held back by a full queue must be let go first.
     this.space?.();
     await this.messages?.close().catch(() => undefined);
-    this.wake?.();
+    for (const lane of this.lanes) lane.wake?.();
     await this.loop;
-    for (const { msg } of this.queue.splice(0)) msg.nak();
+    for (const lane of this.lanes) for (const { msg } of lane.queue.splice(0)) msg.nak();
     await this.deps.hotCopy.flush();
     this.state = 'stopped';
   }
@@ -212,36 +248,45 @@ export class Worker {
   private async pump(messages: ConsumerMessages): Promise<void> {
     const high = this.deps.config.pipeline.batchSize * 2;
     for await (const m of messages) {
-      this.queue.push(this.decode(m));
-      this.wake?.();
-      if (this.queue.length >= high && this.state !== 'draining') {
+      const received = this.decode(m);
+      const lane = this.lanes[laneOf(received, this.lanes.length)];
+      lane.queue.push(received);
+      this.queued += 1;
+      lane.wake?.();
+      if (this.queued >= high && this.state !== 'draining') {
         await new Promise<void>((r) => (this.space = r));
       }
     }
-    this.wake?.();
+    for (const lane of this.lanes) lane.wake?.();
   }
 
-  /** Takes whatever is queued, up to a batch, whenever anything is. */
-  private async process(): Promise<void> {
-    const { batchSize } = this.deps.config.pipeline;
-    while (this.state !== 'draining' || this.queue.length > 0) {
-      if (this.queue.length === 0) {
+  /**
+   * Takes whatever is queued in a lane, up to the lane's share of a batch,
+   * whenever anything is. Sharing the batch size keeps what a worker holds
+   * at once (PostgreSQL locks, messages in flight) as it is with one lane.
+   */
+  private async process(lane: Lane): Promise<void> {
+    const { batchSize, lanes } = this.deps.config.pipeline;
+    const most = Math.ceil(batchSize / lanes);
+    while (this.state !== 'draining' || lane.queue.length > 0) {
+      if (lane.queue.length === 0) {
         if (this.state === 'draining') break;
-        await new Promise<void>((r) => (this.wake = r));
+        await new Promise<void>((r) => (lane.wake = r));
         continue;
       }
       if (this.state === 'draining') break;
-      const batch = this.queue.splice(0, batchSize);
+      const batch = lane.queue.splice(0, most);
+      this.queued -= batch.length;
       this.space?.();
-      await this.handleBatch(batch);
+      await this.handleBatch(lane, batch);
     }
-    await this.finishing;
+    await lane.finishing;
   }
 
   /** Handles a batch; an unexpected error hands the batch back instead of stopping the worker. */
-  private async handleBatch(batch: Received[]): Promise<void> {
+  private async handleBatch(lane: Lane, batch: Received[]): Promise<void> {
     try {
-      await this.applyMessages(batch);
+      await this.applyMessages(lane, batch);
     } catch (error) {
       this.deps.log.error(
         { err: error, size: batch.length },
@@ -251,7 +296,7 @@ export class Worker {
     }
   }
 
-  private async applyMessages(batch: Received[]): Promise<void> {
+  private async applyMessages(lane: Lane, batch: Received[]): Promise<void> {
     const stop = this.deps.metrics.batchLatency.startTimer();
     const valid: Decoded[] = [];
     for (const received of batch) {
@@ -261,11 +306,11 @@ export class Worker {
 
     if (valid.length > 0) {
       const outcome = await this.applyWithRetry(valid.map((v) => v.event));
-      // The previous batch's tail ran meanwhile; this one's follows it.
-      await this.finishing;
+      // The lane's previous tail ran meanwhile; this one's follows it.
+      await lane.finishing;
       if ('applied' in outcome) {
         const { applied } = outcome;
-        this.finishing = this.finish(applied, valid);
+        lane.finishing = this.finish(applied, valid);
       } else if (outcome.transient) {
         // A dependency is down, not an event bad: never dead-letter for that.
         for (const { msg } of valid) msg.nak(backoffMs(msg.info.deliveryCount, 1000, 30_000));

@@ -1,0 +1,142 @@
+/**
+ * A worker's lanes on the real stream, PostgreSQL and Redis: a backlog is
+ * applied by several transactions at once, each holding the users of one
+ * lane only, and the features come out as one batch of the same events
+ * gives them.
+ */
+import type { EventInput } from '../../src/domain/events';
+import { IngestService } from '../../src/ingestion/ingest-service';
+import { EventPublisher } from '../../src/ingestion/publisher';
+import { connectNats, ensureStreams, type NatsConnection } from '../../src/messaging/connection';
+import { silentLogger } from '../../src/observability/logger';
+import { Metrics } from '../../src/observability/metrics';
+import { HotCopyWriter } from '../../src/pipeline/hot-copy';
+import { laneOfUser, Worker } from '../../src/pipeline/worker';
+import { CatalogRepository } from '../../src/storage/postgres/catalog-repository';
+import { createDb, type Db } from '../../src/storage/postgres/client';
+import {
+  type AppliedBatch,
+  FeatureRepository,
+  type StoredEvent,
+} from '../../src/storage/postgres/feature-repository';
+import { createRedis, type RedisClient } from '../../src/storage/redis/client';
+import { HotStore } from '../../src/storage/redis/hot-store';
+import { catalogue, differences, generateEvents, snapshot } from '../support/features';
+import { cleanUp, eventually } from '../support/recflow';
+import { isolatedEnv, type IsolatedEnv } from '../support/services';
+
+jest.setTimeout(60_000);
+
+const LANES = 3;
+
+/** The real repository, watched: how many batches run at once, and whose users each holds. */
+class WatchedRepository extends FeatureRepository {
+  inFlight = 0;
+  mostInFlight = 0;
+  readonly batchUsers: string[][] = [];
+
+  override async applyBatch(batch: readonly StoredEvent[], window: number): Promise<AppliedBatch> {
+    this.inFlight += 1;
+    this.mostInFlight = Math.max(this.mostInFlight, this.inFlight);
+    this.batchUsers.push([...new Set(batch.map((e) => e.userId))]);
+    try {
+      return await super.applyBatch(batch, window);
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+}
+
+let laned: IsolatedEnv;
+let reference: IsolatedEnv;
+let db: Db;
+let referenceDb: Db;
+let redis: RedisClient;
+let nc: NatsConnection;
+let worker: Worker | undefined;
+
+beforeAll(async () => {
+  laned = await isolatedEnv({ RECFLOW_WORKER_BATCH: '25', RECFLOW_WORKER_LANES: String(LANES) });
+  reference = await isolatedEnv();
+  db = createDb(laned.config.postgres.url, 6);
+  referenceDb = createDb(reference.config.postgres.url, 2);
+  redis = createRedis(laned.config.redis.url, 2000);
+  await redis.connect();
+  nc = await connectNats(laned.config.nats.url, 'recflow-test-lanes');
+  await ensureStreams(nc, laned.config.nats);
+  for (const target of [db, referenceDb]) {
+    await new CatalogRepository(target).upsertItems(catalogue(12));
+  }
+});
+
+afterAll(async () => {
+  await worker?.drain();
+  await nc?.drain();
+  redis?.disconnect();
+  await db?.$disconnect();
+  await referenceDb?.$disconnect();
+  await cleanUp(laned);
+  await cleanUp(reference);
+});
+
+test('lanes apply a backlog at once, one user in one lane, as one batch would', async () => {
+  expect(laned.config.pipeline.lanes).toBe(LANES);
+  const events = generateEvents(41, 600, { users: 40, items: 12 });
+  const ingest = new IngestService(
+    new EventPublisher(nc, laned.config.nats.subjectPrefix),
+    laned.config.events.limits,
+    1000,
+  );
+  const inputs: EventInput[] = events.map((e) => ({
+    eventId: e.eventId,
+    userId: e.userId,
+    itemId: e.itemId,
+    type: e.type,
+    value: e.value,
+    occurredAt: e.occurredAt,
+  }));
+  // A backlog first, so that every lane has batches waiting when the worker starts.
+  for (let i = 0; i < inputs.length; i += 100) await ingest.record(inputs.slice(i, i + 100));
+
+  const repository = new WatchedRepository(db);
+  worker = new Worker({
+    nc,
+    config: laned.config,
+    repository,
+    hotCopy: new HotCopyWriter(
+      new HotStore(redis, laned.config.redis.prefix),
+      laned.config.pipeline.neighbours,
+      silentLogger(),
+    ),
+    log: silentLogger(),
+    metrics: new Metrics({ defaultMetrics: false }),
+  });
+  await worker.start();
+  await eventually(async () => worker?.health().processed === events.length, 30_000, 'the backlog');
+
+  // Several transactions ran at once, and none held two lanes' users.
+  expect(repository.mostInFlight).toBeGreaterThan(1);
+  expect(repository.mostInFlight).toBeLessThanOrEqual(LANES);
+  const mixed = repository.batchUsers.filter(
+    (users) => new Set(users.map((u) => laneOfUser(u, LANES))).size > 1,
+  );
+  expect(mixed).toEqual([]);
+
+  await new FeatureRepository(referenceDb).applyBatch(
+    events,
+    laned.config.pipeline.covisitWindowMs,
+  );
+  expect(differences(await snapshot(db), await snapshot(referenceDb))).toEqual([]);
+});
+
+test('a user always has the same lane, and the lanes share the users', () => {
+  const users = Array.from({ length: 3000 }, (_, n) => `user-${n}`);
+  const counts = [0, 0, 0];
+  for (const user of users) {
+    const lane = laneOfUser(user, 3);
+    expect(laneOfUser(user, 3)).toBe(lane);
+    counts[lane] += 1;
+  }
+  for (const count of counts) expect(count).toBeGreaterThan(800);
+  expect(laneOfUser('anyone', 1)).toBe(0);
+});
