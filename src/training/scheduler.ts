@@ -58,6 +58,9 @@ export class TrainingScheduler {
 
   private async tick(): Promise<void> {
     const lock = new Client({ connectionString: this.databaseUrl });
+    // A lost connection fails the lock's next query; unheard, its 'error'
+    // event would end the process. (The lock goes with the session.)
+    lock.on('error', (error) => this.log.warn({ err: error }, 'training lock connection lost'));
     let training = false;
     try {
       await lock.connect();

@@ -45,6 +45,12 @@ export async function inTransaction<T>(
 ): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
+  // The pool listens for errors on idle clients only. A connection lost
+  // while checked out, between two statements, would otherwise be an
+  // unhandled 'error' event, which ends the process; here it fails the
+  // next statement instead, and the transaction with it.
+  const lost = (error: Error) => (broken = error);
+  client.on('error', lost);
   try {
     await client.query('BEGIN');
     const result = await work(client);
@@ -58,6 +64,7 @@ export async function inTransaction<T>(
     );
     throw error;
   } finally {
+    client.off('error', lost);
     client.release(broken);
   }
 }
