@@ -77,6 +77,8 @@ type Received = Decoded | { msg: JsMsg; reason: string };
  * transaction of the next.
  */
 interface Lane {
+  /** Most events per batch: the lane's share of RECFLOW_WORKER_BATCH. */
+  most: number;
   /** Fetched messages of this lane's users, decoded as they arrived. */
   queue: Received[];
   wake?: () => void;
@@ -135,7 +137,13 @@ export class Worker {
   constructor(private readonly deps: WorkerDeps) {
     this.subjects = new Subjects(deps.config.nats.subjectPrefix);
     this.deadLetters = new DeadLetters(deps.nc, this.subjects.deadLetters, deps.metrics, deps.log);
-    this.lanes = Array.from({ length: deps.config.pipeline.lanes }, () => ({
+    // The lanes share the batch size, so that a worker holds no more events,
+    // and no more of PostgreSQL's locks, than with one lane: never more
+    // lanes than events per batch, and the shares add up to the batch size.
+    const { batchSize, lanes } = deps.config.pipeline;
+    const count = Math.min(lanes, batchSize);
+    this.lanes = Array.from({ length: count }, (_, i) => ({
+      most: Math.floor(batchSize / count) + (i < batchSize % count ? 1 : 0),
       queue: [],
       finishing: Promise.resolve(),
     }));
@@ -260,14 +268,8 @@ export class Worker {
     for (const lane of this.lanes) lane.wake?.();
   }
 
-  /**
-   * Takes whatever is queued in a lane, up to the lane's share of a batch,
-   * whenever anything is. Sharing the batch size keeps what a worker holds
-   * at once (PostgreSQL locks, messages in flight) as it is with one lane.
-   */
+  /** Takes whatever is queued in a lane, up to the lane's share of a batch, when anything is. */
   private async process(lane: Lane): Promise<void> {
-    const { batchSize, lanes } = this.deps.config.pipeline;
-    const most = Math.ceil(batchSize / lanes);
     while (this.state !== 'draining' || lane.queue.length > 0) {
       if (lane.queue.length === 0) {
         if (this.state === 'draining') break;
@@ -275,7 +277,7 @@ export class Worker {
         continue;
       }
       if (this.state === 'draining') break;
-      const batch = lane.queue.splice(0, most);
+      const batch = lane.queue.splice(0, lane.most);
       this.queued -= batch.length;
       this.space?.();
       await this.handleBatch(lane, batch);

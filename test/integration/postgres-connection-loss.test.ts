@@ -64,7 +64,7 @@ afterAll(async () => {
   await cleanUp(env);
 });
 
-test('a connection lost between two statements fails the transaction, not the process', async () => {
+test('a connection lost between statements fails the transaction, not the process', async () => {
   const failed = await inTransaction(db.pool, async (tx) => {
     await tx.query('SELECT 1');
     relay.cut();

@@ -33,16 +33,21 @@ const LANES = 3;
 class WatchedRepository extends FeatureRepository {
   inFlight = 0;
   mostInFlight = 0;
+  eventsInFlight = 0;
+  mostEventsInFlight = 0;
   readonly batchUsers: string[][] = [];
 
   override async applyBatch(batch: readonly StoredEvent[], window: number): Promise<AppliedBatch> {
     this.inFlight += 1;
+    this.eventsInFlight += batch.length;
     this.mostInFlight = Math.max(this.mostInFlight, this.inFlight);
+    this.mostEventsInFlight = Math.max(this.mostEventsInFlight, this.eventsInFlight);
     this.batchUsers.push([...new Set(batch.map((e) => e.userId))]);
     try {
       return await super.applyBatch(batch, window);
     } finally {
       this.inFlight -= 1;
+      this.eventsInFlight -= batch.length;
     }
   }
 }
@@ -114,9 +119,11 @@ test('lanes apply a backlog at once, one user in one lane, as one batch would', 
   await worker.start();
   await eventually(async () => worker?.health().processed === events.length, 30_000, 'the backlog');
 
-  // Several transactions ran at once, and none held two lanes' users.
+  // Several transactions ran at once, together never more than a batch,
+  // and none held two lanes' users.
   expect(repository.mostInFlight).toBeGreaterThan(1);
   expect(repository.mostInFlight).toBeLessThanOrEqual(LANES);
+  expect(repository.mostEventsInFlight).toBeLessThanOrEqual(laned.config.pipeline.batchSize);
   const mixed = repository.batchUsers.filter(
     (users) => new Set(users.map((u) => laneOfUser(u, LANES))).size > 1,
   );
