@@ -9,7 +9,7 @@
  * null-prototype dictionary). Compiled, the call costs a quarter less CPU
  * per event (README, "Compiled operations").
  *
- * Rules, each for a reason (three hostile reviews found all but the first two):
+ * Rules, each for a reason (hostile reviews found all but the first two):
  * - An operation is compiled on its `compileAfter`-th run (0: never), so a
  *   one-off document never pays for a compile.
  * - Only queries and mutations with no string and no object literal.
