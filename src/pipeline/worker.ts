@@ -24,7 +24,6 @@
 import {
   AckPolicy,
   type Consumer,
-  type ConsumerMessages,
   DeliverPolicy,
   type JsMsg,
   jetstream,
@@ -105,6 +104,13 @@ function isNotFound(error: unknown): boolean {
   return /not found/i.test(String((error as Error)?.message ?? ''));
 }
 
+/**
+ * How long one pull waits on the server for messages before it ends empty
+ * (it ends sooner once it has its messages). A drain waits for the pull in
+ * progress, so this bounds that wait.
+ */
+const PULL_EXPIRES_MS = 2000;
+
 /** In-process tries of a whole batch before its messages are handled one by one. */
 const BATCH_ATTEMPTS = 3;
 
@@ -121,7 +127,6 @@ export interface WorkerDeps {
 
 export class Worker {
   private state: WorkerState = 'starting';
-  private messages?: ConsumerMessages;
   private loop?: Promise<void>;
   private lastBatchAt: number | null = null;
   private processed = 0;
@@ -163,27 +168,26 @@ export class Worker {
   /** Creates the durable consumer if needed and starts consuming. */
   async start(): Promise<void> {
     const consumer = await this.bindConsumer();
-    const { batchSize } = this.deps.config.pipeline;
-    this.messages = await consumer.consume({ max_messages: batchSize * 2, expires: 10_000 });
     this.state = 'running';
     this.watchdog = setInterval(() => void this.checkConsumer(), 5000).unref();
     const lanes = this.lanes.map((lane) => this.process(lane));
-    this.loop = Promise.all([this.pump(this.messages), ...lanes]).then(() => undefined);
+    this.loop = Promise.all([this.pump(consumer), ...lanes]).then(() => undefined);
     this.deps.log.info({ consumer: this.deps.config.nats.consumer }, 'worker consuming');
   }
 
   /**
-   * Stops pulling, finishes the batch in hand, hands back what was fetched
+   * Stops pulling, finishes the batches in hand, hands back what was fetched
    * but not started (nak, so another worker takes it at once), and returns.
+   * The pull still open is let run out (PULL_EXPIRES_MS at most): whatever
+   * the server sends to it is taken in and handed back too, where closing it
+   * would leave those messages to the ack wait.
    */
   async drain(): Promise<void> {
     if (this.state === 'stopped' || this.state === 'draining') return this.loop;
     this.state = 'draining';
     clearInterval(this.watchdog);
-    // close() resolves only once the pump has read up to its end, so a pump
-    // held back by a full queue must be let go first.
+    // A pump held back by a full queue must be let go, to see the drain.
     this.space?.();
-    await this.messages?.close().catch(() => undefined);
     for (const lane of this.lanes) lane.wake?.();
     await this.loop;
     for (const lane of this.lanes) for (const { msg } of lane.queue.splice(0)) msg.nak();
@@ -249,23 +253,42 @@ export class Worker {
   }
 
   /**
-   * Moves fetched messages into the local queue, holding back when it is
-   * full. Each is decoded here, as it arrives, so that decoding mostly
-   * happens while a batch waits on PostgreSQL rather than before it.
+   * Pulls messages into the lanes' queues, one bounded pull at a time, up to
+   * two batches queued, and pulls again once half of that is free. Each
+   * message is decoded here, as it arrives, so that decoding mostly happens
+   * while a batch waits on PostgreSQL rather than before it. A pull that
+   * fails (NATS away, the consumer lost) is tried again after a pause.
    */
-  private async pump(messages: ConsumerMessages): Promise<void> {
+  private async pump(consumer: Consumer): Promise<void> {
     const high = this.deps.config.pipeline.batchSize * 2;
-    for await (const m of messages) {
-      const received = this.decode(m);
-      const lane = this.lanes[laneOf(received, this.lanes.length)];
-      lane.queue.push(received);
-      this.queued += 1;
-      lane.wake?.();
-      if (this.queued >= high && this.state !== 'draining') {
+    for (let failures = 0; this.state !== 'draining';) {
+      if (this.queued > high / 2) {
         await new Promise<void>((r) => (this.space = r));
+        continue;
+      }
+      try {
+        const pulled = await consumer.fetch({
+          max_messages: high - this.queued,
+          expires: PULL_EXPIRES_MS,
+        });
+        for await (const m of pulled) this.enqueue(m);
+        failures = 0;
+      } catch (error) {
+        failures += 1;
+        this.deps.log.warn({ err: error, failures }, 'pulling from the stream failed; retrying');
+        await sleep(backoffMs(failures, 200, PULL_EXPIRES_MS));
       }
     }
     for (const lane of this.lanes) lane.wake?.();
+  }
+
+  /** Decodes a pulled message into its lane's queue. */
+  private enqueue(msg: JsMsg): void {
+    const received = this.decode(msg);
+    const lane = this.lanes[laneOf(received, this.lanes.length)];
+    lane.queue.push(received);
+    this.queued += 1;
+    lane.wake?.();
   }
 
   /** Takes whatever is queued in a lane, up to the lane's share of a batch, when anything is. */

@@ -58,7 +58,8 @@ let db: Db;
 let referenceDb: Db;
 let redis: RedisClient;
 let nc: NatsConnection;
-let worker: Worker | undefined;
+const workers: Worker[] = [];
+let ingest: IngestService;
 
 beforeAll(async () => {
   laned = await isolatedEnv({ RECFLOW_WORKER_BATCH: '25', RECFLOW_WORKER_LANES: String(LANES) });
@@ -72,10 +73,15 @@ beforeAll(async () => {
   for (const target of [db, referenceDb]) {
     await new CatalogRepository(target).upsertItems(catalogue(12));
   }
+  ingest = new IngestService(
+    new EventPublisher(nc, laned.config.nats.subjectPrefix),
+    laned.config.events.limits,
+    1000,
+  );
 });
 
 afterAll(async () => {
-  await worker?.drain();
+  for (const worker of workers) await worker.drain();
   await nc?.drain();
   redis?.disconnect();
   await db?.$disconnect();
@@ -84,14 +90,8 @@ afterAll(async () => {
   await cleanUp(reference);
 });
 
-test('lanes apply a backlog at once, one user in one lane, as one batch would', async () => {
-  expect(laned.config.pipeline.lanes).toBe(LANES);
-  const events = generateEvents(41, 600, { users: 40, items: 12 });
-  const ingest = new IngestService(
-    new EventPublisher(nc, laned.config.nats.subjectPrefix),
-    laned.config.events.limits,
-    1000,
-  );
+/** Publishes the events, 100 per call. */
+async function publish(events: readonly StoredEvent[]): Promise<void> {
   const inputs: EventInput[] = events.map((e) => ({
     eventId: e.eventId,
     userId: e.userId,
@@ -100,11 +100,11 @@ test('lanes apply a backlog at once, one user in one lane, as one batch would', 
     value: e.value,
     occurredAt: e.occurredAt,
   }));
-  // A backlog first, so that every lane has batches waiting when the worker starts.
   for (let i = 0; i < inputs.length; i += 100) await ingest.record(inputs.slice(i, i + 100));
+}
 
-  const repository = new WatchedRepository(db);
-  worker = new Worker({
+async function startWorker(repository: FeatureRepository): Promise<Worker> {
+  const worker = new Worker({
     nc,
     config: laned.config,
     repository,
@@ -116,8 +116,20 @@ test('lanes apply a backlog at once, one user in one lane, as one batch would', 
     log: silentLogger(),
     metrics: new Metrics({ defaultMetrics: false }),
   });
+  workers.push(worker);
   await worker.start();
-  await eventually(async () => worker?.health().processed === events.length, 30_000, 'the backlog');
+  return worker;
+}
+
+test('lanes apply a backlog at once, one user in one lane, as one batch would', async () => {
+  expect(laned.config.pipeline.lanes).toBe(LANES);
+  const events = generateEvents(41, 600, { users: 40, items: 12 });
+  // A backlog first, so that every lane has batches waiting when the worker starts.
+  await publish(events);
+
+  const repository = new WatchedRepository(db);
+  const worker = await startWorker(repository);
+  await eventually(async () => worker.health().processed === events.length, 30_000, 'the backlog');
 
   // Several transactions ran at once, together never more than a batch,
   // and none held two lanes' users.
@@ -134,4 +146,29 @@ test('lanes apply a backlog at once, one user in one lane, as one batch would', 
     laned.config.pipeline.covisitWindowMs,
   );
   expect(differences(await snapshot(db), await snapshot(referenceDb))).toEqual([]);
+});
+
+test('a drained worker hands every message back at once, not after the ack wait', async () => {
+  // The first test's worker stops; the ack wait is JetStream's 30 s default here.
+  await workers[0].drain();
+  expect(laned.config.pipeline.ackWaitMs).toBe(30_000);
+  const events = generateEvents(42, 3000, { users: 200, items: 12 }).map((e) => ({
+    ...e,
+    eventId: `handover-${e.eventId}`,
+  }));
+  await publish(events);
+  const first = await startWorker(new FeatureRepository(db));
+  await eventually(async () => first.health().processed > 0, 10_000, 'the first batch');
+  await first.drain();
+  const handled = first.health().processed;
+  expect(handled).toBeLessThan(events.length);
+
+  // What the first worker had fetched and not finished reaches the next one
+  // at once: within 10 s, well inside the 30 s ack wait.
+  const next = await startWorker(new FeatureRepository(db));
+  await eventually(
+    async () => next.health().processed === events.length - handled,
+    10_000,
+    'the rest of the events, from the next worker',
+  );
 });
