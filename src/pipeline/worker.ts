@@ -45,6 +45,7 @@ import type {
 } from '../storage/postgres/feature-repository';
 import { DeadLetters, tracing } from './dead-letters';
 import type { HotCopyWriter } from './hot-copy';
+import { laneOfUser, laneShares } from './lanes';
 import { backoffMs, isTransient, sleep } from './retry';
 
 /** The worker's lifecycle, read by /ready and the metrics. */
@@ -83,16 +84,6 @@ interface Lane {
   wake?: () => void;
   /** Hot copy, notices and acks of the lane's last committed batch, still running. */
   finishing: Promise<void>;
-}
-
-/** A user's lane, 0 to lanes − 1: FNV-1a of the id, so a user always has the same one. */
-export function laneOfUser(userId: string, lanes: number): number {
-  if (lanes === 1) return 0;
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < userId.length; i += 1) {
-    hash = Math.imul(hash ^ userId.charCodeAt(i), 0x01000193);
-  }
-  return (hash >>> 0) % lanes;
 }
 
 /** The lane of a message: its user's, or the first for one that did not decode. */
@@ -142,13 +133,9 @@ export class Worker {
   constructor(private readonly deps: WorkerDeps) {
     this.subjects = new Subjects(deps.config.nats.subjectPrefix);
     this.deadLetters = new DeadLetters(deps.nc, this.subjects.deadLetters, deps.metrics, deps.log);
-    // The lanes share the batch size, so that a worker holds no more events,
-    // and no more of PostgreSQL's locks, than with one lane: never more
-    // lanes than events per batch, and the shares add up to the batch size.
     const { batchSize, lanes } = deps.config.pipeline;
-    const count = Math.min(lanes, batchSize);
-    this.lanes = Array.from({ length: count }, (_, i) => ({
-      most: Math.floor(batchSize / count) + (i < batchSize % count ? 1 : 0),
+    this.lanes = laneShares(batchSize, lanes).map((most) => ({
+      most,
       queue: [],
       finishing: Promise.resolve(),
     }));

@@ -11,7 +11,8 @@ import { connectNats, ensureStreams, type NatsConnection } from '../../src/messa
 import { silentLogger } from '../../src/observability/logger';
 import { Metrics } from '../../src/observability/metrics';
 import { HotCopyWriter } from '../../src/pipeline/hot-copy';
-import { laneOfUser, Worker } from '../../src/pipeline/worker';
+import { laneOfUser } from '../../src/pipeline/lanes';
+import { Worker } from '../../src/pipeline/worker';
 import { CatalogRepository } from '../../src/storage/postgres/catalog-repository';
 import { createDb, type Db } from '../../src/storage/postgres/client';
 import {
