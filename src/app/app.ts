@@ -326,7 +326,9 @@ export async function openCore(config: Config, givenLog?: Logger, name = 'recflo
 export async function closeCore(core: Core): Promise<void> {
   core.hotCopy.stopRetrying();
   await core.hotCopy.flush();
-  await core.nc.drain().catch(() => undefined);
+  // A connection that cannot drain (NATS down) is closed, so that it stops
+  // reconnecting and lets the process end.
+  await core.nc.drain().catch(() => core.nc.close().catch(() => undefined));
   core.redis.disconnect();
   await core.db.$disconnect();
 }

@@ -24,6 +24,7 @@
 import {
   AckPolicy,
   type Consumer,
+  type ConsumerMessages,
   DeliverPolicy,
   type JsMsg,
   jetstream,
@@ -124,6 +125,8 @@ export class Worker {
   private readonly subjects: Subjects;
   private readonly deadLetters: DeadLetters;
   private readonly lanes: Lane[];
+  /** The pull in progress (see pump and drain). */
+  private pulling?: ConsumerMessages;
   /** Messages waiting in every lane's queue together. */
   private queued = 0;
   private watchdog?: NodeJS.Timeout;
@@ -165,9 +168,11 @@ export class Worker {
   /**
    * Stops pulling, finishes the batches in hand, hands back what was fetched
    * but not started (nak, so another worker takes it at once), and returns.
-   * The pull still open is let run out (PULL_EXPIRES_MS at most): whatever
-   * the server sends to it is taken in and handed back too, where closing it
-   * would leave those messages to the ack wait.
+   * The pull still open is let run out (PULL_EXPIRES_MS): whatever the
+   * server sends to it is taken in and handed back too, where closing it
+   * would leave those messages to the ack wait. A pull that has not ended a
+   * second after that is stopped: its connection is down (the client stops
+   * timing a pull while disconnected), so nothing more can reach it.
    */
   async drain(): Promise<void> {
     if (this.state === 'stopped' || this.state === 'draining') return this.loop;
@@ -176,7 +181,9 @@ export class Worker {
     // A pump held back by a full queue must be let go, to see the drain.
     this.space?.();
     for (const lane of this.lanes) lane.wake?.();
+    const overdue = setTimeout(() => void this.pulling?.stop(), PULL_EXPIRES_MS + 1000);
     await this.loop;
+    clearTimeout(overdue);
     for (const lane of this.lanes) for (const { msg } of lane.queue.splice(0)) msg.nak();
     await this.deps.hotCopy.flush();
     this.state = 'stopped';
@@ -254,11 +261,11 @@ export class Worker {
         continue;
       }
       try {
-        const pulled = await consumer.fetch({
+        this.pulling = await consumer.fetch({
           max_messages: high - this.queued,
           expires: PULL_EXPIRES_MS,
         });
-        for await (const m of pulled) this.enqueue(m);
+        for await (const m of this.pulling) this.enqueue(m);
         failures = 0;
       } catch (error) {
         failures += 1;

@@ -237,3 +237,36 @@ describe('on SIGTERM', () => {
     }
   });
 });
+
+describe('stopping a worker while NATS is down', () => {
+  let nats: OwnServer;
+  let rf: TestRecflow | undefined;
+
+  beforeAll(async () => {
+    nats = await ownNats();
+  });
+
+  afterAll(async () => {
+    await nats.start().catch(() => undefined);
+    await rf?.stop();
+    if (rf) await cleanUp(rf.env);
+    await nats.dispose();
+  });
+
+  test('the worker stops within seconds instead of waiting for NATS', async () => {
+    rf = await startRecflow({ role: 'worker', env: { RECFLOW_NATS_URL: nats.url } });
+    // Idle long enough for a pull to be open on the server when it goes.
+    await new Promise((r) => setTimeout(r, 2500));
+    await nats.stop();
+    await new Promise((r) => setTimeout(r, 300));
+
+    const started = Date.now();
+    const stopped = await Promise.race([
+      rf.stop().then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 10_000).unref()),
+    ]);
+    expect(stopped).toBe(true);
+    expect(Date.now() - started).toBeLessThan(6000);
+    expect(rf.app.worker?.health().state).toBe('stopped');
+  });
+});
