@@ -21,21 +21,12 @@
  * Several workers can share the durable consumer; JetStream hands each
  * message to one of them.
  */
-import {
-  AckPolicy,
-  type Consumer,
-  type ConsumerMessages,
-  DeliverPolicy,
-  type JsMsg,
-  jetstream,
-  jetstreamManager,
-} from '@nats-io/jetstream';
-import { nanos, type NatsConnection } from '@nats-io/transport-node';
+import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Config } from '../config/config';
 import { validateEvent } from '../domain/events';
 import { eventWeight } from '../domain/weights';
 import { decodeEvent } from '../ingestion/codec';
-import { ensureStreams, streamNames } from '../messaging/connection';
 import { Subjects } from '../messaging/subjects';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
@@ -45,6 +36,7 @@ import type {
   StoredEvent,
 } from '../storage/postgres/feature-repository';
 import { DeadLetters, tracing } from './dead-letters';
+import { DurableConsumer } from './durable-consumer';
 import type { HotCopyWriter } from './hot-copy';
 import { laneOfUser, laneShares } from './lanes';
 import { backoffMs, isTransient, sleep } from './retry';
@@ -92,10 +84,6 @@ function laneOf(received: Received, lanes: number): number {
   return 'event' in received ? laneOfUser(received.event.userId, lanes) : 0;
 }
 
-function isNotFound(error: unknown): boolean {
-  return /not found/i.test(String((error as Error)?.message ?? ''));
-}
-
 /**
  * How long one pull waits on the server for messages before it ends empty
  * (it ends sooner once it has its messages). A drain waits for the pull in
@@ -129,13 +117,14 @@ export class Worker {
   private pulling?: ConsumerMessages;
   /** Messages waiting in every lane's queue together. */
   private queued = 0;
+  private readonly consumer: DurableConsumer;
   private watchdog?: NodeJS.Timeout;
-  private consumerPresent = true;
   private space?: () => void;
 
   constructor(private readonly deps: WorkerDeps) {
     this.subjects = new Subjects(deps.config.nats.subjectPrefix);
     this.deadLetters = new DeadLetters(deps.nc, this.subjects.deadLetters, deps.metrics, deps.log);
+    this.consumer = new DurableConsumer(deps.nc, deps.config, deps.log);
     const { batchSize, lanes } = deps.config.pipeline;
     this.lanes = laneShares(batchSize, lanes).map((most) => ({
       most,
@@ -151,15 +140,15 @@ export class Worker {
       processed: this.processed,
       deadLettered: this.deadLetters.count,
       pendingHotCopy: this.deps.hotCopy.pending,
-      consumerPresent: this.consumerPresent,
+      consumerPresent: this.consumer.present,
     };
   }
 
   /** Creates the durable consumer if needed and starts consuming. */
   async start(): Promise<void> {
-    const consumer = await this.bindConsumer();
+    const consumer = await this.consumer.bind();
     this.state = 'running';
-    this.watchdog = setInterval(() => void this.checkConsumer(), 5000).unref();
+    this.watchdog = setInterval(() => void this.consumer.check(), 5000).unref();
     const lanes = this.lanes.map((lane) => this.process(lane));
     this.loop = Promise.all([this.pump(consumer), ...lanes]).then(() => undefined);
     this.deps.log.info({ consumer: this.deps.config.nats.consumer }, 'worker consuming');
@@ -187,63 +176,6 @@ export class Worker {
     for (const lane of this.lanes) for (const { msg } of lane.queue.splice(0)) msg.nak();
     await this.deps.hotCopy.flush();
     this.state = 'stopped';
-  }
-
-  private async bindConsumer(): Promise<Consumer> {
-    const { nc, config } = this.deps;
-    const stream = streamNames(config.nats).events;
-    const jsm = await jetstreamManager(nc);
-    const settings = {
-      ack_policy: AckPolicy.Explicit,
-      // Unlimited on JetStream's side: the worker dead-letters a message itself
-      // after RECFLOW_MAX_DELIVER tries. Were JetStream to stop redelivering, a
-      // worker dying during that last try would lose the message.
-      max_deliver: -1,
-      ack_wait: nanos(config.pipeline.ackWaitMs),
-      max_ack_pending: Math.max(1000, config.pipeline.batchSize * 4),
-    };
-    const exists = await jsm.consumers.info(stream, config.nats.consumer).then(
-      () => true,
-      (error: unknown) => {
-        if (isNotFound(error)) return false;
-        throw error;
-      },
-    );
-    if (!exists) {
-      await jsm.consumers.add(stream, {
-        ...settings,
-        durable_name: config.nats.consumer,
-        deliver_policy: DeliverPolicy.All,
-        filter_subject: this.subjects.events,
-      });
-    } else {
-      await jsm.consumers.update(stream, config.nats.consumer, settings).catch((error) => {
-        // Keep consuming with the settings it has; say which could not change.
-        this.deps.log.warn({ err: error }, 'consumer settings not updated');
-      });
-    }
-    return jetstream(nc).consumers.get(stream, config.nats.consumer);
-  }
-
-  /**
-   * A NATS server that restarted without its storage has lost the stream
-   * and the durable consumer: put both back, and let the pull resume.
-   */
-  private async checkConsumer(): Promise<void> {
-    const { nc, config, log } = this.deps;
-    try {
-      const jsm = await jetstreamManager(nc);
-      await jsm.consumers.info(streamNames(config.nats).events, config.nats.consumer);
-      this.consumerPresent = true;
-    } catch (error) {
-      if (!isNotFound(error)) return; // NATS unreachable: the connection watch reports it.
-      this.consumerPresent = false;
-      log.warn('the stream or the durable consumer is gone; creating them again');
-      await ensureStreams(nc, config.nats)
-        .then(() => this.bindConsumer())
-        .then(() => (this.consumerPresent = true))
-        .catch((e: unknown) => log.error({ err: e }, 'could not recreate the consumer'));
-    }
   }
 
   /**
