@@ -19,6 +19,7 @@ import { Client } from 'pg';
 import type { RecflowApp } from '../../src/app/app';
 import { connectNats, streamNames } from '../../src/messaging/connection';
 import { Subjects } from '../../src/messaging/subjects';
+import { laneShares } from '../../src/pipeline/lanes';
 import { Worker } from '../../src/pipeline/worker';
 import { type BenchEnv, SERVICES } from '../env';
 import { type BenchData, makeData } from '../data';
@@ -55,8 +56,7 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
   const third = await catalogueEnv(ctx, data, overrides);
   const apart = await applyInProcesses(ctx, third, data, 2, timeoutMs);
 
-  const { batchSize, lanes } = first.config.pipeline;
-  const laneBatch = Math.ceil(batchSize / lanes);
+  const shares = laneShares(first.config.pipeline.batchSize, first.config.pipeline.lanes);
   const rows: Row[] = [one, two, apart].map((result) => {
     const perWorker = result.measure.throughput!.value / result.workers;
     return {
@@ -68,7 +68,7 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
         target('>= 10,000 events/s per worker', perWorker, perWorker >= TARGET_PER_WORKER, 'ev/s'),
       ],
       notes: [
-        `latency is per batch (up to ${laneBatch} events; ${lanes} lanes per worker)`,
+        `latency is per batch (up to ${shares[0]} events; ${shares.length} lanes per worker)`,
         `time per step: ${formatSteps(result.steps)}`,
         `per event: ${formatCost(result.cost)}`,
         ...(result.complete ? [] : ['did not finish within the time limit']),

@@ -219,13 +219,11 @@ export class Worker {
 
   /** Takes whatever is queued in a lane, up to the lane's share of a batch, when anything is. */
   private async process(lane: Lane): Promise<void> {
-    while (this.state !== 'draining' || lane.queue.length > 0) {
+    while (this.state !== 'draining') {
       if (lane.queue.length === 0) {
-        if (this.state === 'draining') break;
         await new Promise<void>((r) => (lane.wake = r));
         continue;
       }
-      if (this.state === 'draining') break;
       const batch = lane.queue.splice(0, lane.most);
       this.queued -= batch.length;
       this.space?.();
