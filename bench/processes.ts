@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Role } from '../src/app/app';
+import { WORKER_NODE_OPTIONS } from '../src/app/node-options';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
@@ -37,10 +38,15 @@ export async function spawnRecflow(
   env: Record<string, string>,
   timeoutMs = 30_000,
   logLevel: 'info' | 'debug' = 'info',
-  onLine?: (line: string) => void,
+  onLine?: (line: string, pid: number) => void,
 ): Promise<RecflowProcess> {
-  const child = spawnNode([CLI, 'serve', '--role', role], { ...env, RECFLOW_LOG_LEVEL: logLevel });
-  if (onLine) child.onLine(onLine);
+  const child = spawnNode([CLI, 'serve', '--role', role], {
+    ...env,
+    RECFLOW_LOG_LEVEL: logLevel,
+    // Workers start as deployments start them (src/app/node-options.ts).
+    ...(role === 'worker' ? { NODE_OPTIONS: nodeOptions(env, WORKER_NODE_OPTIONS) } : {}),
+  });
+  if (onLine) child.onLine((line) => onLine(line, child.process.pid as number));
   const started = Date.now();
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${role} did not start`)), timeoutMs);
@@ -166,6 +172,11 @@ export function cpuOf(pid: number): number {
   const userTicks = Number(fields[11]);
   const systemTicks = Number(fields[12]);
   return (userTicks + systemTicks) / TICKS_PER_SECOND;
+}
+
+/** NODE_OPTIONS as the environment (or this process) has it, with `extra` added. */
+function nodeOptions(env: Record<string, string>, extra: string): string {
+  return [env.NODE_OPTIONS ?? process.env.NODE_OPTIONS, extra].filter(Boolean).join(' ');
 }
 
 function parseJson(line: string): Record<string, unknown> | undefined {

@@ -3,9 +3,7 @@
  * that runs scenarios one after another, times them, and always cleans up
  * what they created, even when one fails or the run is interrupted.
  */
-import { RecflowApp, type Role } from '../src/app/app';
-import { loadConfig } from '../src/config/config';
-import { silentLogger } from '../src/observability/logger';
+import type { Role } from '../src/app/app';
 import { type BenchEnv, benchEnv } from './env';
 import { type RecflowProcess, spawnRecflow } from './processes';
 import type { Row, ScenarioReport } from './results';
@@ -108,13 +106,17 @@ export class BenchContext {
 
   /**
    * recflow in a child process, stopped when the scenario ends (or earlier
-   * by the caller). `onLine` hears every line it prints, from its start.
+   * by the caller). `onLine` hears every line it prints, from its start, with
+   * its process id.
    */
   async spawn(
     role: Role,
     env: BenchEnv,
     extra: Record<string, string> = {},
-    options: { logLevel?: 'info' | 'debug'; onLine?: (line: string) => void } = {},
+    options: {
+      logLevel?: 'info' | 'debug';
+      onLine?: (line: string, pid: number) => void;
+    } = {},
   ) {
     const child: RecflowProcess = await spawnRecflow(
       role,
@@ -125,17 +127,6 @@ export class BenchContext {
     );
     this.cleanups.push(() => child.stop());
     return child;
-  }
-
-  /** recflow in this process (the pipeline scenario times its batches from here). */
-  async app(role: Role, env: BenchEnv, extra: Record<string, string> = {}) {
-    const app = await RecflowApp.start({
-      config: loadConfig({ ...env.env, ...extra }),
-      role,
-      log: silentLogger(),
-    });
-    this.cleanups.push(() => app.stop());
-    return app;
   }
 
   /** Registers any other clean-up (clients, connections). */
