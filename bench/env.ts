@@ -4,8 +4,8 @@
  * stream, subject prefix, durable consumer and Redis key prefix, and
  * `cleanUp` deletes exactly those (test/support/recflow.ts).
  *
- * Names start with `recflow_bench_`, `RFB_` and `rfb-`, so that leftovers
- * of an interrupted run are easy to tell from test leftovers.
+ * Names start with `recflow_bench_`, `RF_BENCH_` and `rf-bench-`, so that
+ * leftovers of an interrupted run are easy to tell from test leftovers.
  */
 import { isolatedNames, isolatedVariables } from '../src/app/isolation';
 import Redis from 'ioredis';

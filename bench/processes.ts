@@ -7,7 +7,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Role } from '../src/app/app';
-import { WORKER_NODE_OPTIONS } from '../src/app/node-options';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
@@ -40,12 +39,7 @@ export async function spawnRecflow(
   logLevel: 'info' | 'debug' = 'info',
   onLine?: (line: string, pid: number) => void,
 ): Promise<RecflowProcess> {
-  const child = spawnNode([CLI, 'serve', '--role', role], {
-    ...env,
-    RECFLOW_LOG_LEVEL: logLevel,
-    // Workers start as deployments start them (src/app/node-options.ts).
-    ...(role === 'worker' ? { NODE_OPTIONS: nodeOptions(env, WORKER_NODE_OPTIONS) } : {}),
-  });
+  const child = spawnNode([CLI, 'serve', '--role', role], { ...env, RECFLOW_LOG_LEVEL: logLevel });
   if (onLine) child.onLine((line) => onLine(line, child.process.pid as number));
   const started = Date.now();
   const url = await new Promise<string>((resolve, reject) => {
@@ -113,22 +107,23 @@ function spawnNode(args: string[], env: Record<string, string>) {
   });
   const tail: string[] = [];
   const listeners: Array<(line: string) => void> = [];
-  let partial = '';
-  const onData = (chunk: Buffer) => {
-    const lines = (partial + chunk.toString('utf8')).split('\n');
-    partial = lines.pop() ?? '';
+  // Each stream keeps its own unfinished line, so the two never mix.
+  const partials = { stdout: '', stderr: '' };
+  const onData = (stream: keyof typeof partials) => (chunk: Buffer) => {
+    const lines = (partials[stream] + chunk.toString('utf8')).split('\n');
+    partials[stream] = lines.pop() ?? '';
     for (const line of lines) {
       tail.push(line);
       if (tail.length > 40) tail.shift();
       for (const l of listeners) l(line);
     }
   };
-  proc.stdout?.on('data', onData);
-  proc.stderr?.on('data', onData);
+  proc.stdout?.on('data', onData('stdout'));
+  proc.stderr?.on('data', onData('stderr'));
   return {
     process: proc,
     onLine: (listener: (line: string) => void) => listeners.push(listener),
-    output: () => [...tail, partial].join('\n'),
+    output: () => [...tail, partials.stdout, partials.stderr].join('\n'),
   };
 }
 
@@ -172,11 +167,6 @@ export function cpuOf(pid: number): number {
   const userTicks = Number(fields[11]);
   const systemTicks = Number(fields[12]);
   return (userTicks + systemTicks) / TICKS_PER_SECOND;
-}
-
-/** NODE_OPTIONS as the environment (or this process) has it, with `extra` added. */
-function nodeOptions(env: Record<string, string>, extra: string): string {
-  return [env.NODE_OPTIONS ?? process.env.NODE_OPTIONS, extra].filter(Boolean).join(' ');
 }
 
 function parseJson(line: string): Record<string, unknown> | undefined {

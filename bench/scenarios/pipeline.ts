@@ -2,11 +2,10 @@
  * Pipeline: events/s applied from a backlog by one worker, then by two
  * competing workers, each case on a fresh database and stream holding the
  * same synthetic events (many users and items, mixed types). Workers run as
- * production runs them: `recflow serve --role worker` child processes with
- * the worker's Node.js options (WORKER_NODE_OPTIONS). Each logs a line per
- * batch at debug level, which times the batches. The backlog is published
- * before the workers start, and the rate is the steady one, after a second
- * of warm-up (see applyInProcesses).
+ * production runs them, as `recflow serve --role worker` child processes.
+ * Each logs a line per batch at debug level, which times the batches. The
+ * backlog is published before the workers start, and the rate is the steady
+ * one, after a second of warm-up (see applyInProcesses).
  *
  * Baseline: reading the same backlog with a plain pull consumer that acks
  * every message and applies nothing.
@@ -16,7 +15,6 @@ import { nanos } from '@nats-io/transport-node';
 import { Client } from 'pg';
 import { connectNats, streamNames } from '../../src/messaging/connection';
 import { Subjects } from '../../src/messaging/subjects';
-import { WORKER_NODE_OPTIONS } from '../../src/app/node-options';
 import { laneShares } from '../../src/pipeline/lanes';
 import { type BenchEnv, SERVICES } from '../env';
 import { type BenchData, makeData } from '../data';
@@ -72,6 +70,14 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
             `after the last worker began consuming; the whole run, warm-up included: ` +
             `${Math.round(result.wholeRun).toLocaleString('en-US')} events/s`
           : 'rate over every batch (too few events for a warm-up second)',
+        ...(result.workers > 1
+          ? [
+              `events per worker: ${result.perWorker.map((n) => n.toLocaleString('en-US')).join(', ')}`,
+            ]
+          : []),
+        ...(result.perWorker.some((n) => n < result.counted / (4 * result.workers))
+          ? ["a worker took under a quarter of its share: the rate is mostly the others'"]
+          : []),
         `time per step: ${formatSteps(result.steps)}`,
         `per event: ${formatCost(result.cost)}`,
         ...(result.complete ? [] : ['did not finish within the time limit']),
@@ -86,7 +92,7 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
       items: data.items.length,
       stepSeconds: { oneWorker: one.steps, twoWorkers: two.steps },
       costPerEvent: { oneWorker: one.cost, twoWorkers: two.cost },
-      workers: `child processes (recflow serve --role worker), NODE_OPTIONS ${WORKER_NODE_OPTIONS}`,
+      workers: 'child processes (recflow serve --role worker), started after publishing',
     },
   };
 }
@@ -142,6 +148,8 @@ async function rawRead(env: BenchEnv, total: number, timeoutMs: number): Promise
 
 interface Applied {
   workers: number;
+  /** Events each worker committed, in the order the workers started. */
+  perWorker: number[];
   /** Events in the batches the rate counts. */
   counted: number;
   /** Events/s over every batch, warm-up included. */
@@ -158,8 +166,9 @@ interface Applied {
  * What applying the backlog cost per event, less sensitive to other load on
  * the machine than the rate: CPU of the worker processes (all their threads,
  * from when each began consuming, so its JIT warm-up counts), CPU of the
- * PostgreSQL backends serving the scenario's database, and WAL written (the
- * server's whole WAL, so other writers on it count too).
+ * PostgreSQL backends serving the scenario's database (their start-up
+ * queries too, a few milliseconds), and WAL written (the server's whole WAL,
+ * so other writers on it count too).
  */
 interface Cost {
   workerCpuUs: number;
@@ -176,9 +185,9 @@ interface Cost {
  *
  * The rate is the steady one: it counts the batches that started WARM_UP_MS
  * after the last worker began consuming. Before that, a new process's first
- * batches run cold (its first transactions took 250-700 ms against 300-450
- * ms later, the first of them holding one event), and two workers start a
- * few hundred milliseconds apart. The whole run's rate is noted beside it.
+ * batches run cold (in one run, a first batch of one event took 260 ms and
+ * the next ones 600-740 ms, against 300-450 ms later), and two workers start
+ * a few hundred milliseconds apart. The whole run's rate is noted beside it.
  * When the steady batches hold less than half the events (a quick run's
  * backlog is gone in a second), all batches count.
  *
@@ -202,12 +211,16 @@ async function applyInProcesses(
   const started = new Map<number, { cpu: number; at: number }>();
   let handled = 0;
   const onLine = (line: string, pid: number) => {
-    if (line.includes('"worker consuming"')) started.set(pid, { cpu: cpuOf(pid), at: Date.now() });
-    if (!line.includes('"batch handled"')) return;
-    const entry = JSON.parse(line) as { time: string; size: number; ms: number };
+    const entry = parseLine(line);
+    if (entry?.msg === 'worker consuming') {
+      started.set(pid, { cpu: cpuOf(pid), at: Date.parse(entry.time) });
+    }
+    if (entry?.msg !== 'batch handled') return;
+    // Events handed back (a failing batch) come again in a later batch: only
+    // committed ones count.
     const end = Date.parse(entry.time);
-    batches.push({ start: end - entry.ms, end, size: entry.size });
-    handled += entry.size;
+    batches.push({ pid, start: end - entry.ms, end, size: entry.committed });
+    handled += entry.committed;
   };
   ctx.log(`applying ${total} events with ${workers} worker process(es)`);
   const children = await Promise.all(
@@ -225,6 +238,7 @@ async function applyInProcesses(
     }
   }
   for (const child of children) await child.stop();
+  if (started.size !== workers) throw new Error('a worker never logged "worker consuming"');
 
   const allIn = Math.max(...[...started.values()].map((s) => s.at));
   const steady = batches.filter((b) => b.start >= allIn + WARM_UP_MS);
@@ -233,6 +247,7 @@ async function applyInProcesses(
   for (const batch of counted) latency.record(batch.end - batch.start);
   return {
     workers,
+    perWorker: children.map((c) => sum(batches.filter((b) => b.pid === c.pid))),
     counted: sum(counted),
     wholeRun: rate(batches),
     steady: counted === steady,
@@ -247,11 +262,27 @@ async function applyInProcesses(
   };
 }
 
-/** A batch a worker logged: when it started and ended (ms since the epoch), and its events. */
+/**
+ * A batch a worker logged: which worker, when it started and ended (ms since
+ * the epoch), and the events it committed.
+ */
 interface HandledBatch {
+  pid: number;
   start: number;
   end: number;
   size: number;
+}
+
+/** A worker's log line, when it is one of the two this scenario reads. */
+function parseLine(
+  line: string,
+): { msg: string; time: string; committed: number; ms: number } | undefined {
+  if (!line.includes('"worker consuming"') && !line.includes('"batch handled"')) return undefined;
+  try {
+    return JSON.parse(line);
+  } catch {
+    return undefined;
+  }
 }
 
 function sum(batches: readonly HandledBatch[]): number {

@@ -37,7 +37,6 @@ import { ensureDatabase, migrate } from '../storage/postgres/migrate';
 import { ModelRepository } from '../storage/postgres/model-repository';
 import { createRedis, pingRedis, type RedisClient } from '../storage/redis/client';
 import { HotStore } from '../storage/redis/hot-store';
-import { startedWith, WORKER_NODE_OPTIONS } from './node-options';
 import { DEFAULT_MODEL_PARAMS } from '../learning/train';
 import { TrainingScheduler } from '../training/scheduler';
 import { Trainer } from '../training/trainer';
@@ -117,12 +116,6 @@ export class RecflowApp {
       app.extra.scheduler.start();
     }
     if (options.role === 'worker') {
-      if (!startedWith(WORKER_NODE_OPTIONS)) {
-        log.info(
-          { recommended: WORKER_NODE_OPTIONS },
-          'a worker uses less CPU per event started with NODE_OPTIONS set to these options',
-        );
-      }
       app.probes = new ProbeServer({ metrics: core.metrics, readiness: () => app.readiness() });
       await app.probes.listen(config.http.port, config.http.host);
       log.info({ port: app.probes.port }, 'worker probes listening');

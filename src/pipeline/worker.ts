@@ -253,6 +253,8 @@ export class Worker {
       else await this.deadLetters.move(received.msg, received.reason);
     }
 
+    /** Events this batch committed (applied or found duplicate); the rest were handed back. */
+    let committed = 0;
     if (valid.length > 0) {
       const outcome = await this.applyWithRetry(valid.map((v) => v.event));
       // The lane's previous tail ran meanwhile; this one's follows it.
@@ -260,16 +262,17 @@ export class Worker {
       if ('applied' in outcome) {
         const { applied } = outcome;
         lane.finishing = this.finish(applied, valid);
+        committed = valid.length;
       } else if (outcome.transient) {
         // A dependency is down, not an event bad: never dead-letter for that.
         for (const { msg } of valid) msg.nak(backoffMs(msg.info.deliveryCount, 1000, 30_000));
       } else {
-        await this.handleOneByOne(valid);
+        committed = await this.handleOneByOne(valid);
       }
     }
     this.lastBatchAt = Date.now();
     const seconds = stop();
-    this.deps.log.debug({ size: batch.length, ms: seconds * 1000 }, 'batch handled');
+    this.deps.log.debug({ size: batch.length, committed, ms: seconds * 1000 }, 'batch handled');
   }
 
   /** Decodes and re-validates a message: the event, or why it is invalid. */
@@ -319,10 +322,12 @@ export class Worker {
    * After a batch kept failing: each message on its own, so one poison event
    * cannot hold back the others. A message that fails is handed back with a
    * growing delay, and dead-lettered on its last allowed delivery, unless the
-   * failure is transient (a store down), which never dead-letters.
+   * failure is transient (a store down), which never dead-letters. Returns
+   * how many were committed.
    */
-  private async handleOneByOne(valid: Decoded[]): Promise<void> {
+  private async handleOneByOne(valid: Decoded[]): Promise<number> {
     const { maxDeliver } = this.deps.config.pipeline;
+    let committed = 0;
     for (const { msg, event } of valid) {
       try {
         const applied = await this.deps.repository.applyBatch(
@@ -332,6 +337,7 @@ export class Worker {
         await this.afterCommit(applied, [event]);
         msg.ack();
         this.count(applied.applied.length, 1 - applied.applied.length);
+        committed += 1;
       } catch (error) {
         const deliveries = msg.info.deliveryCount;
         if (!isTransient(error) && deliveries >= maxDeliver) {
@@ -346,6 +352,7 @@ export class Worker {
         }
       }
     }
+    return committed;
   }
 
   /** After a batch committed: hot copy, notices, then the acks. Never rejects. */
