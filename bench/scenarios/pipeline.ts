@@ -178,10 +178,10 @@ interface Cost {
 
 /**
  * Workers as child processes, started once the backlog is in the stream.
- * Each logs a line per batch at debug level (its size and duration), which
- * times the batches; CPU is read from /proc, from the moment each worker
- * logs that it is consuming (its start-up is not counted), and steps from
- * each worker's /metrics.
+ * Each logs a line per batch at debug level (the events it committed, and
+ * how long it took), which times the batches; CPU is read from /proc, from
+ * the moment each worker logs that it is consuming (its start-up is not
+ * counted), and steps from each worker's /metrics.
  *
  * The rate is the steady one: it counts the batches that started WARM_UP_MS
  * after the last worker began consuming. Before that, a new process's first
