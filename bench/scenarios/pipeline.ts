@@ -148,7 +148,7 @@ async function rawRead(env: BenchEnv, total: number, timeoutMs: number): Promise
 
 interface Applied {
   workers: number;
-  /** Events each worker committed, in the order the workers started. */
+  /** Events each worker applied in the batches the rate counts, in spawn order. */
   perWorker: number[];
   /** Events in the batches the rate counts. */
   counted: number;
@@ -178,8 +178,8 @@ interface Cost {
 
 /**
  * Workers as child processes, started once the backlog is in the stream.
- * Each logs a line per batch at debug level (the events it committed, and
- * how long it took), which times the batches; CPU is read from /proc, from
+ * Each logs a line per batch at debug level (the events it applied for the
+ * first time, and how long it took), which times the batches; CPU is read from /proc, from
  * the moment each worker logs that it is consuming (its start-up is not
  * counted), and steps from each worker's /metrics.
  *
@@ -210,17 +210,23 @@ async function applyInProcesses(
   /** CPU seconds of each worker process when it began consuming, and when. */
   const started = new Map<number, { cpu: number; at: number }>();
   let handled = 0;
+  /** A per-batch line without its count (the worker's log changed): the run stops. */
+  let unreadable: string | undefined;
   const onLine = (line: string, pid: number) => {
     const entry = parseLine(line);
     if (entry?.msg === 'worker consuming') {
       started.set(pid, { cpu: cpuOf(pid), at: Date.parse(entry.time) });
     }
     if (entry?.msg !== 'batch handled') return;
-    // Events handed back (a failing batch) come again in a later batch: only
-    // committed ones count.
+    // A batch handed back (a failure) comes again, and its events are then
+    // duplicates if it had committed: each event counts once, where applied.
+    if (typeof entry.applied !== 'number') {
+      unreadable ??= line;
+      return;
+    }
     const end = Date.parse(entry.time);
-    batches.push({ pid, start: end - entry.ms, end, size: entry.committed });
-    handled += entry.committed;
+    batches.push({ pid, start: end - entry.ms, end, size: entry.applied });
+    handled += entry.applied;
   };
   ctx.log(`applying ${total} events with ${workers} worker process(es)`);
   const children = await Promise.all(
@@ -228,7 +234,7 @@ async function applyInProcesses(
       ctx.spawn('worker', env, {}, { logLevel: 'debug', onLine }),
     ),
   );
-  const complete = await until(() => handled >= total, timeoutMs, 50);
+  const complete = await until(() => handled >= total || unreadable !== undefined, timeoutMs, 50);
   const cpu = children.reduce((n, c) => n + c.cpuSeconds() - (started.get(c.pid)?.cpu ?? 0), 0);
   const dbAfter = await dbUsage(database);
   const steps: Record<string, number> = {};
@@ -239,6 +245,7 @@ async function applyInProcesses(
   }
   for (const child of children) await child.stop();
   if (started.size !== workers) throw new Error('a worker never logged "worker consuming"');
+  if (unreadable) throw new Error(`a worker's batch line has no applied count: ${unreadable}`);
 
   const allIn = Math.max(...[...started.values()].map((s) => s.at));
   const steady = batches.filter((b) => b.start >= allIn + WARM_UP_MS);
@@ -247,7 +254,7 @@ async function applyInProcesses(
   for (const batch of counted) latency.record(batch.end - batch.start);
   return {
     workers,
-    perWorker: children.map((c) => sum(batches.filter((b) => b.pid === c.pid))),
+    perWorker: children.map((c) => sum(counted.filter((b) => b.pid === c.pid))),
     counted: sum(counted),
     wholeRun: rate(batches),
     steady: counted === steady,
@@ -264,7 +271,7 @@ async function applyInProcesses(
 
 /**
  * A batch a worker logged: which worker, when it started and ended (ms since
- * the epoch), and the events it committed.
+ * the epoch), and the events it applied for the first time.
  */
 interface HandledBatch {
   pid: number;
@@ -276,7 +283,7 @@ interface HandledBatch {
 /** A worker's log line, when it is one of the two this scenario reads. */
 function parseLine(
   line: string,
-): { msg: string; time: string; committed: number; ms: number } | undefined {
+): { msg: string; time: string; applied: number; ms: number } | undefined {
   if (!line.includes('"worker consuming"') && !line.includes('"batch handled"')) return undefined;
   try {
     return JSON.parse(line);

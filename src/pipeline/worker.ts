@@ -253,26 +253,28 @@ export class Worker {
       else await this.deadLetters.move(received.msg, received.reason);
     }
 
-    /** Events this batch committed (applied or found duplicate); the rest were handed back. */
-    let committed = 0;
+    /**
+     * Events whose effects this batch applied for the first time: not those
+     * found duplicate, nor those handed back (a redelivery applies them once).
+     */
+    let applied = 0;
     if (valid.length > 0) {
       const outcome = await this.applyWithRetry(valid.map((v) => v.event));
       // The lane's previous tail ran meanwhile; this one's follows it.
       await lane.finishing;
       if ('applied' in outcome) {
-        const { applied } = outcome;
-        lane.finishing = this.finish(applied, valid);
-        committed = valid.length;
+        lane.finishing = this.finish(outcome.applied, valid);
+        applied = outcome.applied.applied.length;
       } else if (outcome.transient) {
         // A dependency is down, not an event bad: never dead-letter for that.
         for (const { msg } of valid) msg.nak(backoffMs(msg.info.deliveryCount, 1000, 30_000));
       } else {
-        committed = await this.handleOneByOne(valid);
+        applied = await this.handleOneByOne(valid);
       }
     }
     this.lastBatchAt = Date.now();
     const seconds = stop();
-    this.deps.log.debug({ size: batch.length, committed, ms: seconds * 1000 }, 'batch handled');
+    this.deps.log.debug({ size: batch.length, applied, ms: seconds * 1000 }, 'batch handled');
   }
 
   /** Decodes and re-validates a message: the event, or why it is invalid. */
@@ -323,11 +325,11 @@ export class Worker {
    * cannot hold back the others. A message that fails is handed back with a
    * growing delay, and dead-lettered on its last allowed delivery, unless the
    * failure is transient (a store down), which never dead-letters. Returns
-   * how many were committed.
+   * how many were applied for the first time.
    */
   private async handleOneByOne(valid: Decoded[]): Promise<number> {
     const { maxDeliver } = this.deps.config.pipeline;
-    let committed = 0;
+    let fresh = 0;
     for (const { msg, event } of valid) {
       try {
         const applied = await this.deps.repository.applyBatch(
@@ -337,7 +339,7 @@ export class Worker {
         await this.afterCommit(applied, [event]);
         msg.ack();
         this.count(applied.applied.length, 1 - applied.applied.length);
-        committed += 1;
+        fresh += applied.applied.length;
       } catch (error) {
         const deliveries = msg.info.deliveryCount;
         if (!isTransient(error) && deliveries >= maxDeliver) {
@@ -352,7 +354,7 @@ export class Worker {
         }
       }
     }
-    return committed;
+    return fresh;
   }
 
   /** After a batch committed: hot copy, notices, then the acks. Never rejects. */

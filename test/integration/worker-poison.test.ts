@@ -61,7 +61,7 @@ beforeAll(async () => {
     config: env.config,
     repository: new FeatureRepository(db),
     hotCopy: new HotCopyWriter(hot, env.config.pipeline.neighbours, silentLogger()),
-    log: pino({ level: 'warn' }, { write: (line: string) => logged.push(line) }),
+    log: pino({ level: 'debug' }, { write: (line: string) => logged.push(line) }),
     metrics: new Metrics({ defaultMetrics: false }),
   });
   await worker.start();
@@ -137,4 +137,12 @@ test('a poison event is retried, dead-lettered with its reason; others apply', a
   expect(consumer.num_pending).toBe(0);
   expect(await applied()).toEqual(['after', 'before']);
   expect(worker.health()).toMatchObject({ state: 'running', deadLettered: 1 });
+
+  // Per batch, the events applied count the good two once, though the
+  // poison one came three times (what the bench counts).
+  const batches = logged
+    .map((l) => JSON.parse(l) as { msg: string; size: number; applied: number })
+    .filter((line) => line.msg === 'batch handled');
+  expect(batches.reduce((n, b) => n + b.applied, 0)).toBe(2);
+  expect(batches.reduce((n, b) => n + b.size, 0)).toBe(5);
 });
