@@ -70,11 +70,7 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
             `after the last worker began consuming; the whole run, warm-up included: ` +
             `${Math.round(result.wholeRun).toLocaleString('en-US')} events/s`
           : 'rate over every batch (too few events for a warm-up second)',
-        ...(result.workers > 1
-          ? [
-              `events per worker: ${result.perWorker.map((n) => n.toLocaleString('en-US')).join(', ')}`,
-            ]
-          : []),
+        ...(result.workers > 1 ? [`events per worker: ${formatCounts(result.perWorker)}`] : []),
         ...(result.perWorker.some((n) => n < result.counted / (4 * result.workers))
           ? ["a worker took under a quarter of its share: the rate is mostly the others'"]
           : []),
@@ -368,6 +364,10 @@ function formatCost(cost: Cost): string {
     `PostgreSQL CPU ${cost.postgresCpuUs.toFixed(0)} µs, ` +
     `WAL ${cost.walBytes.toFixed(0)} B`
   );
+}
+
+function formatCounts(counts: readonly number[]): string {
+  return counts.map((n) => n.toLocaleString('en-US')).join(', ');
 }
 
 function formatSeconds(s: number): string {
