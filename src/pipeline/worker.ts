@@ -1,45 +1,22 @@
 /**
- * The stream pipeline: a durable pull consumer that applies events to the
- * features exactly once.
+ * The stream pipeline: a durable pull consumer whose messages are applied
+ * to the features exactly once, a batch at a time (batch.ts says how).
  *
- * For each batch it (1) decodes and re-validates the messages, sending bad
- * ones to the dead-letter stream; (2) applies the rest in one PostgreSQL
- * transaction that also records their ids; (3) refreshes the Redis hot copy
- * with the values read back; (4) publishes a "features changed" notice per
- * affected user; and only then (5) acks. A crash anywhere before the ack
- * redelivers the batch, and step 2 recognises the events already applied.
- *
- * A worker runs a few transactions at once, one per lane
- * (RECFLOW_WORKER_LANES). Each lane owns a share of the users, so the lanes
- * never wait on each other's user locks, and one user's batches run in
- * order. While one lane waits on PostgreSQL, this process works on another.
- *
- * Within a lane, steps 3-5 of a batch run while the next batch's transaction
- * does: they need only the committed result. One batch of a lane at a time
- * is in that tail, and a lane's tails run in batch order.
+ * This file is the pulling and the lanes. A worker pulls with bounded
+ * fetches into per-lane queues, decoding each message as it arrives, and
+ * runs a few batches at once, one per lane (RECFLOW_WORKER_LANES). Each lane
+ * owns a share of the users, so the lanes never wait on each other's user
+ * locks, and one user's batches run in order. While one lane waits on
+ * PostgreSQL, this process works on another.
  *
  * Several workers can share the durable consumer; JetStream hands each
  * message to one of them.
  */
 import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
-import type { Config } from '../config/config';
-import { validateEvent } from '../domain/events';
-import { eventWeight } from '../domain/weights';
-import { decodeEvent } from '../ingestion/codec';
-import { Subjects } from '../messaging/subjects';
-import type { Logger } from '../observability/logger';
-import type { Metrics } from '../observability/metrics';
-import type {
-  AppliedBatch,
-  FeatureRepository,
-  StoredEvent,
-} from '../storage/postgres/feature-repository';
-import { DeadLetters, tracing } from './dead-letters';
+import { BatchApplier, type BatchDeps, type Received, type Tail } from './batch';
 import { DurableConsumer } from './durable-consumer';
-import type { HotCopyWriter } from './hot-copy';
 import { laneOfUser, laneShares } from './lanes';
-import { backoffMs, isTransient, sleep } from './retry';
+import { backoffMs, sleep } from './retry';
 
 /** The worker's lifecycle, read by /ready and the metrics. */
 export type WorkerState = 'starting' | 'running' | 'retrying' | 'draining' | 'stopped';
@@ -54,29 +31,18 @@ export interface WorkerHealth {
   consumerPresent: boolean;
 }
 
-/** A message with its decoded event. */
-interface Decoded {
-  msg: JsMsg;
-  event: StoredEvent;
-}
-
-/** A fetched message: decoded, or with the reason it cannot be. */
-type Received = Decoded | { msg: JsMsg; reason: string };
-
 /**
  * One of a worker's transactions in flight. Each lane owns a fixed share of
  * the users (by a hash of the id), so lanes never wait on each other's user
  * locks; each runs its batches one after another, the tail of one beside the
  * transaction of the next.
  */
-interface Lane {
+interface Lane extends Tail {
   /** Most events per batch: the lane's share of RECFLOW_WORKER_BATCH. */
   most: number;
   /** Fetched messages of this lane's users, decoded as they arrived. */
   queue: Received[];
   wake?: () => void;
-  /** Hot copy, notices and acks of the lane's last committed batch, still running. */
-  finishing: Promise<void>;
 }
 
 /** The lane of a message: its user's, or the first for one that did not decode. */
@@ -91,39 +57,29 @@ function laneOf(received: Received, lanes: number): number {
  */
 const PULL_EXPIRES_MS = 2000;
 
-/** In-process tries of a whole batch before its messages are handled one by one. */
-const BATCH_ATTEMPTS = 3;
-
-export interface WorkerDeps {
-  nc: NatsConnection;
-  config: Config;
-  repository: FeatureRepository;
-  hotCopy: HotCopyWriter;
-  log: Logger;
-  metrics: Metrics;
-  /** Test-only fault injection, see README "Testing". Ignored in production. */
-  failpoint?: string;
-}
+/** What a worker works with: what its batches need, less the retry callback it gives them. */
+export type WorkerDeps = Omit<BatchDeps, 'onRetrying'>;
 
 export class Worker {
   private state: WorkerState = 'starting';
   private loop?: Promise<void>;
   private lastBatchAt: number | null = null;
-  private processed = 0;
-  private readonly subjects: Subjects;
-  private readonly deadLetters: DeadLetters;
+  private readonly batches: BatchApplier;
   private readonly lanes: Lane[];
   /** The pull in progress (see pump and drain). */
   private pulling?: ConsumerMessages;
-  /** Messages waiting in every lane's queue together. */
-  private queued = 0;
   private readonly consumer: DurableConsumer;
   private watchdog?: NodeJS.Timeout;
   private space?: () => void;
 
   constructor(private readonly deps: WorkerDeps) {
-    this.subjects = new Subjects(deps.config.nats.subjectPrefix);
-    this.deadLetters = new DeadLetters(deps.nc, this.subjects.deadLetters, deps.metrics, deps.log);
+    this.batches = new BatchApplier({
+      ...deps,
+      onRetrying: (retrying) => {
+        if (retrying && this.state !== 'draining') this.state = 'retrying';
+        if (!retrying && this.state === 'retrying') this.state = 'running';
+      },
+    });
     this.consumer = new DurableConsumer(deps.nc, deps.config, deps.log);
     const { batchSize, lanes } = deps.config.pipeline;
     this.lanes = laneShares(batchSize, lanes).map((most) => ({
@@ -137,8 +93,8 @@ export class Worker {
     return {
       state: this.state,
       lastBatchAt: this.lastBatchAt,
-      processed: this.processed,
-      deadLettered: this.deadLetters.count,
+      processed: this.batches.processed,
+      deadLettered: this.batches.deadLettered,
       pendingHotCopy: this.deps.hotCopy.pending,
       consumerPresent: this.consumer.present,
     };
@@ -210,11 +166,15 @@ export class Worker {
 
   /** Decodes a pulled message into its lane's queue. */
   private enqueue(msg: JsMsg): void {
-    const received = this.decode(msg);
+    const received = this.batches.decode(msg);
     const lane = this.lanes[laneOf(received, this.lanes.length)];
     lane.queue.push(received);
-    this.queued += 1;
     lane.wake?.();
+  }
+
+  /** Messages waiting in every lane's queue together. */
+  private get queued(): number {
+    return this.lanes.reduce((n, lane) => n + lane.queue.length, 0);
   }
 
   /** Takes whatever is queued in a lane, up to the lane's share of a batch, when anything is. */
@@ -225,7 +185,6 @@ export class Worker {
         continue;
       }
       const batch = lane.queue.splice(0, lane.most);
-      this.queued -= batch.length;
       this.space?.();
       await this.handleBatch(lane, batch);
     }
@@ -247,156 +206,9 @@ export class Worker {
 
   private async applyMessages(lane: Lane, batch: Received[]): Promise<void> {
     const stop = this.deps.metrics.batchLatency.startTimer();
-    const valid: Decoded[] = [];
-    for (const received of batch) {
-      if ('event' in received) valid.push(received);
-      else await this.deadLetters.move(received.msg, received.reason);
-    }
-
-    /**
-     * Events whose effects this batch applied for the first time: not those
-     * found duplicate, nor those handed back (a redelivery applies them once).
-     */
-    let applied = 0;
-    if (valid.length > 0) {
-      const outcome = await this.applyWithRetry(valid.map((v) => v.event));
-      // The lane's previous tail ran meanwhile; this one's follows it.
-      await lane.finishing;
-      if ('applied' in outcome) {
-        lane.finishing = this.finish(outcome.applied, valid);
-        applied = outcome.applied.applied.length;
-      } else if (outcome.transient) {
-        // A dependency is down, not an event bad: never dead-letter for that.
-        for (const { msg } of valid) msg.nak(backoffMs(msg.info.deliveryCount, 1000, 30_000));
-      } else {
-        applied = await this.handleOneByOne(valid);
-      }
-    }
+    const applied = await this.batches.apply(batch, lane);
     this.lastBatchAt = Date.now();
     const seconds = stop();
     this.deps.log.debug({ size: batch.length, applied, ms: seconds * 1000 }, 'batch handled');
-  }
-
-  /** Decodes and re-validates a message: the event, or why it is invalid. */
-  private decode(msg: JsMsg): Received {
-    const { config } = this.deps;
-    try {
-      const raw = decodeEvent(msg.data) as Parameters<typeof validateEvent>[0];
-      const interaction = validateEvent(raw, Date.now(), config.events.limits, 'event');
-      const weight = eventWeight(
-        interaction,
-        config.events.weights,
-        config.events.limits.ratingMax,
-      );
-      return { msg, event: { ...interaction, weight, streamSeq: msg.seq } };
-    } catch (error) {
-      return { msg, reason: `invalid event: ${(error as Error).message}` };
-    }
-  }
-
-  /**
-   * Applies a batch, retrying transient failures in place. Returns the result,
-   * or why it kept failing: `transient` (the store is down: hand everything
-   * back, dead-letter nothing) or not (look for the poison event).
-   */
-  private async applyWithRetry(
-    events: StoredEvent[],
-  ): Promise<{ applied: AppliedBatch } | { transient: boolean }> {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        const applied = await this.deps.repository.applyBatch(
-          events,
-          this.deps.config.pipeline.covisitWindowMs,
-        );
-        if (this.state === 'retrying') this.state = 'running';
-        return { applied };
-      } catch (error) {
-        const transient = isTransient(error);
-        this.deps.log.warn({ err: error, attempt, size: events.length, transient }, 'batch failed');
-        if (!transient || attempt === BATCH_ATTEMPTS) return { transient };
-        if (this.state !== 'draining') this.state = 'retrying';
-        await sleep(backoffMs(attempt, 200));
-      }
-    }
-  }
-
-  /**
-   * After a batch kept failing: each message on its own, so one poison event
-   * cannot hold back the others. A message that fails is handed back with a
-   * growing delay, and dead-lettered on its last allowed delivery, unless the
-   * failure is transient (a store down), which never dead-letters. Returns
-   * how many were applied for the first time.
-   */
-  private async handleOneByOne(valid: Decoded[]): Promise<number> {
-    const { maxDeliver } = this.deps.config.pipeline;
-    let fresh = 0;
-    for (const { msg, event } of valid) {
-      try {
-        const applied = await this.deps.repository.applyBatch(
-          [event],
-          this.deps.config.pipeline.covisitWindowMs,
-        );
-        await this.afterCommit(applied, [event]);
-        msg.ack();
-        this.count(applied.applied.length, 1 - applied.applied.length);
-        fresh += applied.applied.length;
-      } catch (error) {
-        const deliveries = msg.info.deliveryCount;
-        if (!isTransient(error) && deliveries >= maxDeliver) {
-          const reason = `failed ${deliveries} times: ${(error as Error).message}`;
-          await this.deadLetters.move(msg, reason);
-        } else {
-          this.deps.log.warn(
-            { err: error, ...tracing(msg), deliveries },
-            'event failed on its own; handed back for a later try',
-          );
-          msg.nak(backoffMs(deliveries, 1000, 60_000));
-        }
-      }
-    }
-    return fresh;
-  }
-
-  /** After a batch committed: hot copy, notices, then the acks. Never rejects. */
-  private async finish(applied: AppliedBatch, valid: Decoded[]): Promise<void> {
-    try {
-      await this.afterCommit(
-        applied,
-        valid.map((v) => v.event),
-      );
-    } catch (error) {
-      // Committed, so a redelivery only rewrites the hot copy: hand the batch back.
-      this.deps.log.error({ err: error, size: valid.length }, 'after-commit work failed');
-      for (const { msg } of valid) msg.nak(backoffMs(msg.info.deliveryCount, 1000, 60_000));
-      return;
-    }
-    for (const { msg } of valid) msg.ack();
-    this.count(applied.applied.length, valid.length - applied.applied.length);
-  }
-
-  private async afterCommit(applied: AppliedBatch, events: StoredEvent[]): Promise<void> {
-    if (this.deps.failpoint === 'crash-after-commit') {
-      // Simulates a worker that dies between commit and ack.
-      process.kill(process.pid, 'SIGKILL');
-    }
-    await this.deps.hotCopy.write(applied);
-    const fresh = new Set(applied.applied);
-    const changed = new Set(events.filter((e) => fresh.has(e.eventId)).map((e) => e.userId));
-    for (const user of applied.users) {
-      if (!changed.has(user.userId)) continue;
-      const notice = JSON.stringify({ userId: user.userId, version: user.version });
-      try {
-        this.deps.nc.publish(this.subjects.userFeatures(user.userId), notice);
-      } catch (error) {
-        // Subscribers miss one push; the features themselves are committed.
-        this.deps.log.warn({ err: error }, 'features-changed notice not sent');
-      }
-    }
-  }
-
-  private count(applied: number, duplicates: number): void {
-    this.processed += applied + duplicates;
-    if (applied > 0) this.deps.metrics.eventsProcessed.inc({ result: 'applied' }, applied);
-    if (duplicates > 0) this.deps.metrics.eventsProcessed.inc({ result: 'duplicate' }, duplicates);
   }
 }
