@@ -20,6 +20,8 @@ interface Queue {
   items: Map<string, ItemFeatures>;
   pairs: Map<string, ItemPairWeight>;
   seen: Map<string, Set<string>>;
+  /** Users whose queued seen items are every item they have (see AppliedBatch.newUsers). */
+  complete: Set<string>;
   /**
    * Per queued item, categories it has left. Kept across newer versions:
    * Redis takes the item out of those the newest record lacks.
@@ -28,7 +30,14 @@ interface Queue {
 }
 
 function emptyQueue(): Queue {
-  return { users: new Map(), items: new Map(), pairs: new Map(), seen: new Map(), left: new Map() };
+  return {
+    users: new Map(),
+    items: new Map(),
+    pairs: new Map(),
+    seen: new Map(),
+    complete: new Set(),
+    left: new Map(),
+  };
 }
 
 function size(queue: Queue): number {
@@ -72,10 +81,16 @@ export class HotCopyWriter {
    */
   async write(
     batch: Pick<AppliedBatch, 'users' | 'items' | 'pairs' | 'interactions'> & {
+      newUsers?: readonly string[];
       left?: ReadonlyMap<string, readonly string[]>;
     },
   ): Promise<boolean> {
-    enqueue(this.queue, { ...batch, seen: batch.interactions, left: batch.left ?? new Map() });
+    enqueue(this.queue, {
+      ...batch,
+      seen: batch.interactions,
+      complete: batch.newUsers ?? [],
+      left: batch.left ?? new Map(),
+    });
     return this.flush();
   }
 
@@ -98,6 +113,7 @@ export class HotCopyWriter {
       await this.hot.writeBatch({
         users: [...taken.users.values()],
         seen: taken.seen,
+        complete: taken.complete,
         items: [...taken.items.values()],
         left: taken.left,
         pairs: [...taken.pairs.values()],
@@ -116,6 +132,7 @@ export class HotCopyWriter {
         seen: [...meanwhile.seen].flatMap(([userId, items]) =>
           [...items].map((itemId) => ({ userId, itemId })),
         ),
+        complete: meanwhile.complete,
         left: meanwhile.left,
       });
       this.trim();
@@ -135,10 +152,17 @@ export class HotCopyWriter {
       }
     }
     for (const itemId of left.keys()) if (!items.has(itemId)) left.delete(itemId);
+    // A list is complete only with every item it was queued with.
+    for (const userId of this.queue.complete) {
+      if (!seen.has(userId)) this.queue.complete.delete(userId);
+    }
   }
 }
 
-/** Adds records to a queue: the newer version, the heavier pair, every seen item. */
+/**
+ * Adds records to a queue: the newer version, the heavier pair, every seen
+ * item, every user made complete.
+ */
 function enqueue(
   queue: Queue,
   records: {
@@ -146,9 +170,12 @@ function enqueue(
     items: Iterable<ItemFeatures>;
     pairs: Iterable<ItemPairWeight>;
     seen: Iterable<{ userId: string; itemId: string }>;
+    complete: Iterable<string>;
     left: ReadonlyMap<string, Iterable<string>>;
   },
 ): void {
+  // Complete stays complete as items are added: a later batch's items join it.
+  for (const userId of records.complete) queue.complete.add(userId);
   for (const { userId, itemId } of records.seen) {
     const items = queue.seen.get(userId);
     if (items) items.add(itemId);

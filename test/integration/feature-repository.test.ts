@@ -42,6 +42,26 @@ test('applies a batch once and reads the features back', async () => {
   expect(again.users[0].events).toBe(2);
 });
 
+test('names the users a batch gave their first events, and no others', async () => {
+  const t = Date.UTC(2024, 0, 2);
+  const first = await repo.applyBatch(
+    [
+      event('n1', 'new-1', 'i1', t),
+      event('n2', 'new-1', 'i2', t + 1),
+      event('n3', 'new-2', 'i1', t),
+    ],
+    WINDOW,
+  );
+  expect(first.newUsers.sort()).toEqual(['new-1', 'new-2']);
+  // A later batch of a known user, and a redelivery, name nobody.
+  const later = await repo.applyBatch(
+    [event('n4', 'new-1', 'i3', t + 2), event('n5', 'new-3', 'i3', t + 2)],
+    WINDOW,
+  );
+  expect(later.newUsers).toEqual(['new-3']);
+  expect((await repo.applyBatch([event('n3', 'new-2', 'i1', t)], WINDOW)).newUsers).toEqual([]);
+});
+
 // Items of their own, so that other tests' item features stay as they expect.
 test('tracks disliked items by the sign of their net weight across batches', async () => {
   const first = await repo.applyBatch(

@@ -170,6 +170,34 @@ describe('a running worker', () => {
     }
   });
 
+  test("a new user's seen list is complete in Redis; one rebuilt after a loss is not", async () => {
+    const user = 'w-user/new';
+    const at = Date.now() - 60_000;
+    await ingest.record([input(user, 'i00', 'VIEW', at), input(user, 'i01', 'CLICK', at + 1)]);
+    // Complete (a read needs nothing from PostgreSQL), whether the two
+    // events came in one batch or two.
+    const first = await eventually(
+      async () => {
+        const found = (await hot.getUsers([user]))[0];
+        return found?.seen.length === 2 ? found : undefined;
+      },
+      10_000,
+      'the new user, complete, in Redis',
+    );
+    expect(first.seen.sort()).toEqual(['i00', 'i01']);
+
+    // Redis loses the key; the next batch knows only its own items.
+    await redis.del(hot.userKey(user));
+    await ingest.record([input(user, 'i02', 'VIEW', at + 2)]);
+    const rebuilt = await eventually(
+      async () => parseUserValue(user, await redis.get(hot.userKey(user))) ?? undefined,
+      10_000,
+      'the user written again',
+    );
+    expect(rebuilt).toMatchObject({ seen: ['i02'], complete: false });
+    expect((await hot.getUsers([user]))[0]).toBeUndefined();
+  });
+
   test('a redelivered event is recognised and not applied again', async () => {
     const event = input('w-dup', 'i03');
     await ingest.record([event]);

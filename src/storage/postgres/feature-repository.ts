@@ -60,6 +60,11 @@ export interface AppliedBatch {
   pairs: ItemPairWeight[];
   /** Every (user, item) of the batch, applied now or before: additions to the seen sets. */
   interactions: Array<{ userId: string; itemId: string }>;
+  /**
+   * Users this batch gave their first events. Their interactions in this
+   * batch are all they have, so these make their seen lists complete.
+   */
+  newUsers: string[];
 }
 
 export interface Neighbour {
@@ -141,12 +146,13 @@ export class FeatureRepository {
       await this.step('lock', () => tx.query(LOCK_USERS_SQL, [textArray(userIds)]));
 
       let users: UserFeatures[] = [];
+      let newUsers: string[] = [];
       let items: ItemFeatures[] = [];
       let pairs: ItemPairWeight[] = [];
       if (deltas) {
         // 3. Add the deltas; each write returns the new values, which make
         //    the hot copy's records.
-        users = await this.applyUsers(tx, deltas, newEvents);
+        ({ users, newUsers } = await this.applyUsers(tx, deltas, newEvents));
         // The catalogue writes the other half of each item record: wait for
         // any change of it in flight, so the record below includes it.
         await this.step('lock_items', () =>
@@ -180,6 +186,7 @@ export class FeatureRepository {
         items,
         pairs,
         interactions: events.map((e) => ({ userId: e.userId, itemId: e.itemId })),
+        newUsers,
       };
     });
   }
@@ -251,12 +258,13 @@ export class FeatureRepository {
    * The user side of a batch: per-item sums (whose new net weights say what
    * the user now dislikes), category affinities (returned whole), then each
    * user's stored record, folded with the batch and written back whole.
+   * Also returns the users that had no record before.
    */
   private async applyUsers(
     tx: PoolClient,
     deltas: BatchDeltas,
     events: readonly WeightedInteraction[],
-  ): Promise<UserFeatures[]> {
+  ): Promise<{ users: UserFeatures[]; newUsers: string[] }> {
     const userIds = deltas.users.map((d) => d.userId);
     const negative = await this.step('user_items', () => writeUserItems(tx, deltas));
     const categories = await this.step('user_categories', () =>
@@ -274,7 +282,8 @@ export class FeatureRepository {
       ),
     );
     await this.step('user_features', () => writeUserStates(tx, states));
-    return states.map((state) => ({
+    const newUsers = userIds.filter((id) => !stored.has(id));
+    const users = states.map((state) => ({
       userId: state.userId,
       version: state.version,
       events: state.events,
@@ -287,6 +296,7 @@ export class FeatureRepository {
       disliked: state.disliked,
       seen: [],
     }));
+    return { users, newUsers };
   }
 
   private async step<T>(name: string, run: () => Promise<T>): Promise<T> {

@@ -129,12 +129,15 @@ export class HotStore {
   /**
    * Writes whatever a batch changed, pipelined (see Writes): user
    * records with the items each user touched (`seen`, grown, never
-   * replaced), item records and their popularity, and co-visitation pairs
-   * (each item's neighbours trimmed to `keep`).
+   * replaced; complete for the users in `complete`), item records and their
+   * popularity, and co-visitation pairs (each item's neighbours trimmed to
+   * `keep`).
    */
   async writeBatch(batch: {
     users: readonly UserFeatures[];
     seen: ReadonlyMap<string, ReadonlySet<string>>;
+    /** Users whose items in `seen` are every item they have: their lists become complete. */
+    complete?: ReadonlySet<string>;
     items: readonly ItemFeatures[];
     /** Per item, categories it has left (see WRITE_ITEMS). */
     left?: ReadonlyMap<string, Iterable<string>>;
@@ -146,7 +149,12 @@ export class HotStore {
     const users: UserWrite[] = [];
     for (const userId of new Set([...records.keys(), ...batch.seen.keys()])) {
       const seen = batch.seen.get(userId);
-      users.push({ userId, record: records.get(userId), seen: seen ? [...seen] : [] });
+      users.push({
+        userId,
+        record: records.get(userId),
+        seen: seen ? [...seen] : [],
+        complete: batch.complete?.has(userId),
+      });
     }
     this.queueUsers(writes, users);
     this.queueItems(writes, batch.items, batch.left);

@@ -35,12 +35,13 @@ function user(userId: string, version: number): UserFeatures {
   return { userId, version } as UserFeatures;
 }
 
-function batch(users: UserFeatures[], seen: Array<[string, string]>) {
+function batch(users: UserFeatures[], seen: Array<[string, string]>, newUsers: string[] = []) {
   return {
     users,
     items: [],
     pairs: [],
     interactions: seen.map(([userId, itemId]) => ({ userId, itemId })),
+    newUsers,
   };
 }
 
@@ -111,4 +112,53 @@ test("a failed write keeps the categories items left, merged with a newer versio
   expect(await second).toBe(true);
   expect(writes[1].items.map((i) => i.version)).toEqual([3]);
   expect(writes[1].left).toEqual(new Map([['i', new Set(['x', 'y'])]]));
+});
+
+test("a new user's list stays complete through a failed write, with later items joined", async () => {
+  const { store, writes, settle } = fakeStore();
+  const writer = new HotCopyWriter(store, 50, silentLogger());
+
+  const first = writer.write(batch([user('a', 1)], [['a', 'x']], ['a']));
+  await new Promise((r) => setImmediate(r));
+  const second = writer.write(
+    batch(
+      [user('a', 2), user('b', 1)],
+      [
+        ['a', 'y'],
+        ['b', 'z'],
+      ],
+    ),
+  );
+  await settle(true);
+  expect(await first).toBe(false);
+  await settle(false);
+  expect(await second).toBe(true);
+
+  expect(writes[0].complete).toEqual(new Set(['a']));
+  expect(writes[1].complete).toEqual(new Set(['a']));
+  expect(writes[1].seen).toEqual(
+    new Map([
+      ['a', new Set(['x', 'y'])],
+      ['b', new Set(['z'])],
+    ]),
+  );
+});
+
+test('a list whose queued items were dropped for room is no longer complete', async () => {
+  const { store, writes, settle } = fakeStore();
+  const writer = new HotCopyWriter(store, 50, silentLogger());
+
+  // The new user's items are queued first, so they are the first dropped
+  // when a failed write leaves more than the cap (100,000) pending.
+  const first = writer.write(batch([], [['a', 'x']], ['a']));
+  await new Promise((r) => setImmediate(r));
+  const crowd = Array.from({ length: 100_000 }, (_, i): [string, string] => [`u${i}`, 'i']);
+  const second = writer.write(batch([], crowd, ['u0']));
+  await settle(true);
+  expect(await first).toBe(false);
+  await settle(false);
+  expect(await second).toBe(true);
+
+  expect(writes[1].seen.has('a')).toBe(false);
+  expect(writes[1].complete).toEqual(new Set(['u0']));
 });
