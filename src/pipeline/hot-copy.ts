@@ -9,7 +9,7 @@
 import type { ItemFeatures, UserFeatures } from '../domain/features';
 import type { Logger } from '../observability/logger';
 import type { AppliedBatch, ItemPairWeight } from '../storage/postgres/feature-repository';
-import type { HotStore } from '../storage/redis/hot-store';
+import type { HotStore, VersionRange } from '../storage/redis/hot-store';
 
 /** Pending writes are capped; past it the oldest are dropped (the TTL and misses repair them). */
 const MAX_PENDING = 100_000;
@@ -20,8 +20,8 @@ interface Queue {
   items: Map<string, ItemFeatures>;
   pairs: Map<string, ItemPairWeight>;
   seen: Map<string, Set<string>>;
-  /** Users whose queued seen items are every item they have (see AppliedBatch.newUsers). */
-  complete: Set<string>;
+  /** Per user, record versions whose items the queued seen items hold every one of. */
+  covers: Map<string, VersionRange>;
   /**
    * Per queued item, categories it has left. Kept across newer versions:
    * Redis takes the item out of those the newest record lacks.
@@ -35,7 +35,7 @@ function emptyQueue(): Queue {
     items: new Map(),
     pairs: new Map(),
     seen: new Map(),
-    complete: new Set(),
+    covers: new Map(),
     left: new Map(),
   };
 }
@@ -81,14 +81,14 @@ export class HotCopyWriter {
    */
   async write(
     batch: Pick<AppliedBatch, 'users' | 'items' | 'pairs' | 'interactions'> & {
-      newUsers?: readonly string[];
+      folded?: AppliedBatch['folded'];
       left?: ReadonlyMap<string, readonly string[]>;
     },
   ): Promise<boolean> {
     enqueue(this.queue, {
       ...batch,
       seen: batch.interactions,
-      complete: batch.newUsers ?? [],
+      covers: (batch.folded ?? []).map(({ userId, version }) => [userId, [version, version]]),
       left: batch.left ?? new Map(),
     });
     return this.flush();
@@ -113,7 +113,7 @@ export class HotCopyWriter {
       await this.hot.writeBatch({
         users: [...taken.users.values()],
         seen: taken.seen,
-        complete: taken.complete,
+        covers: taken.covers,
         items: [...taken.items.values()],
         left: taken.left,
         pairs: [...taken.pairs.values()],
@@ -132,7 +132,7 @@ export class HotCopyWriter {
         seen: [...meanwhile.seen].flatMap(([userId, items]) =>
           [...items].map((itemId) => ({ userId, itemId })),
         ),
-        complete: meanwhile.complete,
+        covers: meanwhile.covers,
         left: meanwhile.left,
       });
       this.trim();
@@ -152,16 +152,16 @@ export class HotCopyWriter {
       }
     }
     for (const itemId of left.keys()) if (!items.has(itemId)) left.delete(itemId);
-    // A list is complete only with every item it was queued with.
-    for (const userId of this.queue.complete) {
-      if (!seen.has(userId)) this.queue.complete.delete(userId);
+    // Versions are covered only with every item they were queued with.
+    for (const userId of this.queue.covers.keys()) {
+      if (!seen.has(userId)) this.queue.covers.delete(userId);
     }
   }
 }
 
 /**
  * Adds records to a queue: the newer version, the heavier pair, every seen
- * item, every user made complete.
+ * item, the versions each user's items cover.
  */
 function enqueue(
   queue: Queue,
@@ -170,12 +170,13 @@ function enqueue(
     items: Iterable<ItemFeatures>;
     pairs: Iterable<ItemPairWeight>;
     seen: Iterable<{ userId: string; itemId: string }>;
-    complete: Iterable<string>;
+    covers: Iterable<readonly [string, VersionRange]>;
     left: ReadonlyMap<string, Iterable<string>>;
   },
 ): void {
-  // Complete stays complete as items are added: a later batch's items join it.
-  for (const userId of records.complete) queue.complete.add(userId);
+  for (const [userId, range] of records.covers) {
+    queue.covers.set(userId, joinRanges(queue.covers.get(userId), range));
+  }
   for (const { userId, itemId } of records.seen) {
     const items = queue.seen.get(userId);
     if (items) items.add(itemId);
@@ -202,4 +203,17 @@ function keepNewer<T extends { version: number }>(
 ): void {
   const current = map.get(key);
   if (!current || value.version >= current.version) map.set(key, value);
+}
+
+/**
+ * The versions two writes of one user's items cover together: both ranges
+ * when they meet or overlap, else the later one alone (the items of the
+ * versions between are not queued, so nothing may claim them).
+ */
+function joinRanges(held: VersionRange | undefined, added: VersionRange): VersionRange {
+  if (!held) return added;
+  if (added[0] <= held[1] + 1 && held[0] <= added[1] + 1) {
+    return [Math.min(held[0], added[0]), Math.max(held[1], added[1])];
+  }
+  return added[1] > held[1] ? added : held;
 }

@@ -42,7 +42,7 @@ test('applies a batch once and reads the features back', async () => {
   expect(again.users[0].events).toBe(2);
 });
 
-test('names the users a batch gave their first events, and no others', async () => {
+test('names the users whose records a batch folded, with the versions it made', async () => {
   const t = Date.UTC(2024, 0, 2);
   const first = await repo.applyBatch(
     [
@@ -52,14 +52,18 @@ test('names the users a batch gave their first events, and no others', async () 
     ],
     WINDOW,
   );
-  expect(first.newUsers.sort()).toEqual(['new-1', 'new-2']);
-  // A later batch of a known user, and a redelivery, name nobody.
+  const byUser = (folded: Array<{ userId: string; version: number }>) =>
+    Object.fromEntries(folded.map((f) => [f.userId, f.version]));
+  expect(byUser(first.folded)).toEqual({ 'new-1': 1, 'new-2': 1 });
   const later = await repo.applyBatch(
     [event('n4', 'new-1', 'i3', t + 2), event('n5', 'new-3', 'i3', t + 2)],
     WINDOW,
   );
-  expect(later.newUsers).toEqual(['new-3']);
-  expect((await repo.applyBatch([event('n3', 'new-2', 'i1', t)], WINDOW)).newUsers).toEqual([]);
+  expect(byUser(later.folded)).toEqual({ 'new-1': 2, 'new-3': 1 });
+  // A redelivery folds nothing: its users are read back as they stand.
+  const again = await repo.applyBatch([event('n3', 'new-2', 'i1', t)], WINDOW);
+  expect(again.folded).toEqual([]);
+  expect(again.users).toMatchObject([{ userId: 'new-2', version: 1 }]);
 });
 
 // Items of their own, so that other tests' item features stay as they expect.

@@ -3,6 +3,7 @@
  * which this file kills and restarts to see the fallback and the refill.
  */
 import { Metrics } from '../../src/observability/metrics';
+import { HotCopyWriter } from '../../src/pipeline/hot-copy';
 import { silentLogger } from '../../src/observability/logger';
 import { type FeatureLoaders, FeatureStore, popularKey } from '../../src/storage/feature-store';
 import { CatalogRepository } from '../../src/storage/postgres/catalog-repository';
@@ -225,4 +226,22 @@ test('neighbours and items are read once per cache period, each item on its own'
     'redis:neighbours': 1,
     'postgres:neighbours': 1,
   });
+});
+
+test('a list a lost write left short is read from PostgreSQL again, not served', async () => {
+  const writer = new HotCopyWriter(hot, NEIGHBOURS, silentLogger());
+  const apply = (id: string, item: string, at: number) =>
+    repository.applyBatch([event(id, 'u-lost', item, T0 + at, 'VIEW')], 300_000);
+  await writer.write(await apply('l1', 'i03', 10_000));
+  expect((await hot.getUsers(['u-lost']))[0]?.seen).toEqual(['i03']);
+  // The second batch commits, but its write never reaches Redis (the worker
+  // died with it pending, or it was dropped for room); the third's does.
+  await apply('l2', 'i04', 11_000);
+  await writer.write(await apply('l3', 'i05', 12_000));
+  expect(await hot.getUsers(['u-lost'])).toEqual([undefined]);
+
+  const before = await roundTrips();
+  const loaded = await store.loaders().users.load('u-lost');
+  expect(loaded?.seen.sort()).toEqual(['i03', 'i04', 'i05']);
+  expect(delta(before, await roundTrips())).toEqual({ 'redis:user': 1, 'postgres:user': 1 });
 });

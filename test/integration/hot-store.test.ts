@@ -116,6 +116,36 @@ describe('records', () => {
     expect(await hot.getUsers(['u8'])).toEqual([undefined]);
   });
 
+  test("a user's first version makes a list complete; each next one keeps it so", async () => {
+    const write = (version: number, seen: string[], covers: [number, number]) =>
+      hot.writeBatch({
+        users: [user('uv', version, version)],
+        seen: new Map([['uv', new Set(seen)]]),
+        covers: new Map([['uv', covers]]),
+        items: [],
+        pairs: [],
+        keep: 10,
+      });
+    await write(1, ['a'], [1, 1]);
+    expect((await hot.getUsers(['uv']))[0]).toMatchObject({ version: 1, seen: ['a'] });
+    await write(2, ['b'], [2, 2]);
+    expect((await hot.getUsers(['uv']))[0]).toMatchObject({ version: 2, seen: ['a', 'b'] });
+
+    // Version 3's write never arrives: version 4's cannot vouch for it.
+    await write(4, ['d'], [4, 4]);
+    expect(await hot.getUsers(['uv'])).toEqual([undefined]);
+    // A fill from PostgreSQL at version 4 makes it complete again.
+    await hot.fillSeen([{ ...user('uv', 4, 4), seen: ['a', 'b', 'c', 'd'] }]);
+    expect((await hot.getUsers(['uv']))[0]?.seen.sort()).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  test('a list marked complete before versions were marked is not trusted', async () => {
+    await hot.writeRecords([user('ul', 3, 3)], []);
+    const value = (await redis.get(hot.userKey('ul'))) as string;
+    await redis.set(hot.userKey('ul'), `${value.split('\n')[0]}\nF\ti1\t`);
+    expect(await hot.getUsers(['ul'])).toEqual([undefined]);
+  });
+
   test('a record that was never written reads as undefined', async () => {
     expect(await hot.getUsers(['nobody', 'u1'])).toEqual([
       undefined,

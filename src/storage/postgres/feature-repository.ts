@@ -61,10 +61,11 @@ export interface AppliedBatch {
   /** Every (user, item) of the batch, applied now or before: additions to the seen sets. */
   interactions: Array<{ userId: string; itemId: string }>;
   /**
-   * Users this batch gave their first events. Their interactions in this
-   * batch are all they have, so these make their seen lists complete.
+   * Users whose records this batch folded, with the version it made. Every
+   * event of that version is in this batch, so `interactions` holds all
+   * the items it added to the user's seen list.
    */
-  newUsers: string[];
+  folded: Array<{ userId: string; version: number }>;
 }
 
 export interface Neighbour {
@@ -146,13 +147,13 @@ export class FeatureRepository {
       await this.step('lock', () => tx.query(LOCK_USERS_SQL, [textArray(userIds)]));
 
       let users: UserFeatures[] = [];
-      let newUsers: string[] = [];
+
       let items: ItemFeatures[] = [];
       let pairs: ItemPairWeight[] = [];
       if (deltas) {
         // 3. Add the deltas; each write returns the new values, which make
         //    the hot copy's records.
-        ({ users, newUsers } = await this.applyUsers(tx, deltas, newEvents));
+        users = await this.applyUsers(tx, deltas, newEvents);
         // The catalogue writes the other half of each item record: wait for
         // any change of it in flight, so the record below includes it.
         await this.step('lock_items', () =>
@@ -168,8 +169,9 @@ export class FeatureRepository {
 
       // 5. Users and items touched only by events applied before (a
       //    redelivery): read back as they stand, for the hot copy.
-      const folded = new Set(users.map((u) => u.userId));
-      const staleUsers = userIds.filter((id) => !folded.has(id));
+      const folded = users.map(({ userId, version }) => ({ userId, version }));
+      const foldedIds = new Set(folded.map((u) => u.userId));
+      const staleUsers = userIds.filter((id) => !foldedIds.has(id));
       if (staleUsers.length > 0) {
         const read = await this.step('read_users', () => readUsers(tx, staleUsers, false));
         users = [...users, ...read.values()];
@@ -186,7 +188,7 @@ export class FeatureRepository {
         items,
         pairs,
         interactions: events.map((e) => ({ userId: e.userId, itemId: e.itemId })),
-        newUsers,
+        folded,
       };
     });
   }
@@ -258,13 +260,12 @@ export class FeatureRepository {
    * The user side of a batch: per-item sums (whose new net weights say what
    * the user now dislikes), category affinities (returned whole), then each
    * user's stored record, folded with the batch and written back whole.
-   * Also returns the users that had no record before.
    */
   private async applyUsers(
     tx: PoolClient,
     deltas: BatchDeltas,
     events: readonly WeightedInteraction[],
-  ): Promise<{ users: UserFeatures[]; newUsers: string[] }> {
+  ): Promise<UserFeatures[]> {
     const userIds = deltas.users.map((d) => d.userId);
     const negative = await this.step('user_items', () => writeUserItems(tx, deltas));
     const categories = await this.step('user_categories', () =>
@@ -282,8 +283,7 @@ export class FeatureRepository {
       ),
     );
     await this.step('user_features', () => writeUserStates(tx, states));
-    const newUsers = userIds.filter((id) => !stored.has(id));
-    const users = states.map((state) => ({
+    return states.map((state) => ({
       userId: state.userId,
       version: state.version,
       events: state.events,
@@ -296,7 +296,6 @@ export class FeatureRepository {
       disliked: state.disliked,
       seen: [],
     }));
-    return { users, newUsers };
   }
 
   private async step<T>(name: string, run: () => Promise<T>): Promise<T> {

@@ -39,6 +39,8 @@ import { encodeUserRecord, parseUserValue } from './user-codec';
 export const FILLED = '\u0000';
 
 const RECORD_TTL_SECONDS = 7 * 86_400;
+/** A write that makes no list complete. */
+const NO_VERSIONS: VersionRange = [0, 0];
 
 /** Most keys per call of the scripts (scripts.ts): Redis runs nothing else during a script. */
 const KEYS_PER_CALL = 256;
@@ -50,9 +52,12 @@ interface UserWrite {
   userId: string;
   record?: UserFeatures;
   seen: readonly string[];
-  /** The items make the seen list complete. */
-  complete?: boolean;
+  /** Record versions whose items `seen` holds every one of (see WRITE_USERS). */
+  covers?: VersionRange;
 }
+
+/** Record versions `from` to `to`, both included. */
+export type VersionRange = readonly [from: number, to: number];
 
 export interface ScoredId {
   itemId: string;
@@ -129,15 +134,15 @@ export class HotStore {
   /**
    * Writes whatever a batch changed, pipelined (see Writes): user
    * records with the items each user touched (`seen`, grown, never
-   * replaced; complete for the users in `complete`), item records and their
+   * replaced; complete as far as `covers` says), item records and their
    * popularity, and co-visitation pairs (each item's neighbours trimmed to
    * `keep`).
    */
   async writeBatch(batch: {
     users: readonly UserFeatures[];
     seen: ReadonlyMap<string, ReadonlySet<string>>;
-    /** Users whose items in `seen` are every item they have: their lists become complete. */
-    complete?: ReadonlySet<string>;
+    /** Per user, the record versions whose items `seen` holds every one of. */
+    covers?: ReadonlyMap<string, VersionRange>;
     items: readonly ItemFeatures[];
     /** Per item, categories it has left (see WRITE_ITEMS). */
     left?: ReadonlyMap<string, Iterable<string>>;
@@ -153,7 +158,7 @@ export class HotStore {
         userId,
         record: records.get(userId),
         seen: seen ? [...seen] : [],
-        complete: batch.complete?.has(userId),
+        covers: batch.covers?.get(userId),
       });
     }
     this.queueUsers(writes, users);
@@ -194,13 +199,20 @@ export class HotStore {
     await writes.send();
   }
 
-  /** Fills a user's seen list from PostgreSQL's answer and marks it complete. */
+  /**
+   * Fills a user's seen list from PostgreSQL's answer, which holds every item
+   * up to the version read: the list is complete up to that version.
+   */
   async fillSeen(users: readonly UserFeatures[]): Promise<void> {
     if (users.length === 0) return;
     const writes = new Writes(this.redis);
     this.queueUsers(
       writes,
-      users.map((user) => ({ userId: user.userId, seen: user.seen, complete: true })),
+      users.map((user) => ({
+        userId: user.userId,
+        seen: user.seen,
+        covers: [1, user.version] as const,
+      })),
     );
     await writes.send();
   }
@@ -276,13 +288,14 @@ export class HotStore {
       keys = [];
       args = [RECORD_TTL_SECONDS];
     };
-    for (const { userId, record, seen, complete } of writes) {
+    for (const { userId, record, seen, covers = NO_VERSIONS } of writes) {
       if (keys.length >= KEYS_PER_CALL || args.length + seen.length > ARGS_PER_CALL) send();
       keys.push(this.userKey(userId));
       args.push(
         record?.version ?? 0,
         record ? encodeUserRecord(record) : '',
-        complete ? '1' : '0',
+        covers[0],
+        covers[1],
         seen.length,
       );
       for (const item of seen) args.push(item);

@@ -19,28 +19,44 @@ return 1`;
 
 /**
  * Writes users, one per key: ARGV[1] the TTL, then for each key in turn the
- * record's version, the encoded record ('' for none), '1' when the items
- * make the seen list complete, the number of items, and the seen items to
- * add. A record is replaced only by a higher version; items are appended
- * when the list lacks them; a list, once complete, stays so. A remembered
- * absence ("0|null") gives way to anything written. One call writes many
- * users: a call per user cost the worker more than the write itself.
+ * record's version, the encoded record ('' for none), the record versions
+ * `from` and `to` whose items this write holds every one of (0 and 0 for
+ * none), the number of items, and the seen items to add.
+ *
+ * A user's value is "<version>|<record>\n<mark>\t<item>\t<item>\t...".
+ * The mark is "F<v>" when the list holds every item of every version up to
+ * v, and "P" otherwise. A write that holds every item of versions from..to
+ * raises v to `to` when the list already held every item up to from - 1
+ * (a user's first version needs nothing before it); so a write that never
+ * arrives stops v, and a gateway trusts a list only while v has reached
+ * the record's version (user-codec.ts). An "F" without a number, written
+ * before versions were marked, counts as v = 0.
+ *
+ * A record is replaced only by a higher version; items are appended when
+ * the list lacks them. A remembered absence ("0|null") gives way to
+ * anything written. One call writes many users: a call per user cost the
+ * worker more than the write itself.
  */
 const WRITE_USERS = `
 local ttl = ARGV[1]
 local a = 2
 local written = 0
 for k = 1, #KEYS do
-  local version, record, complete, n = ARGV[a], ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3])
-  local first, last = a + 4, a + 3 + n
+  local version, record = ARGV[a], ARGV[a + 1]
+  local from, to, n = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
+  local first, last = a + 5, a + 4 + n
   a = last + 1
   local current = redis.call('GET', KEYS[k])
-  local head, seen = '', 'P\\t'
+  local head, mark, items = '', 'P', '\\t'
   if current then
     local nl = string.find(current, '\\n', 1, true)
     if nl then
       head = string.sub(current, 1, nl - 1)
-      seen = string.sub(current, nl + 1)
+      local tab = string.find(current, '\\t', nl + 1, true)
+      if tab then
+        mark = string.sub(current, nl + 1, tab - 1)
+        items = string.sub(current, tab)
+      end
     else
       head = current
     end
@@ -54,30 +70,33 @@ for k = 1, #KEYS do
       changed = true
     end
   end
-  if complete == '1' and string.sub(seen, 1, 1) ~= 'F' then
-    seen = 'F' .. string.sub(seen, 2)
-    changed = true
+  if to > 0 then
+    local upto = tonumber(string.match(mark, '^F(%d+)$')) or 0
+    if upto >= from - 1 and upto < to then
+      mark = 'F' .. to
+      changed = true
+    end
   end
   if n > 0 then
     local added, have = {}, {}
     local many = n > 8
     if many then
-      for id in string.gmatch(string.sub(seen, 3), '([^\\t]+)\\t') do have[id] = true end
+      for id in string.gmatch(items, '([^\\t]+)\\t') do have[id] = true end
     end
     for i = first, last do
       local id = ARGV[i]
-      if not have[id] and (many or not string.find(seen, '\\t' .. id .. '\\t', 1, true)) then
+      if not have[id] and (many or not string.find(items, '\\t' .. id .. '\\t', 1, true)) then
         have[id] = true
         added[#added + 1] = id .. '\\t'
       end
     end
     if #added > 0 then
-      seen = seen .. table.concat(added)
+      items = items .. table.concat(added)
       changed = true
     end
   end
   if changed then
-    redis.call('SET', KEYS[k], head .. '\\n' .. seen, 'EX', ttl)
+    redis.call('SET', KEYS[k], head .. '\\n' .. mark .. items, 'EX', ttl)
     written = written + 1
   end
 end

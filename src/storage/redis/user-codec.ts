@@ -1,7 +1,7 @@
 /**
  * How a user is stored in the hot copy: one string per user,
  *
- *   "<version>|<record>\n<F|P>\t<item>\t<item>\t..."
+ *   "<version>|<record>\n<mark>\t<item>\t<item>\t..."
  *
  * The record is a positional JSON array, with no field names and times
  * stored as offsets back from the user's last event:
@@ -14,9 +14,12 @@
  * It decodes to exactly the record it was made from: times are whole
  * milliseconds, so the offsets are exact (a record with any other time is
  * stored as plain JSON, which also reads records written before this
- * encoding). After the line break come the seen items, each followed by a
- * tab; F marks a complete list, P one the pipeline has only added to.
- * Ids never hold control characters, so neither separator can occur in one.
+ * encoding). After the line break come a mark and the seen items, each
+ * followed by a tab. "F<v>" marks a list that holds every item of every
+ * record version up to v, "P" one that may lack some; a list is complete,
+ * and trusted, only while v has reached the record's version (scripts.ts,
+ * WRITE_USERS, says how v moves). Ids never hold control characters, so
+ * neither separator can occur in one.
  */
 import { EVENT_TYPES, type EventType } from '../../domain/events';
 import type { UserFeatures } from '../../domain/features';
@@ -73,8 +76,16 @@ export function parseUserValue(userId: string, value: string | null): UserValue 
   return {
     record: decodeRecord(userId, version, body),
     seen: tail.split('\t').slice(1, -1),
-    complete: tail.startsWith('F'),
+    complete: completeUpTo(tail) >= version,
   };
+}
+
+/** The version up to which a list holds every item: the v of its "F<v>" mark, else 0. */
+function completeUpTo(tail: string): number {
+  if (tail[0] !== 'F') return 0;
+  const tab = tail.indexOf('\t');
+  const upTo = Number(tail.slice(1, tab < 0 ? undefined : tab));
+  return Number.isSafeInteger(upTo) ? upTo : 0;
 }
 
 function decodeRecord(userId: string, version: number, body: string): Record {

@@ -11,7 +11,11 @@ function fakeStore() {
   const pending: Array<{ fail: boolean; release: () => void }> = [];
   const store = {
     writeBatch(batch: Written) {
-      writes.push({ ...batch, seen: new Map([...batch.seen].map(([u, s]) => [u, new Set(s)])) });
+      writes.push({
+        ...batch,
+        seen: new Map([...batch.seen].map(([u, s]) => [u, new Set(s)])),
+        covers: batch.covers && new Map(batch.covers),
+      });
       return new Promise<void>((resolve, reject) => {
         const entry = {
           fail: false,
@@ -35,13 +39,14 @@ function user(userId: string, version: number): UserFeatures {
   return { userId, version } as UserFeatures;
 }
 
-function batch(users: UserFeatures[], seen: Array<[string, string]>, newUsers: string[] = []) {
+/** A batch's records; `users` also say which versions it folded. */
+function batch(users: UserFeatures[], seen: Array<[string, string]>) {
   return {
     users,
     items: [],
     pairs: [],
     interactions: seen.map(([userId, itemId]) => ({ userId, itemId })),
-    newUsers,
+    folded: users.map(({ userId, version }) => ({ userId, version })),
   };
 }
 
@@ -114,15 +119,15 @@ test("a failed write keeps the categories items left, merged with a newer versio
   expect(writes[1].left).toEqual(new Map([['i', new Set(['x', 'y'])]]));
 });
 
-test("a new user's list stays complete through a failed write, with later items joined", async () => {
+test("the versions a user's items cover survive a failed write, joined with later ones", async () => {
   const { store, writes, settle } = fakeStore();
   const writer = new HotCopyWriter(store, 50, silentLogger());
 
-  const first = writer.write(batch([user('a', 1)], [['a', 'x']], ['a']));
+  const first = writer.write(batch([user('a', 1)], [['a', 'x']]));
   await new Promise((r) => setImmediate(r));
   const second = writer.write(
     batch(
-      [user('a', 2), user('b', 1)],
+      [user('a', 2), user('b', 4)],
       [
         ['a', 'y'],
         ['b', 'z'],
@@ -134,31 +139,47 @@ test("a new user's list stays complete through a failed write, with later items 
   await settle(false);
   expect(await second).toBe(true);
 
-  expect(writes[0].complete).toEqual(new Set(['a']));
-  expect(writes[1].complete).toEqual(new Set(['a']));
-  expect(writes[1].seen).toEqual(
+  expect(writes[0].covers).toEqual(new Map([['a', [1, 1]]]));
+  expect(writes[1].covers).toEqual(
     new Map([
-      ['a', new Set(['x', 'y'])],
-      ['b', new Set(['z'])],
+      ['a', [1, 2]],
+      ['b', [4, 4]],
     ]),
   );
+  expect(writes[1].seen.get('a')).toEqual(new Set(['x', 'y']));
 });
 
-test('a list whose queued items were dropped for room is no longer complete', async () => {
+test('a version missing between two queued writes is never claimed', async () => {
   const { store, writes, settle } = fakeStore();
   const writer = new HotCopyWriter(store, 50, silentLogger());
 
-  // The new user's items are queued first, so they are the first dropped
+  // Version 2 was written by another worker; this one holds 1 and 3.
+  const first = writer.write(batch([user('a', 1)], [['a', 'x']]));
+  await new Promise((r) => setImmediate(r));
+  const second = writer.write(batch([user('a', 3)], [['a', 'z']]));
+  await settle(true);
+  expect(await first).toBe(false);
+  await settle(false);
+  expect(await second).toBe(true);
+
+  expect(writes[1].covers).toEqual(new Map([['a', [3, 3]]]));
+});
+
+test('versions whose queued items were dropped for room are no longer covered', async () => {
+  const { store, writes, settle } = fakeStore();
+  const writer = new HotCopyWriter(store, 50, silentLogger());
+
+  // The first user's items are queued first, so they are the first dropped
   // when a failed write leaves more than the cap (100,000) pending.
-  const first = writer.write(batch([], [['a', 'x']], ['a']));
+  const first = writer.write(batch([user('a', 1)], [['a', 'x']]));
   await new Promise((r) => setImmediate(r));
   const crowd = Array.from({ length: 100_000 }, (_, i): [string, string] => [`u${i}`, 'i']);
-  const second = writer.write(batch([], crowd, ['u0']));
+  const second = writer.write({ ...batch([], crowd), folded: [{ userId: 'u99999', version: 1 }] });
   await settle(true);
   expect(await first).toBe(false);
   await settle(false);
   expect(await second).toBe(true);
 
   expect(writes[1].seen.has('a')).toBe(false);
-  expect(writes[1].complete).toEqual(new Set(['u0']));
+  expect(writes[1].covers).toEqual(new Map([['u99999', [1, 1]]]));
 });

@@ -26,7 +26,7 @@ const user: UserFeatures = {
 const { seen: _seen, ...record } = user;
 
 test('a record decodes to exactly what was encoded', () => {
-  const value = `12|${encodeUserRecord(user)}\nF\ti1\ti2\t`;
+  const value = `12|${encodeUserRecord(user)}\nF12\ti1\ti2\t`;
   expect(parseUserValue(user.userId, value)).toEqual({
     record,
     seen: ['i1', 'i2'],
@@ -56,4 +56,16 @@ test('misses, absences and partial lists read as such', () => {
     seen: ['i9'],
     complete: false,
   });
+});
+
+test('a list is complete only while its mark has reached the record version', () => {
+  const at = (mark: string) =>
+    parseUserValue(user.userId, `12|${encodeUserRecord(user)}\n${mark}\ti1\t`)?.complete;
+  expect(at('F12')).toBe(true);
+  expect(at('F13')).toBe(true);
+  // A version whose items never arrived.
+  expect(at('F11')).toBe(false);
+  // Written before versions were marked: not trusted.
+  expect(at('F')).toBe(false);
+  expect(at('P')).toBe(false);
 });
