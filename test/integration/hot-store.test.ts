@@ -46,6 +46,18 @@ function item(
   return itemRecord(itemId, { version, categories: ['books'], popAll, logDay });
 }
 
+/** A pipeline write of a user's record at `version`, its items covering `covers`. */
+function versioned(userId: string, version: number, seen: string[], covers: [number, number]) {
+  return hot.writeBatch({
+    users: [user(userId, version, version)],
+    seen: new Map([[userId, new Set(seen)]]),
+    covers: new Map([[userId, covers]]),
+    items: [],
+    pairs: [],
+    keep: 10,
+  });
+}
+
 describe('records', () => {
   test('a write with an older version never replaces a newer record', async () => {
     await hot.writeRecords([user('u1', 5, 50)], [item('i1', 5, 10)]);
@@ -117,22 +129,13 @@ describe('records', () => {
   });
 
   test("a user's first version makes a list complete; each next one keeps it so", async () => {
-    const write = (version: number, seen: string[], covers: [number, number]) =>
-      hot.writeBatch({
-        users: [user('uv', version, version)],
-        seen: new Map([['uv', new Set(seen)]]),
-        covers: new Map([['uv', covers]]),
-        items: [],
-        pairs: [],
-        keep: 10,
-      });
-    await write(1, ['a'], [1, 1]);
+    await versioned('uv', 1, ['a'], [1, 1]);
     expect((await hot.getUsers(['uv']))[0]).toMatchObject({ version: 1, seen: ['a'] });
-    await write(2, ['b'], [2, 2]);
+    await versioned('uv', 2, ['b'], [2, 2]);
     expect((await hot.getUsers(['uv']))[0]).toMatchObject({ version: 2, seen: ['a', 'b'] });
 
     // Version 3's write never arrives: version 4's cannot vouch for it.
-    await write(4, ['d'], [4, 4]);
+    await versioned('uv', 4, ['d'], [4, 4]);
     expect(await hot.getUsers(['uv'])).toEqual([undefined]);
     // A fill from PostgreSQL at version 4 makes it complete again.
     await hot.fillSeen([{ ...user('uv', 4, 4), seen: ['a', 'b', 'c', 'd'] }]);
@@ -144,6 +147,60 @@ describe('records', () => {
     const value = (await redis.get(hot.userKey('ul'))) as string;
     await redis.set(hot.userKey('ul'), `${value.split('\n')[0]}\nF\ti1\t`);
     expect(await hot.getUsers(['ul'])).toEqual([undefined]);
+    // Nor does the next version's write vouch for what came before it.
+    await versioned('ul', 4, ['i4'], [4, 4]);
+    expect(await hot.getUsers(['ul'])).toEqual([undefined]);
+  });
+
+  test('versions written out of order make the list complete once the gap fills', async () => {
+    await versioned('uo', 1, ['a'], [1, 1]);
+    await versioned('uo', 2, ['b'], [2, 2]);
+    // Two workers' writes for versions 3 and 4 arrive the other way round.
+    await versioned('uo', 4, ['d'], [4, 4]);
+    expect(await hot.getUsers(['uo'])).toEqual([undefined]);
+    await versioned('uo', 3, ['c'], [3, 3]);
+    expect((await hot.getUsers(['uo']))[0]).toMatchObject({
+      version: 4,
+      seen: ['a', 'b', 'd', 'c'],
+    });
+  });
+
+  test('a fill read before a newer write landed still makes the list complete', async () => {
+    await versioned('uf', 1, ['a'], [1, 1]);
+    // Version 2's write is lost; 3's and then 4's arrive.
+    await versioned('uf', 3, ['c'], [3, 3]);
+    await versioned('uf', 4, ['d'], [4, 4]);
+    // A gateway read PostgreSQL at version 3; its fill lands after 4's write.
+    await hot.writeRecords([user('uf', 3, 3)], []);
+    await hot.fillSeen([{ ...user('uf', 3, 3), seen: ['a', 'b', 'c'] }]);
+    const [found] = await hot.getUsers(['uf']);
+    expect(found?.version).toBe(4);
+    expect(found?.seen.sort()).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  test('a fill from an older read never takes completeness back', async () => {
+    await versioned('us', 5, ['a', 'e'], [1, 5]);
+    await hot.fillSeen([{ ...user('us', 3, 3), seen: ['a'] }]);
+    expect((await hot.getUsers(['us']))[0]).toMatchObject({ version: 5 });
+  });
+
+  test('only the latest eight versions written ahead are remembered', async () => {
+    await versioned('ur', 1, ['v1'], [1, 1]);
+    for (let v = 3; v <= 21; v += 2) await versioned('ur', v, [`v${v}`], [v, v]);
+    // Versions 3 and 5, the oldest ahead, were forgotten: 2 cannot reach 21.
+    await versioned('ur', 21, ['v2'], [2, 2]);
+    expect(await hot.getUsers(['ur'])).toEqual([undefined]);
+    const value = (await redis.get(hot.userKey('ur'))) as string;
+    expect(value.split('\n')[1].split('\t')[0]).toBe(
+      'F2+7-7+9-9+11-11+13-13+15-15+17-17+19-19+21-21',
+    );
+  });
+
+  test('a fill of a very long list is written whole', async () => {
+    const seen = Array.from({ length: 130_000 }, (_, i) => `item-${i}`);
+    await hot.writeRecords([user('uh', 2, 2)], []);
+    await hot.fillSeen([{ ...user('uh', 2, 2), seen }]);
+    expect((await hot.getUsers(['uh']))[0]?.seen).toHaveLength(130_000);
   });
 
   test('a record that was never written reads as undefined', async () => {

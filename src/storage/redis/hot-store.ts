@@ -44,8 +44,6 @@ const NO_VERSIONS: VersionRange = [0, 0];
 
 /** Most keys per call of the scripts (scripts.ts): Redis runs nothing else during a script. */
 const KEYS_PER_CALL = 256;
-/** Most arguments per call (a user's seen list can be long); a spread of more could overflow. */
-const ARGS_PER_CALL = 20_000;
 
 /** One user for WRITE_USERS (scripts.ts): a record to replace (if newer), seen items to add. */
 interface UserWrite {
@@ -278,7 +276,7 @@ export class HotStore {
     await execOrThrow(pipeline);
   }
 
-  /** Users through WRITE_USERS, up to KEYS_PER_CALL keys or ARGS_PER_CALL arguments a call. */
+  /** Users through WRITE_USERS, up to KEYS_PER_CALL keys a call. */
   private queueUsers(to: Writes, writes: readonly UserWrite[]): void {
     let keys: string[] = [];
     let args: Array<string | number> = [RECORD_TTL_SECONDS];
@@ -289,16 +287,15 @@ export class HotStore {
       args = [RECORD_TTL_SECONDS];
     };
     for (const { userId, record, seen, covers = NO_VERSIONS } of writes) {
-      if (keys.length >= KEYS_PER_CALL || args.length + seen.length > ARGS_PER_CALL) send();
+      if (keys.length >= KEYS_PER_CALL) send();
       keys.push(this.userKey(userId));
       args.push(
         record?.version ?? 0,
         record ? encodeUserRecord(record) : '',
         covers[0],
         covers[1],
-        seen.length,
+        seen.length > 0 ? `${seen.join('\t')}\t` : '',
       );
-      for (const item of seen) args.push(item);
     }
     send();
   }

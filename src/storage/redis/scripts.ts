@@ -21,16 +21,21 @@ return 1`;
  * Writes users, one per key: ARGV[1] the TTL, then for each key in turn the
  * record's version, the encoded record ('' for none), the record versions
  * `from` and `to` whose items this write holds every one of (0 and 0 for
- * none), the number of items, and the seen items to add.
+ * none), and the seen items to add, each followed by a tab, in one
+ * argument ('' for none: a long list as one argument each would overflow
+ * the caller's stack).
  *
  * A user's value is "<version>|<record>\n<mark>\t<item>\t<item>\t...".
  * The mark is "F<v>" when the list holds every item of every version up to
- * v, and "P" otherwise. A write that holds every item of versions from..to
- * raises v to `to` when the list already held every item up to from - 1
- * (a user's first version needs nothing before it); so a write that never
- * arrives stops v, and a gateway trusts a list only while v has reached
- * the record's version (user-codec.ts). An "F" without a number, written
- * before versions were marked, counts as v = 0.
+ * v, and "P" for v = 0; either may be followed by "+<a>-<b>" ranges of
+ * later versions whose items it holds, written out of order. A write that
+ * holds every item of versions from..to adds its range; every range that
+ * starts at or below v + 1 then raises v to its end (a user's first
+ * version needs nothing before it). So writes may arrive in any order, a
+ * write that never arrives stops v, and a gateway trusts a list only while
+ * v has reached the record's version (user-codec.ts). At most 8 ranges are
+ * kept, the latest; forgetting one only delays trust until a fill. An "F"
+ * without a number, written before versions were marked, counts as v = 0.
  *
  * A record is replaced only by a higher version; items are appended when
  * the list lacks them. A remembered absence ("0|null") gives way to
@@ -42,10 +47,9 @@ local ttl = ARGV[1]
 local a = 2
 local written = 0
 for k = 1, #KEYS do
-  local version, record = ARGV[a], ARGV[a + 1]
-  local from, to, n = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
-  local first, last = a + 5, a + 4 + n
-  a = last + 1
+  local version, record, added = ARGV[a], ARGV[a + 1], ARGV[a + 4]
+  local from, to = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  a = a + 5
   local current = redis.call('GET', KEYS[k])
   local head, mark, items = '', 'P', '\\t'
   if current then
@@ -71,27 +75,45 @@ for k = 1, #KEYS do
     end
   end
   if to > 0 then
-    local upto = tonumber(string.match(mark, '^F(%d+)$')) or 0
-    if upto >= from - 1 and upto < to then
-      mark = 'F' .. to
-      changed = true
+    local upto = tonumber(string.match(mark, '^F(%d+)')) or 0
+    local ranges = {}
+    for first, last in string.gmatch(mark, '%+(%d+)%-(%d+)') do
+      ranges[#ranges + 1] = { tonumber(first), tonumber(last) }
     end
+    ranges[#ranges + 1] = { from, to }
+    local moved = true
+    while moved do
+      moved = false
+      for i = #ranges, 1, -1 do
+        if ranges[i][1] <= upto + 1 then
+          if ranges[i][2] > upto then upto = ranges[i][2] end
+          table.remove(ranges, i)
+          moved = true
+        end
+      end
+    end
+    while #ranges > 8 do table.remove(ranges, 1) end
+    local marked = {}
+    for i = 1, #ranges do marked[i] = '+' .. ranges[i][1] .. '-' .. ranges[i][2] end
+    local marks = (upto > 0 and ('F' .. upto) or 'P') .. table.concat(marked)
+    if marks ~= mark then mark = marks; changed = true end
   end
-  if n > 0 then
-    local added, have = {}, {}
-    local many = n > 8
+  if added ~= '' then
+    local ids = {}
+    for id in string.gmatch(added, '([^\\t]+)\\t') do ids[#ids + 1] = id end
+    local fresh, have = {}, {}
+    local many = #ids > 8
     if many then
       for id in string.gmatch(items, '([^\\t]+)\\t') do have[id] = true end
     end
-    for i = first, last do
-      local id = ARGV[i]
+    for _, id in ipairs(ids) do
       if not have[id] and (many or not string.find(items, '\\t' .. id .. '\\t', 1, true)) then
         have[id] = true
-        added[#added + 1] = id .. '\\t'
+        fresh[#fresh + 1] = id .. '\\t'
       end
     end
-    if #added > 0 then
-      items = items .. table.concat(added)
+    if #fresh > 0 then
+      items = items .. table.concat(fresh)
       changed = true
     end
   end

@@ -16,10 +16,11 @@
  * stored as plain JSON, which also reads records written before this
  * encoding). After the line break come a mark and the seen items, each
  * followed by a tab. "F<v>" marks a list that holds every item of every
- * record version up to v, "P" one that may lack some; a list is complete,
- * and trusted, only while v has reached the record's version (scripts.ts,
- * WRITE_USERS, says how v moves). Ids never hold control characters, so
- * neither separator can occur in one.
+ * record version up to v, "P" one that may lack some (either may carry
+ * ranges of later versions, "+<a>-<b>"); a list is complete, and trusted,
+ * only while v has reached the record's version (scripts.ts, WRITE_USERS,
+ * says how v moves). Ids never hold control characters, so neither
+ * separator can occur in one.
  */
 import { EVENT_TYPES, type EventType } from '../../domain/events';
 import type { UserFeatures } from '../../domain/features';
@@ -80,12 +81,13 @@ export function parseUserValue(userId: string, value: string | null): UserValue 
   };
 }
 
-/** The version up to which a list holds every item: the v of its "F<v>" mark, else 0. */
+/**
+ * The version up to which a list holds every item: the v of its "F<v>"
+ * mark (ranges after a "+" hold later versions), else 0.
+ */
 function completeUpTo(tail: string): number {
-  if (tail[0] !== 'F') return 0;
-  const tab = tail.indexOf('\t');
-  const upTo = Number(tail.slice(1, tab < 0 ? undefined : tab));
-  return Number.isSafeInteger(upTo) ? upTo : 0;
+  const found = /^F(\d+)/.exec(tail);
+  return found ? Number(found[1]) : 0;
 }
 
 function decodeRecord(userId: string, version: number, body: string): Record {
