@@ -119,7 +119,7 @@ test("a failed write keeps the categories items left, merged with a newer versio
   expect(writes[1].left).toEqual(new Map([['i', new Set(['x', 'y'])]]));
 });
 
-test("covered versions survive a failed write, joined with later ones", async () => {
+test('covered versions survive a failed write, joined with later ones', async () => {
   const { store, writes, settle } = fakeStore();
   const writer = new HotCopyWriter(store, 50, silentLogger());
 
