@@ -58,6 +58,12 @@ function versioned(userId: string, version: number, seen: string[], covers: [num
   });
 }
 
+/** The mark before a user's seen items (user-codec.ts). */
+async function mark(userId: string): Promise<string> {
+  const value = (await redis.get(hot.userKey(userId))) as string;
+  return value.split('\n')[1].split('\t')[0];
+}
+
 describe('records', () => {
   test('a write with an older version never replaces a newer record', async () => {
     await hot.writeRecords([user('u1', 5, 50)], [item('i1', 5, 10)]);
@@ -184,16 +190,61 @@ describe('records', () => {
     expect((await hot.getUsers(['us']))[0]).toMatchObject({ version: 5 });
   });
 
-  test('only the latest eight versions written ahead are remembered', async () => {
+  test('only the nearest eight ranges written ahead are remembered', async () => {
     await versioned('ur', 1, ['v1'], [1, 1]);
     for (let v = 3; v <= 21; v += 2) await versioned('ur', v, [`v${v}`], [v, v]);
-    // Versions 3 and 5, the oldest ahead, were forgotten: 2 cannot reach 21.
+    // 19 and 21, the farthest ahead, were forgotten: v stops at 3, then 17.
     await versioned('ur', 21, ['v2'], [2, 2]);
+    expect(await mark('ur')).toBe('F3+5-5+7-7+9-9+11-11+13-13+15-15+17-17');
     expect(await hot.getUsers(['ur'])).toEqual([undefined]);
-    const value = (await redis.get(hot.userKey('ur'))) as string;
-    expect(value.split('\n')[1].split('\t')[0]).toBe(
-      'F2+7-7+9-9+11-11+13-13+15-15+17-17+19-19+21-21',
+  });
+
+  test('ranges ahead join each other and v, whatever their order', async () => {
+    await versioned('uj', 1, ['a'], [1, 1]);
+    await versioned('uj', 2, ['b'], [2, 2]);
+    await versioned('uj', 5, ['e'], [5, 5]);
+    await versioned('uj', 4, ['d'], [4, 4]);
+    expect(await mark('uj')).toBe('F2+4-5');
+    await versioned('uj', 3, ['c'], [3, 3]);
+    expect((await hot.getUsers(['uj']))[0]).toMatchObject({ version: 5 });
+  });
+
+  test('a version written again and again takes one range', async () => {
+    await versioned('ud', 1, ['a'], [1, 1]);
+    await versioned('ud', 3, ['c'], [3, 3]);
+    for (let i = 0; i < 9; i += 1) await versioned('ud', 4, ['d'], [4, 4]);
+    expect(await mark('ud')).toBe('F1+3-4');
+    await versioned('ud', 2, ['b'], [2, 2]);
+    expect((await hot.getUsers(['ud']))[0]?.seen.sort()).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  test('items that look like marks or patterns are only items', async () => {
+    const odd = ['F9', '+1-9', 'a%b', '%d', 'x-y', 'p+q', 'd.t', '[s]', '^c$', '(u)*'];
+    await hot.writeRecords([user('uo2', 3, 3)], []);
+    await hot.addSeen(new Map([['uo2', new Set(odd)]]));
+    await hot.addSeen(new Map([['uo2', new Set(odd)]]));
+    expect(await hot.getUsers(['uo2'])).toEqual([undefined]);
+    await hot.fillSeen([{ ...user('uo2', 3, 3), seen: odd }]);
+    expect((await hot.getUsers(['uo2']))[0]?.seen).toEqual(odd);
+  });
+
+  test('versions past 10^14 are written in full', async () => {
+    const version = 100_000_000_000_000;
+    await hot.writeRecords([user('ub', version, 1)], []);
+    await hot.fillSeen([{ ...user('ub', version, 1), seen: ['a'] }]);
+    expect(await mark('ub')).toBe(`F${version}`);
+    expect((await hot.getUsers(['ub']))[0]).toMatchObject({ version });
+  });
+
+  test('a write of many users with many items each reaches every one', async () => {
+    const users = Array.from({ length: 300 }, (_, u) => `um${u}`);
+    const items = Array.from({ length: 100 }, (_, i) => `i${i}`);
+    await hot.addSeen(new Map(users.map((u) => [u, new Set(items)])));
+    const lengths = await Promise.all(
+      users.map(async (u) => ((await redis.get(hot.userKey(u))) as string).split('\t').length),
     );
+    // The mark, 100 items, and what follows the last tab.
+    expect(new Set(lengths)).toEqual(new Set([102]));
   });
 
   test('a fill of a very long list is written whole', async () => {

@@ -44,6 +44,8 @@ const NO_VERSIONS: VersionRange = [0, 0];
 
 /** Most keys per call of the scripts (scripts.ts): Redis runs nothing else during a script. */
 const KEYS_PER_CALL = 256;
+/** Most seen items per call of WRITE_USERS, but for a call of one user. */
+const ITEMS_PER_CALL = 20_000;
 
 /** One user for WRITE_USERS (scripts.ts): a record to replace (if newer), seen items to add. */
 interface UserWrite {
@@ -276,18 +278,25 @@ export class HotStore {
     await execOrThrow(pipeline);
   }
 
-  /** Users through WRITE_USERS, up to KEYS_PER_CALL keys a call. */
+  /**
+   * Users through WRITE_USERS, up to KEYS_PER_CALL keys and ITEMS_PER_CALL
+   * seen items a call (a user with more has a call of its own: its items
+   * and the versions they cover must arrive together).
+   */
   private queueUsers(to: Writes, writes: readonly UserWrite[]): void {
     let keys: string[] = [];
     let args: Array<string | number> = [RECORD_TTL_SECONDS];
+    let items = 0;
     const send = () => {
       if (keys.length > 0)
         to.pipeline(keys.length).recflowWriteUsers(keys.length, ...keys, ...args);
       keys = [];
       args = [RECORD_TTL_SECONDS];
+      items = 0;
     };
     for (const { userId, record, seen, covers = NO_VERSIONS } of writes) {
-      if (keys.length >= KEYS_PER_CALL) send();
+      if (keys.length >= KEYS_PER_CALL || items + seen.length > ITEMS_PER_CALL) send();
+      items += seen.length;
       keys.push(this.userKey(userId));
       args.push(
         record?.version ?? 0,

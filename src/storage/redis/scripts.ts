@@ -33,9 +33,10 @@ return 1`;
  * starts at or below v + 1 then raises v to its end (a user's first
  * version needs nothing before it). So writes may arrive in any order, a
  * write that never arrives stops v, and a gateway trusts a list only while
- * v has reached the record's version (user-codec.ts). At most 8 ranges are
- * kept, the latest; forgetting one only delays trust until a fill. An "F"
- * without a number, written before versions were marked, counts as v = 0.
+ * v has reached the record's version (user-codec.ts). Ranges that meet are
+ * joined, and at most 8 are kept, the nearest; forgetting one only delays
+ * trust until a fill. An "F" without a number, written before versions
+ * were marked, counts as v = 0.
  *
  * A record is replaced only by a higher version; items are appended when
  * the list lacks them. A remembered absence ("0|null") gives way to
@@ -43,6 +44,8 @@ return 1`;
  * worker more than the write itself.
  */
 const WRITE_USERS = `
+-- Whole numbers in full: Lua would write 1e+14 for 100000000000000.
+local function int(n) return string.format('%.0f', n) end
 local ttl = ARGV[1]
 local a = 2
 local written = 0
@@ -76,26 +79,30 @@ for k = 1, #KEYS do
   end
   if to > 0 then
     local upto = tonumber(string.match(mark, '^F(%d+)')) or 0
-    local ranges = {}
+    local ranges = { { from, to } }
     for first, last in string.gmatch(mark, '%+(%d+)%-(%d+)') do
       ranges[#ranges + 1] = { tonumber(first), tonumber(last) }
     end
-    ranges[#ranges + 1] = { from, to }
-    local moved = true
-    while moved do
-      moved = false
-      for i = #ranges, 1, -1 do
-        if ranges[i][1] <= upto + 1 then
-          if ranges[i][2] > upto then upto = ranges[i][2] end
-          table.remove(ranges, i)
-          moved = true
-        end
+    -- In order of their first version: each either extends v, or joins the
+    -- range before it when they meet, or starts a range of its own.
+    table.sort(ranges, function(x, y) return x[1] < y[1] end)
+    local ahead = {}
+    for _, r in ipairs(ranges) do
+      local held = ahead[#ahead]
+      if r[1] <= upto + 1 then
+        if r[2] > upto then upto = r[2] end
+      elseif held and r[1] <= held[2] + 1 then
+        if r[2] > held[2] then held[2] = r[2] end
+      else
+        ahead[#ahead + 1] = { r[1], r[2] }
       end
     end
-    while #ranges > 8 do table.remove(ranges, 1) end
+    -- The nearest are kept: they are the next to join v.
     local marked = {}
-    for i = 1, #ranges do marked[i] = '+' .. ranges[i][1] .. '-' .. ranges[i][2] end
-    local marks = (upto > 0 and ('F' .. upto) or 'P') .. table.concat(marked)
+    for i = 1, math.min(#ahead, 8) do
+      marked[i] = '+' .. int(ahead[i][1]) .. '-' .. int(ahead[i][2])
+    end
+    local marks = (upto > 0 and ('F' .. int(upto)) or 'P') .. table.concat(marked)
     if marks ~= mark then mark = marks; changed = true end
   end
   if added ~= '' then

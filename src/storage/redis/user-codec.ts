@@ -86,8 +86,10 @@ export function parseUserValue(userId: string, value: string | null): UserValue 
  * mark (ranges after a "+" hold later versions), else 0.
  */
 function completeUpTo(tail: string): number {
-  const found = /^F(\d+)/.exec(tail);
-  return found ? Number(found[1]) : 0;
+  // As the script reads it: no tab, no mark.
+  const found = /^F(\d+)[+\t]/.exec(tail);
+  const upTo = found ? Number(found[1]) : 0;
+  return Number.isSafeInteger(upTo) ? upTo : 0;
 }
 
 function decodeRecord(userId: string, version: number, body: string): Record {

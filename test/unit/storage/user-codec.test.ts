@@ -68,4 +68,14 @@ test('a list is complete only while its mark has reached the record version', ()
   // Written before versions were marked: not trusted.
   expect(at('F')).toBe(false);
   expect(at('P')).toBe(false);
+  // Ranges written ahead do not count until v reaches them.
+  expect(at('F11+12-14')).toBe(false);
+  expect(at('F12+14-14')).toBe(true);
+});
+
+test('only a mark before the first tab counts, as the script reads it', () => {
+  const value = (tail: string) => `12|${encodeUserRecord(user)}\n${tail}`;
+  expect(parseUserValue(user.userId, value('F12'))?.complete).toBe(false);
+  expect(parseUserValue(user.userId, value('P\tF12\t'))?.complete).toBe(false);
+  expect(parseUserValue(user.userId, value(`F${'9'.repeat(400)}\t`))?.complete).toBe(false);
 });
