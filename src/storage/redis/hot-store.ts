@@ -3,8 +3,9 @@
  *
  * Layout, under the configured prefix:
  *   u:<user>            the user's record and seen items, one string:
- *                       "<version>|<record>\n<F|P>\t<item>\t<item>\t..."
- *                       (see user-codec.ts; F marks a complete seen list)
+ *                       "<version>|<record>\n<mark>\t<item>\t<item>\t..."
+ *                       (see user-codec.ts; the mark says up to which
+ *                       version the seen list is complete)
  *   i:<item>            item record (catalogue and features), "<version>|<json>"
  *   pop:<WINDOW>[:c:<category>]   sorted set of item -> popularity score
  *   nb:<item>           sorted set of co-visited item -> pair weight
@@ -22,9 +23,11 @@
  * record is older than the one stored.
  *
  * A sorted set that was filled from PostgreSQL carries the member FILLED
- * with score +inf, and a complete seen list starts with F. A set or list
- * without the mark may hold only what the pipeline wrote since Redis last
- * restarted, so readers treat it as a miss and refill it.
+ * with score +inf; a set without it may hold only what the pipeline wrote
+ * since Redis last restarted, so readers treat it as a miss and refill it.
+ * A seen list's mark, "F<v>", says it holds every item of every record
+ * version up to v (scripts.ts, WRITE_USERS); readers treat a list whose v
+ * has not reached its record's version as a miss, and refill it.
  */
 import type { ItemFeatures, PopularityWindow, UserFeatures } from '../../domain/features';
 import { POPULARITY_WINDOWS, popularityScore } from '../../domain/features';
