@@ -179,7 +179,18 @@ function parseJson(line: string): Record<string, unknown> | undefined {
 
 /** A number from the Prometheus text at `probeUrl`/metrics, e.g. heap used. */
 export async function metricValue(probeUrl: string, name: string): Promise<number> {
-  const text = await (await fetch(`${probeUrl}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
-  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : Number.NaN;
+  return (await metricValues(probeUrl, [name]))[0];
+}
+
+/**
+ * Numbers from one read of the Prometheus text at `probeUrl`/metrics, by
+ * name (with labels, as printed, to pick one series); NaN for a name with
+ * no line.
+ */
+export async function metricValues(probeUrl: string, names: readonly string[]): Promise<number[]> {
+  const lines = (await (await fetch(`${probeUrl}/metrics`)).text()).split('\n');
+  return names.map((name) => {
+    const line = lines.find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+    return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : Number.NaN;
+  });
 }

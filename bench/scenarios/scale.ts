@@ -18,7 +18,7 @@ import { RECOMMENDATIONS } from '../data';
 import { SERVICES } from '../env';
 import { GraphQLHttp } from '../http';
 import { measureRequests as measure, openLoop } from '../load';
-import { metricValue, runCli } from '../processes';
+import { metricValues, runCli } from '../processes';
 import { type Row, target } from '../results';
 import type { BenchContext, Scenario, ScenarioOutcome } from '../runner';
 
@@ -150,16 +150,15 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
  */
 async function postgresReads(probeUrl: string): Promise<number[]> {
   const trips = (store: string, kind: string) =>
-    metricValue(probeUrl, `recflow_store_round_trips_total{store="${store}",kind="${kind}"}`);
-  if (Number.isNaN(await trips('redis', 'user'))) {
+    `recflow_store_round_trips_total{store="${store}",kind="${kind}"}`;
+  const [redisUsers, ...postgres] = await metricValues(probeUrl, [
+    trips('redis', 'user'),
+    ...READ_KINDS.map((kind) => trips('postgres', kind)),
+  ]);
+  if (Number.isNaN(redisUsers)) {
     throw new Error('the gateway reports no recflow_store_round_trips_total for Redis users');
   }
-  return Promise.all(
-    READ_KINDS.map(async (kind) => {
-      const value = await trips('postgres', kind);
-      return Number.isNaN(value) ? 0 : value;
-    }),
-  );
+  return postgres.map((value) => (Number.isNaN(value) ? 0 : value));
 }
 
 /**

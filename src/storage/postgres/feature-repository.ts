@@ -147,7 +147,6 @@ export class FeatureRepository {
       await this.step('lock', () => tx.query(LOCK_USERS_SQL, [textArray(userIds)]));
 
       let users: UserFeatures[] = [];
-
       let items: ItemFeatures[] = [];
       let pairs: ItemPairWeight[] = [];
       if (deltas) {
