@@ -26,7 +26,7 @@
  * with score +inf; a set without it may hold only what the pipeline wrote
  * since Redis last restarted, so readers treat it as a miss and refill it.
  * A seen list's mark, "F<v>", says it holds every item of every record
- * version up to v (scripts.ts, WRITE_USERS); readers treat a list whose v
+ * version up to v (user-script.ts, WRITE_USERS); readers treat a list whose v
  * has not reached its record's version as a miss, and refill it.
  */
 import type { ItemFeatures, PopularityWindow, UserFeatures } from '../../domain/features';
@@ -34,7 +34,8 @@ import { POPULARITY_WINDOWS, popularityScore } from '../../domain/features';
 import type { ItemPairWeight, VersionedScore } from '../postgres/feature-repository';
 import type { RedisClient } from './client';
 import { Writes, execOrThrow } from './pipelines';
-import { ItemCalls, type LeftSet, type ScoredSet, defineScripts } from './scripts';
+import { ItemCalls, type LeftSet, type ScoredSet } from './item-scripts';
+import { defineScripts } from './scripts';
 import { decodeItem, encodeItem } from './item-codec';
 import { encodeUserRecord, parseUserValue } from './user-codec';
 
@@ -50,7 +51,7 @@ const KEYS_PER_CALL = 256;
 /** Most seen items per call of WRITE_USERS, but for a call of one user. */
 const ITEMS_PER_CALL = 20_000;
 
-/** One user for WRITE_USERS (scripts.ts): a record to replace (if newer), seen items to add. */
+/** One user for WRITE_USERS (user-script.ts): a record to replace (if newer), seen items to add. */
 interface UserWrite {
   userId: string;
   record?: UserFeatures;

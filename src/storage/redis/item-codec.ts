@@ -4,7 +4,7 @@
  *   "<version>|<record as JSON>\n<category>\t<category>\t..."
  *
  * The categories after the line break repeat the record's, so that the
- * script that writes items (WRITE_ITEMS in scripts.ts) can read them without
+ * script that writes items (WRITE_ITEMS in item-scripts.ts) can read them without
  * parsing the JSON. JSON has no raw line breaks, and categories no control
  * characters, so neither separator can occur inside what it separates.
  * Values written before the list was added end after the JSON, and read the

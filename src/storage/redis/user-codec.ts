@@ -18,7 +18,7 @@
  * followed by a tab. "F<v>" marks a list that holds every item of every
  * record version up to v, "P" one that may lack some (either may carry
  * ranges of later versions, "+<a>-<b>"); a list is complete, and trusted,
- * only while v has reached the record's version (scripts.ts, WRITE_USERS,
+ * only while v has reached the record's version (user-script.ts, WRITE_USERS,
  * says how v moves). Ids never hold control characters, so neither
  * separator can occur in one.
  */
