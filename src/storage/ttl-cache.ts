@@ -1,6 +1,7 @@
 /**
  * A small in-process cache whose entries expire after a fixed time and
- * whose size is bounded (the oldest entry goes first). Gateways use it for
+ * whose size is bounded (the oldest entry goes first; entries that can no
+ * longer be served go as soon as a call passes). Gateways use it for
  * what every request reads and what may lag by a moment: item records,
  * popular lists and co-visitation neighbours.
  *
@@ -106,6 +107,7 @@ export class TtlCache<K, V> {
   async through(keys: readonly K[]): Promise<V[]> {
     if (!this.enabled) return this.load([...keys]);
     const now = Date.now();
+    this.sweep(now);
     const values: Array<V | undefined> = [];
     /** Missing keys this call reads itself, each once. */
     const missing: K[] = [];
@@ -135,6 +137,21 @@ export class TtlCache<K, V> {
     if (missing.length > 0) await this.loadMissing(missing, now, found);
     for (const [key, reading] of joined) found.set(key, await reading);
     return keys.map((key, i) => (values[i] !== undefined ? values[i] : (found.get(key) as V)));
+  }
+
+  /**
+   * Drops the entries past their stale period, which can no longer be
+   * served, oldest written first, up to the first that can. Left in place,
+   * they would stay until maxEntries pushed them out: at a million users,
+   * tens of thousands of dead item records that every major garbage
+   * collection marks again. Entries are written in about the order they
+   * expire, so each call looks at the few that have just run out.
+   */
+  private sweep(now: number): void {
+    for (const [key, entry] of this.entries) {
+      if (entry.until + this.ttlMs > now) return;
+      this.entries.delete(key);
+    }
   }
 
   /**

@@ -93,6 +93,20 @@ test('past twice the ttl an entry is gone and the request waits for the load', a
   expect(asked).toEqual([['a'], ['a']]);
 });
 
+test('entries past twice the ttl are dropped as calls pass, not kept until maxEntries', async () => {
+  jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick'], now: 0 });
+  const { cache } = cacheOver(1000, 100);
+  await cache.through(['a', 'b']);
+  jest.setSystemTime(1500);
+  await cache.through(['c']);
+  expect(cache.size).toBe(3);
+  // a and b can no longer be served; c can, until 3000.
+  jest.setSystemTime(2000);
+  await cache.through(['c']);
+  expect(cache.size).toBe(1);
+  expect(cache.get('c', 2000)).toBe('c1');
+});
+
 test('a failed background refresh is reported and the entry then expires', async () => {
   jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick'], now: 0 });
   const { cache, errors, fail } = cacheOver(1000);
