@@ -143,9 +143,9 @@ export class TtlCache<K, V> {
    * Drops the entries past their stale period, which can no longer be
    * served, oldest written first, up to the first that can. Left in place,
    * they would stay until maxEntries pushed them out: at a million users,
-   * tens of thousands of dead item records that every major garbage
-   * collection marks again. Entries are written in about the order they
-   * expire, so each call looks at the few that have just run out.
+   * item records and neighbour lists nobody asks for again, which every
+   * major garbage collection marks. Entries are written in about the order
+   * they expire, so each call looks at the few that have just run out.
    */
   private sweep(now: number): void {
     for (const [key, entry] of this.entries) {

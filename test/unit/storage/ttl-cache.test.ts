@@ -93,14 +93,14 @@ test('past twice the ttl an entry is gone and the request waits for the load', a
   expect(asked).toEqual([['a'], ['a']]);
 });
 
-test('entries past twice the ttl are dropped as calls pass, not kept until maxEntries', async () => {
+test('entries past twice the ttl are dropped as calls pass, not kept to maxEntries', async () => {
   jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick'], now: 0 });
   const { cache } = cacheOver(1000, 100);
   await cache.through(['a', 'b']);
   jest.setSystemTime(1500);
   await cache.through(['c']);
   expect(cache.size).toBe(3);
-  // a and b can no longer be served; c can, until 3000.
+  // a and b can no longer be served; c is fresh until 2500, stale until 3500.
   jest.setSystemTime(2000);
   await cache.through(['c']);
   expect(cache.size).toBe(1);
