@@ -15,7 +15,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import {
   ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginLandingPageDisabled,
@@ -45,6 +44,7 @@ import {
   requestErrorCode,
 } from '../graphql/errors';
 import { CompiledExecution } from '../graphql/compiled-execution';
+import { compiledOperations } from './compiled-operations';
 import { DEFAULT_OPERATION_LIMITS, operationLimitsRule } from '../graphql/operation-limits';
 import { ApiKeys, clientIdentity } from './auth';
 import {
@@ -100,15 +100,16 @@ export class HttpGateway {
       deps.config.http.rateLimitBurst,
     );
     this.wss = new WebSocketServer({ server: this.server, path: deps.config.http.path });
-    this.apollo = new ApolloServer<RequestContext>({
-      // Apollo's way to take a custom executor is a "gateway"; this one only
-      // hands over the schema and runs operations (compiled-execution.ts).
-      gateway: executorGateway(
-        deps.schema,
-        new CompiledExecution(deps.schema, deps.config.http.compileAfter, (result) =>
-          deps.metrics.operationCompiles.inc({ result }),
-        ),
+    // Operations run with CompiledExecution, through a plugin and Apollo's
+    // gateway interface together (compiled-operations.ts says why both).
+    const compiled = compiledOperations<RequestContext>(
+      deps.schema,
+      new CompiledExecution(deps.schema, deps.config.http.compileAfter, (result) =>
+        deps.metrics.operationCompiles.inc({ result }),
       ),
+    );
+    this.apollo = new ApolloServer<RequestContext>({
+      gateway: compiled.gateway,
       introspection: deps.config.env !== 'production',
       includeStacktraceInErrorResponses: false,
       // recflow owns the shutdown order (src/app/app.ts); Apollo must not race it.
@@ -122,6 +123,7 @@ export class HttpGateway {
               embed: true,
               includeCookies: false,
             }),
+        compiled.plugin,
         metricsPlugin(deps.metrics),
         errorRequestPlugin(),
         // recflow sets no cache hints (lists are per user and change with
@@ -347,30 +349,6 @@ export class HttpGateway {
       if (this.inFlight === 0) this.idle?.();
     });
   }
-}
-
-/** Apollo's gateway interface, used only to run operations with CompiledExecution. */
-function executorGateway(schema: GraphQLSchema, execution: CompiledExecution): GatewayInterface {
-  return {
-    onSchemaLoadOrUpdate(callback) {
-      callback({ apiSchema: schema, coreSupergraphSdl: '' });
-      return () => undefined;
-    },
-    async load() {
-      return {
-        executor: (request) =>
-          execution.run({
-            document: request.document,
-            source: request.source,
-            operation: request.operation ?? undefined,
-            operationName: request.request.operationName ?? null,
-            variables: request.request.variables,
-            context: request.context,
-          }),
-      };
-    },
-    async stop() {},
-  };
 }
 
 function metricsPlugin(metrics: Metrics): ApolloServerPlugin<RequestContext> {
