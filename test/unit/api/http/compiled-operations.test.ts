@@ -127,10 +127,12 @@ describe('compiled operations through a plugin and the gateway', () => {
 
   test('a run that throws is thrown again from the gateway, where Apollo answers it', async () => {
     const { schema } = countingSchema();
+    let explosions = 0;
     class Throwing extends CompiledExecution {
       override run(request: OperationRequest) {
-        if (request.operationName === 'Explode') return Promise.reject(new Error('exploded'));
-        return super.run(request);
+        if (request.operationName !== 'Explode') return super.run(request);
+        explosions += 1;
+        return Promise.reject(new Error('exploded'));
       }
     }
     const s = server(schema, new Throwing(schema, 1));
@@ -142,6 +144,7 @@ describe('compiled operations through a plugin and the gateway', () => {
     if (body.kind !== 'single') throw new Error('expected a single result');
     expect(body.singleResult.errors?.[0].message).toBe('formatted: exploded');
     expect(http.status).toBe(500);
+    expect(explosions).toBe(1);
     expect(s.executorCalls()).toBe(1);
     expect(s.reported).toEqual(['exploded']);
     await s.apollo.stop();
