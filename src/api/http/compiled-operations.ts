@@ -78,16 +78,8 @@ export function compiledOperations<Context extends object>(
           const context = request.context as object;
           const outcome = handedOver.get(context);
           if (outcome === undefined) {
-            // Not expected: the plugin runs every operation first. Should it
-            // be missing from the server's plugins, the operation still runs.
-            return execution.run({
-              document: request.document,
-              source: request.source,
-              operation: request.operation ?? undefined,
-              operationName: request.request.operationName ?? null,
-              variables: request.request.variables,
-              context,
-            });
+            // The plugin runs every operation first; without it, nothing has.
+            throw new Error('compiled operations: the plugin is missing from the server');
           }
           handedOver.delete(context);
           if ('thrown' in outcome) throw outcome.thrown;
