@@ -23,6 +23,8 @@ export interface LoadResult {
   /** The first error message, if any. */
   firstError?: string;
   elapsedMs: number;
+  /** With `groupOf`: the latency of each group's answered requests. */
+  groups?: Record<string, Summary>;
 }
 
 /** Called with the request number; resolves when the answer is in. */
@@ -42,11 +44,19 @@ export async function openLoop(options: {
   maxInFlight?: number;
   /** Stop sending early once this returns true (background load). */
   stopWhen?: () => boolean;
+  /** Also summarises latency per group: the group of request number i. */
+  groupOf?: (i: number) => string;
 }): Promise<LoadResult> {
-  const { rate, durationMs, send } = options;
+  const { rate, durationMs, send, groupOf } = options;
   const total = Math.max(1, Math.floor((rate * durationMs) / 1000));
   const interval = 1000 / rate;
   const recorder = new Recorder();
+  const groups = new Map<string, Recorder>();
+  const recordIn = (group: string, latency: number) => {
+    let to = groups.get(group);
+    if (!to) groups.set(group, (to = new Recorder()));
+    to.record(latency);
+  };
   const pending = new Set<Promise<void>>();
   const maxInFlight = options.maxInFlight ?? 256;
   let dropped = 0;
@@ -65,8 +75,13 @@ export async function openLoop(options: {
           next += 1;
           continue;
         }
-        const p: Promise<void> = send(next).then(
-          () => recorder.record(performance.now() - due),
+        const i = next;
+        const p: Promise<void> = send(i).then(
+          () => {
+            const latency = performance.now() - due;
+            recorder.record(latency);
+            if (groupOf) recordIn(groupOf(i), latency);
+          },
           (error: Error) => {
             firstError ??= error.message;
           },
@@ -92,6 +107,9 @@ export async function openLoop(options: {
     firstError:
       firstError ?? (dropped > 0 ? `${dropped} sends dropped (too many in flight)` : undefined),
     elapsedMs,
+    ...(groupOf && {
+      groups: Object.fromEntries([...groups].map(([group, r]) => [group, r.summary()])),
+    }),
   };
 }
 

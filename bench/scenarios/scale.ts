@@ -18,6 +18,7 @@ import { RECOMMENDATIONS } from '../data';
 import { SERVICES } from '../env';
 import { GraphQLHttp } from '../http';
 import { measureRequests as measure, openLoop } from '../load';
+import type { Summary } from '../percentiles';
 import { metricValues, runCli } from '../processes';
 import { type Row, target } from '../results';
 import type { BenchContext, Scenario, ScenarioOutcome } from '../runner';
@@ -29,6 +30,9 @@ const MiB = 1024 ** 2;
 const WARM_UP_MS = 3000;
 /** Kinds of the gateway's reads of PostgreSQL (misses of Redis), counted per request. */
 const READ_KINDS = ['user', 'item', 'neighbours', 'popular'];
+/** The query phase's two groups of users, whose latencies the notes give apart. */
+const WITH_FEATURES = 'with features';
+const WITHOUT_FEATURES = 'without (cold start)';
 
 async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
   const { scaleUsers, scaleItems, scaleEvents, querySeconds } = ctx.options;
@@ -81,8 +85,20 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
     durationMs: WARM_UP_MS,
     send: (i) => http.post(userBody(requests + i)),
   });
+  // Which measured users have features: a hot record in Redis (the
+  // pipeline writes one for every user it changes; none of these users was
+  // asked before, so none has a remembered absence there yet).
+  const withFeatures = await existing(
+    redis,
+    Array.from({ length: requests }, (_, i) => `${env.config.redis.prefix}u:user-${userOf(i)}`),
+  );
   const readsBefore = await postgresReads(gateway.probeUrl);
-  const recs = await openLoop({ rate: 1000, durationMs, send: (i) => http.post(userBody(i)) });
+  const recs = await openLoop({
+    rate: 1000,
+    durationMs,
+    send: (i) => http.post(userBody(i)),
+    groupOf: (i) => (withFeatures[i] ? WITH_FEATURES : WITHOUT_FEATURES),
+  });
   const readsAfter = await postgresReads(gateway.probeUrl);
   const answered = Math.max(1, recs.sent - recs.errors);
   const readsPerRequest = READ_KINDS.map(
@@ -134,6 +150,9 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
             : `${repeats} requests asked for a user asked before (--scale-users too small)`),
         `PostgreSQL round trips per answered request, by kind (a trip reads` +
           ` every user or item missed in one event-loop turn): ${readsPerRequest}`,
+        `by user: ${[WITH_FEATURES, WITHOUT_FEATURES]
+          .map((group) => groupLine(group, recs.groups?.[group]))
+          .join('; ')}`,
       ],
     },
   ];
@@ -175,6 +194,27 @@ function askedBefore(requests: number, warmUps: number, userOf: (i: number) => n
     else asked.add(userOf(i));
   }
   return repeats;
+}
+
+/** Per key, whether it exists; one pipeline per 1,000 keys. */
+async function existing(redis: Redis, keys: readonly string[]): Promise<boolean[]> {
+  const found: boolean[] = [];
+  for (let start = 0; start < keys.length; start += 1000) {
+    const pipeline = redis.pipeline();
+    for (const key of keys.slice(start, start + 1000)) pipeline.exists(key);
+    for (const [error, count] of (await pipeline.exec()) ?? []) {
+      if (error) throw error;
+      found.push(count === 1);
+    }
+  }
+  return found;
+}
+
+/** "<group> (<answered>) p50 / p95 / p99 ms", or that none was answered. */
+function groupLine(group: string, latency: Summary | undefined): string {
+  if (!latency || latency.count === 0) return `${group}: none answered`;
+  const ms = [latency.p50, latency.p95, latency.p99].map((v) => v.toFixed(2)).join(' / ');
+  return `${group} (${latency.count}) p50 / p95 / p99 ${ms} ms`;
 }
 
 async function usedMemory(redis: Redis): Promise<number> {
