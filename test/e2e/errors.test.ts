@@ -3,6 +3,7 @@
  * rejected request is stored. Also: Sandbox, health, readiness, auth.
  */
 import { jetstreamManager } from '@nats-io/jetstream';
+import WebSocket from 'ws';
 import { connectNats, streamNames } from '../../src/messaging/connection';
 import {
   cleanUp,
@@ -152,6 +153,24 @@ describe('malformed requests', () => {
     const chunked = await post(streamed, { 'content-type': 'application/json' });
     expect(chunked.status).toBe(413);
     expect(chunked.body.errors[0].extensions.code).toBe('BAD_REQUEST');
+  });
+
+  test('a WebSocket message over the body limit closes its socket with 1009, unread', async () => {
+    const socket = new WebSocket(rf.wsUrl, 'graphql-transport-ws');
+    const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init' })));
+      socket.on('message', () => resolve());
+      socket.on('error', reject);
+    });
+    // A query of 3 MiB (the limit is 2 MiB): one unknown field name that,
+    // once parsed, graphql-js would spend seconds and gigabytes on.
+    const query = `{ ${'a'.repeat(3 * 1024 * 1024)} }`;
+    socket.send(JSON.stringify({ type: 'subscribe', id: '1', payload: { query } }));
+    expect(await closed).toBe(1009);
+    // The gateway went on serving; nothing of the message was run.
+    const health = await fetch(rf.url.replace(/\/graphql$/, '/health'));
+    expect(health.status).toBe(200);
   });
 
   test('a JSON body that is not an object or array is BAD_REQUEST', async () => {
@@ -370,6 +389,63 @@ describe('operation limits', () => {
       'subscription($l: Int!) { recommendationsUpdated(userId: "u", limit: $l) { strategy } }';
     expect(await codeOf(live, { l: 'x' })).toBe('BAD_USER_INPUT');
     expect(await codeOf('subscription { nope }')).toBe('GRAPHQL_VALIDATION_FAILED');
+    await client.dispose();
+  });
+
+  test("documents that would exhaust the parser's stack are QUERY_TOO_COMPLEX", async () => {
+    // 20 KB of nested input objects, and a chain of 5,000 fragments (183 KB):
+    // each overflowed graphql-js's recursion and came back masked (a hostile
+    // review's documents).
+    const nested = `{ recommendations(userId: "u", context: ${'{a:'.repeat(2000)}1${'}'.repeat(2000)}) { strategy } }`;
+    const chain = Array.from({ length: 5000 }, (_, i) =>
+      i < 4999
+        ? `fragment F${i} on Query { __typename ...F${i + 1} }`
+        : `fragment F${i} on Query { __typename }`,
+    );
+    for (const query of [nested, `{ ...F0 } ${chain.join(' ')}`]) {
+      const r = await gql(rf.url, query);
+      expect(r.status).toBe(400);
+      expect(r.errors?.[0].extensions?.code).toBe('QUERY_TOO_COMPLEX');
+      expect(r.data).toBeUndefined();
+    }
+  });
+
+  test('a GET whose query nests too deeply is QUERY_TOO_COMPLEX too', async () => {
+    const query = `{ popularItems(limit: 1, filter: ${'{a:'.repeat(100)}1${'}'.repeat(100)}) { score } }`;
+    const response = await fetch(`${rf.url}?query=${encodeURIComponent(query)}`, {
+      headers: { accept: 'application/json', 'apollo-require-preflight': 'true' },
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as any;
+    expect(body.errors[0].extensions.code).toBe('QUERY_TOO_COMPLEX');
+  });
+
+  test('a subscription sent over HTTP is BAD_REQUEST, pointing at WebSocket', async () => {
+    const r = await gql(
+      rf.url,
+      'subscription { recommendationsUpdated(userId: "u", limit: 2) { strategy } }',
+    );
+    expect(r.status).toBe(400);
+    expect(r.errors?.[0].extensions?.code).toBe('BAD_REQUEST');
+    expect(r.errors?.[0].message).toContain('WebSocket');
+  });
+
+  test('over WebSocket, such a document is refused and the socket lives on', async () => {
+    const client = wsClient(rf.wsUrl);
+    const run = (query: string) =>
+      new Promise<string>((resolve) => {
+        client.subscribe(
+          { query },
+          {
+            next: (d: any) => resolve(d?.errors?.[0]?.extensions?.code ?? 'data'),
+            error: (e: any) => resolve(e?.[0]?.extensions?.code ?? `closed ${e?.code}`),
+            complete: () => resolve('complete'),
+          },
+        );
+      });
+    const nested = `{ popularItems(limit: 1, filter: ${'{a:'.repeat(2000)}1${'}'.repeat(2000)}) { score } }`;
+    expect(await run(nested)).toBe('QUERY_TOO_COMPLEX');
+    expect(await run('{ popularItems(limit: 1) { score } }')).toBe('data');
     await client.dispose();
   });
 

@@ -27,7 +27,8 @@ export interface GraphQLPostOptions<Context extends BaseContext> {
    * answering it; true when it may go on.
    */
   admit: (req: IncomingMessage, res: ServerResponse) => boolean;
-  context: (req: IncomingMessage, res: ServerResponse) => Promise<Context>;
+  /** The request's context, made before Apollo parses `body` (the parsed JSON). */
+  context: (req: IncomingMessage, res: ServerResponse, body: unknown) => Promise<Context>;
   /** An error no answer was written for (the request is then answered with 500). */
   onError: (error: unknown) => void;
 }
@@ -90,7 +91,7 @@ export async function serveGraphQLPost<Context extends BaseContext>(
         search: splitUrl(req.url).search,
         body: body.value,
       },
-      context: () => options.context(req, res),
+      context: () => options.context(req, res, body.value),
     });
     for (const [key, value] of answer.headers) res.setHeader(key, value);
     res.statusCode = answer.status ?? 200;

@@ -44,6 +44,7 @@ import {
   requestErrorCode,
 } from '../graphql/errors';
 import { CompiledExecution } from '../graphql/compiled-execution';
+import { documentShapeError, subscriptionsOverHttpPlugin } from '../graphql/document-shape';
 import { compiledOperations } from './compiled-operations';
 import { DEFAULT_OPERATION_LIMITS, operationLimitsRule } from '../graphql/operation-limits';
 import { ApiKeys, clientIdentity } from './auth';
@@ -99,7 +100,15 @@ export class HttpGateway {
       deps.config.http.rateLimitPerSecond,
       deps.config.http.rateLimitBurst,
     );
-    this.wss = new WebSocketServer({ server: this.server, path: deps.config.http.path });
+    // A WebSocket message has the same ceiling as a request body: ws would
+    // otherwise take messages of up to 100 MiB, and one such document froze
+    // a gateway for minutes and then ran it out of memory. A message over it
+    // closes the socket with 1009 (message too big) before it is parsed.
+    this.wss = new WebSocketServer({
+      server: this.server,
+      path: deps.config.http.path,
+      maxPayload: deps.config.http.maxBodyBytes,
+    });
     // Operations run with CompiledExecution, through a plugin and Apollo's
     // gateway interface together (compiled-operations.ts says why both).
     const compiled = compiledOperations<RequestContext>(
@@ -124,6 +133,7 @@ export class HttpGateway {
               includeCookies: false,
             }),
         compiled.plugin,
+        subscriptionsOverHttpPlugin(deps.config.http.path),
         metricsPlugin(deps.metrics),
         errorRequestPlugin(),
         // recflow sets no cache hints (lists are per user and change with
@@ -229,9 +239,14 @@ export class HttpGateway {
   private mountGraphQL(): void {
     const { config, services, log } = this.deps;
     const path = config.http.path;
-    const context = (res: ServerResponse) => {
+    // The context is made before Apollo parses the document, and what it
+    // throws Apollo answers with the error's own status: the place to refuse
+    // a document whose shape would exhaust the parser (document-shape.ts).
+    const context = (res: ServerResponse, source: unknown) => {
       const requestId = String(res.getHeader('x-request-id'));
       try {
+        const refused = typeof source === 'string' ? documentShapeError(source) : null;
+        if (refused) throw refused;
         return createContext(services, requestId, log);
       } catch (error) {
         noteErrorRequest(error, requestId);
@@ -244,7 +259,7 @@ export class HttpGateway {
       path,
       maxBodyBytes: config.http.maxBodyBytes,
       admit: (req, res) => this.admit(req, res),
-      context: async (_req, res) => context(res),
+      context: async (_req, res, body) => context(res, queryOf(body)),
       onError: (error) => log.error({ err: error }, 'unhandled HTTP error'),
     };
     // What the direct path does not take: GET (and the Sandbox page), other
@@ -257,7 +272,9 @@ export class HttpGateway {
         if ((page && !this.draining) || this.admit(req, res)) next();
       },
       express.json({ limit: config.http.maxBodyBytes }),
-      expressMiddleware(this.apollo, { context: async ({ res }) => context(res) }),
+      expressMiddleware(this.apollo, {
+        context: async ({ req, res }) => context(res, queryOf(req.body) ?? req.query.query),
+      }),
     );
     this.app.use(
       (
@@ -314,9 +331,13 @@ export class HttpGateway {
           return keys.allows(key);
         },
         // Every operation on a socket spends from the same budget as HTTP requests.
-        onSubscribe: (ctx) => {
+        onSubscribe: (ctx, _id, payload) => {
           const wait = limiter.take(clients.get(ctx) ?? 'unknown');
-          if (wait === 0) return undefined;
+          if (wait === 0) {
+            // Refused before graphql-ws parses it, as over HTTP (document-shape.ts).
+            const refused = documentShapeError(String(payload.query));
+            return refused ? [refused] : undefined;
+          }
           const limited = new RecflowError(ErrorCode.RATE_LIMITED, 'too many requests', {
             retryAfterMs: wait,
           });
@@ -367,4 +388,11 @@ function metricsPlugin(metrics: Metrics): ApolloServerPlugin<RequestContext> {
       };
     },
   };
+}
+
+/** The `query` of a GraphQL request body, when it has one. */
+function queryOf(body: unknown): unknown {
+  return typeof body === 'object' && body !== null
+    ? (body as { query?: unknown }).query
+    : undefined;
 }

@@ -1,0 +1,133 @@
+/**
+ * A look at a GraphQL document's text before anything parses it. graphql-js
+ * parses and validates by recursion, so a small document can exhaust the
+ * stack: 20 KB of input objects nested 2,000 deep, or a chain of thousands
+ * of fragments each spreading the next. The process survives that, but the
+ * caller got a masked internal error and, over WebSocket, lost the whole
+ * socket. Bounding how deeply brackets nest, and how many fragments a
+ * document defines, keeps every later stage's recursion shallow, and the
+ * caller gets QUERY_TOO_COMPLEX instead.
+ *
+ * The bounds sit far above what the schema lets a real operation use (ten
+ * fields deep, see operation-limits.ts), and the scan is one pass over the
+ * text, skipping strings and comments.
+ */
+import type { ApolloServerPlugin } from '@apollo/server';
+import { GraphQLError, OperationTypeNode } from 'graphql';
+import { QUERY_TOO_COMPLEX } from './operation-limits';
+
+export interface DocumentShapeLimits {
+  /** Deepest nesting of `{`, `[` and `(` together. */
+  maxNesting: number;
+  /** Most fragment definitions in one document. */
+  maxFragments: number;
+}
+
+export const DEFAULT_DOCUMENT_SHAPE: DocumentShapeLimits = { maxNesting: 64, maxFragments: 500 };
+
+/** What is wrong with the document's shape, or null when nothing is. */
+export function documentShapeProblem(
+  source: string,
+  limits: DocumentShapeLimits = DEFAULT_DOCUMENT_SHAPE,
+): string | null {
+  let depth = 0;
+  let fragments = 0;
+  let at = 0;
+  while (at < source.length) {
+    const c = source[at];
+    if (c === '#') {
+      at = lineEnd(source, at);
+    } else if (c === '"') {
+      at = source.startsWith('"""', at) ? blockStringEnd(source, at) : stringEnd(source, at);
+    } else if (c === '{' || c === '[' || c === '(') {
+      depth += 1;
+      if (depth > limits.maxNesting) {
+        return `the document nests deeper than ${limits.maxNesting} levels`;
+      }
+      at += 1;
+    } else if (c === '}' || c === ']' || c === ')') {
+      depth = Math.max(0, depth - 1);
+      at += 1;
+    } else if (isNameStart(c)) {
+      const start = at;
+      while (at < source.length && isNamePart(source[at])) at += 1;
+      // At the top level the keyword `fragment` only starts a definition.
+      if (depth === 0 && source.slice(start, at) === 'fragment') {
+        fragments += 1;
+        if (fragments > limits.maxFragments) {
+          return `the document defines more than ${limits.maxFragments} fragments`;
+        }
+      }
+    } else {
+      at += 1;
+    }
+  }
+  return null;
+}
+
+/** The problem as the error clients get: QUERY_TOO_COMPLEX, HTTP 400. */
+export function documentShapeError(source: string): GraphQLError | null {
+  const problem = documentShapeProblem(source);
+  if (problem === null) return null;
+  // `operationLimit` keeps the code through Apollo (see operation-limits.ts).
+  return new GraphQLError(problem, {
+    extensions: { code: QUERY_TOO_COMPLEX, operationLimit: true, http: { status: 400 } },
+  });
+}
+
+/**
+ * Refuses subscriptions sent over HTTP: they are served over WebSocket
+ * only, and run as a query one would fail inside its resolver. (A refused
+ * shape cannot be thrown from a plugin: Apollo turns what a plugin throws
+ * before parsing into an internal error. The gateway checks it while it
+ * makes the request's context instead; see src/api/http/server.ts.)
+ */
+export function subscriptionsOverHttpPlugin(path: string): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation }) {
+          if (operation?.operation !== OperationTypeNode.SUBSCRIPTION) return;
+          throw new GraphQLError(
+            `subscriptions are served over WebSocket (graphql-transport-ws) at ${path}`,
+            { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } },
+          );
+        },
+      };
+    },
+  };
+}
+
+function lineEnd(source: string, at: number): number {
+  const end = source.indexOf('\n', at);
+  return end === -1 ? source.length : end + 1;
+}
+
+/** Past a "..." string: its closing quote, or the line's end when it has none. */
+function stringEnd(source: string, at: number): number {
+  for (let i = at + 1; i < source.length; i += 1) {
+    const c = source[i];
+    if (c === '\\') i += 1;
+    else if (c === '"' || c === '\n') return i + 1;
+  }
+  return source.length;
+}
+
+/** Past a """block string""", whose only escape is \""". */
+function blockStringEnd(source: string, at: number): number {
+  let i = at + 3;
+  for (;;) {
+    const end = source.indexOf('"""', i);
+    if (end === -1) return source.length;
+    if (source[end - 1] !== '\\') return end + 3;
+    i = end + 3;
+  }
+}
+
+function isNameStart(c: string): boolean {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c === '_';
+}
+
+function isNamePart(c: string): boolean {
+  return isNameStart(c) || (c >= '0' && c <= '9');
+}

@@ -1,0 +1,78 @@
+import { parse, validate, buildSchema } from 'graphql';
+import {
+  DEFAULT_DOCUMENT_SHAPE,
+  documentShapeError,
+  documentShapeProblem,
+} from '../../../../src/api/graphql/document-shape';
+
+const limits = { maxNesting: 4, maxFragments: 2 };
+
+describe('documentShapeProblem', () => {
+  test('passes a document within both bounds', () => {
+    const doc = `query Q($u: ID!) { a(x: { y: [1, 2] }) { b } } fragment F on T { c }`;
+    expect(documentShapeProblem(doc, limits)).toBeNull();
+  });
+
+  test('counts {, [ and ( together, and refuses one level too deep', () => {
+    expect(documentShapeProblem('{ a(x: { y: [1] }) }', limits)).toBeNull(); // 4 levels
+    expect(documentShapeProblem('{ a(x: { y: [[1]] }) }', limits)).toBe(
+      'the document nests deeper than 4 levels',
+    );
+  });
+
+  test('ignores brackets inside strings, block strings and comments', () => {
+    const doc = [
+      '{ a(s: "{{{{{[[[\\"(((", t: """ {{{{{ \\""" [[[[[ """)',
+      '# {{{{{{{{{{',
+      '}',
+    ].join('\n');
+    expect(documentShapeProblem(doc, limits)).toBeNull();
+  });
+
+  test('counts fragment definitions, not spreads or the word elsewhere', () => {
+    const two = `{ ...A ...B fragment: a } fragment A on T { a } fragment B on T { fragment }`;
+    expect(documentShapeProblem(two, limits)).toBeNull();
+    expect(documentShapeProblem(`${two} fragment C on T { a }`, limits)).toBe(
+      'the document defines more than 2 fragments',
+    );
+  });
+
+  test('an unterminated string does not hide what follows the line', () => {
+    expect(documentShapeProblem('{ a(s: "open\n x: {{{{{ ) }', limits)).toBe(
+      'the document nests deeper than 4 levels',
+    );
+  });
+
+  test('gives QUERY_TOO_COMPLEX with HTTP 400, kept through Apollo by operationLimit', () => {
+    const error = documentShapeError('{'.repeat(DEFAULT_DOCUMENT_SHAPE.maxNesting + 1));
+    expect(error?.extensions).toEqual({
+      code: 'QUERY_TOO_COMPLEX',
+      operationLimit: true,
+      http: { status: 400 },
+    });
+    expect(documentShapeError('{ a }')).toBeNull();
+  });
+
+  test('the default bounds keep graphql-js clear of its stack limit', () => {
+    // The deepest literal and the longest fragment chain the bounds allow
+    // parse and validate; the documents that overflowed are refused.
+    const schema = buildSchema('type Query { a(x: In): Int } input In { a: In, b: Int }');
+    const depth = DEFAULT_DOCUMENT_SHAPE.maxNesting - 2;
+    const literal = `{ a(x: ${'{a:'.repeat(depth)}null${'}'.repeat(depth)}) }`;
+    expect(documentShapeProblem(literal)).toBeNull();
+    expect(() => validate(schema, parse(literal))).not.toThrow();
+
+    const n = DEFAULT_DOCUMENT_SHAPE.maxFragments;
+    const chain = Array.from({ length: n }, (_, i) =>
+      i + 1 < n ? `fragment F${i} on Query { a ...F${i + 1} }` : `fragment F${i} on Query { a }`,
+    );
+    const fragments = `{ ...F0 } ${chain.join(' ')}`;
+    expect(documentShapeProblem(fragments)).toBeNull();
+    expect(() => validate(schema, parse(fragments))).not.toThrow();
+
+    expect(documentShapeProblem(`{ a(x: ${'{a:'.repeat(2000)}1${'}'.repeat(2000)}) }`)).toMatch(
+      /nests deeper/,
+    );
+    expect(documentShapeProblem(`${fragments} fragment G on Query { a }`)).toMatch(/more than/);
+  });
+});
