@@ -211,6 +211,19 @@ describe('malformed requests', () => {
     expect(zipped.body.data.popularItems).toBeDefined();
   });
 
+  test('a charset other than UTF-8, or a body that does not decompress, is BAD_REQUEST', async () => {
+    const cases: Array<[Record<string, string>, number]> = [
+      [{ 'content-type': 'application/json; charset=latin1' }, 415],
+      [{ 'content-type': 'application/json', 'content-encoding': 'gzip' }, 400],
+      [{ 'content-type': 'application/json', 'content-encoding': 'br' }, 400],
+    ];
+    for (const [headers, status] of cases) {
+      const answer = await post(POPULAR, headers);
+      expect({ headers, status: answer.status }).toEqual({ headers, status });
+      expect(answer.body.errors[0].extensions.code).toBe('BAD_REQUEST');
+    }
+  });
+
   test('malformed JSON gets BAD_REQUEST and no stack trace', async () => {
     const response = await fetch(rf.url, {
       method: 'POST',

@@ -290,6 +290,14 @@ export class HttpGateway {
         if (error.type === 'entity.too.large') {
           return refuseBody(res, tooLarge(config.http.maxBodyBytes));
         }
+        // The body parser's other refusals are the caller's too (a charset
+        // other than UTF-8: 415; a body that does not decompress: 400), and
+        // their messages are written to be shown (`expose`).
+        const status = error.status ?? 500;
+        if (status >= 400 && status < 500 && (error as { expose?: boolean }).expose) {
+          log.debug({ err: error }, 'request body refused');
+          return refuseBody(res, { status, error: error.message });
+        }
         log.error({ err: error }, 'unhandled HTTP error');
         return sendError(
           res,
