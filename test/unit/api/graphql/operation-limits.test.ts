@@ -69,6 +69,15 @@ describe('measure', () => {
 });
 
 describe('operationLimitsRule', () => {
+  test('leaves a fragment cycle to graphql-js, which reports it once', () => {
+    const query = '{ node { ...A } } fragment A on Node { next { ...A } }';
+    const errors = validate(schema, parse(query), [
+      ...specifiedRules,
+      operationLimitsRule(DEFAULT_OPERATION_LIMITS),
+    ]);
+    expect(errors.map((e) => e.message)).toEqual(['Cannot spread fragment "A" within itself.']);
+  });
+
   test('refuses more than 2,000 fields written out, and says how many', () => {
     expect(refusals(doubling(10))).toEqual([]);
     expect(refusals(doubling(11))).toEqual([
