@@ -182,13 +182,38 @@ function validateContext(
   return raw as Record<string, unknown>;
 }
 
-/** JSON text of a value, or a caller error when it is nested too deeply to serialise. */
+/**
+ * Deepest nesting of objects and arrays allowed in a free-form JSON field
+ * (an event's context, an item's attributes): far past any real use, and
+ * shallow enough that every reader, recursive or not, stays clear of its
+ * stack.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * JSON text of a value, or a caller error when it nests deeper than
+ * MAX_JSON_DEPTH. The depth is measured without recursion, before the
+ * value is serialised.
+ */
 export function jsonText(value: unknown, field: string): string {
-  try {
-    return JSON.stringify(value);
-  } catch {
-    throw new InvalidInputError(field, `${field} is nested too deeply`);
+  if (jsonDepth(value) > MAX_JSON_DEPTH) {
+    throw new InvalidInputError(field, `${field} nests deeper than ${MAX_JSON_DEPTH} levels`);
   }
+  return JSON.stringify(value);
+}
+
+/** How deeply objects and arrays nest in a value: 0 for a scalar, 1 for `{}`. */
+export function jsonDepth(value: unknown): number {
+  let deepest = 0;
+  const pending: Array<[unknown, number]> = [[value, 1]];
+  while (pending.length > 0) {
+    const [node, depth] = pending.pop() as [unknown, number];
+    if (typeof node !== 'object' || node === null) continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > MAX_JSON_DEPTH) return deepest; // no need to walk the rest
+    for (const child of Object.values(node)) pending.push([child, depth + 1]);
+  }
+  return deepest;
 }
 
 /** What PostgreSQL cannot store in text or jsonb: NUL, and half of a surrogate pair. */

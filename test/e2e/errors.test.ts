@@ -319,6 +319,21 @@ describe('malformed requests', () => {
     }
   });
 
+  test('item attributes nested deeper than 32 levels are BAD_USER_INPUT', async () => {
+    let attributes: unknown = {};
+    for (let i = 0; i < 40; i += 1) attributes = { a: attributes };
+    const r = await gql(
+      rf.url,
+      `mutation($i: [ItemInput!]!) { upsertItems(inputs: $i) { created } }`,
+      { i: [{ id: 'deep', attributes }] },
+    );
+    expect(r.errors?.[0].extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'inputs[0].attributes',
+    });
+    expect((await gql(rf.url, '{ item(id: "deep") { id } }')).data.item).toBeNull();
+  });
+
   test('text PostgreSQL cannot store (half a surrogate pair) is BAD_USER_INPUT', async () => {
     const upsert = `mutation($i: [ItemInput!]!) { upsertItems(inputs: $i) { created } }`;
     for (const [input, field] of [

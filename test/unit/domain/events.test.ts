@@ -3,6 +3,8 @@ import {
   DEFAULT_EVENT_LIMITS,
   type EventInput,
   type EventLimits,
+  jsonDepth,
+  MAX_JSON_DEPTH,
   validateEvent,
 } from '../../../src/domain/events';
 
@@ -161,6 +163,23 @@ describe('validateEvent rejects', () => {
     // {"note":"…"} is 11 bytes of JSON around the note.
     const error = expectRejected({ context: { note: 'x'.repeat(2038) } }, 'input.context');
     expect(error.message).toContain('2049');
+  });
+
+  test('a context nested deeper than 32 levels, whatever its size', () => {
+    const nest = (levels: number): unknown => (levels === 1 ? {} : { a: nest(levels - 1) });
+    expect(jsonDepth(nest(32))).toBe(32);
+    expect(() =>
+      validateEvent({ ...VALID, context: nest(32) as Record<string, unknown> }, NOW),
+    ).not.toThrow();
+    const error = expectRejected({ context: nest(33) as Record<string, unknown> }, 'input.context');
+    expect(error.message).toBe('input.context nests deeper than 32 levels');
+    // Arrays count as levels too, and a deep value far down one branch is found.
+    expect(jsonDepth({ wide: [1, 2, 3], deep: [[[[]]]] })).toBe(5);
+    expect(jsonDepth(7)).toBe(0);
+    // Measured without recursion: 100,000 levels do not overflow the stack.
+    let deep: unknown = [];
+    for (let i = 0; i < 100_000; i += 1) deep = [deep];
+    expect(jsonDepth(deep)).toBe(MAX_JSON_DEPTH + 1);
   });
 
   test('a context measured in UTF-8 bytes, not characters', () => {
