@@ -26,8 +26,13 @@ export const DEFAULT_EVENT_WEIGHTS: EventWeights = {
  * - RATE maps the rating, rescaled to 1..5, onto 2·(r − 2.5): a 5 is +5, a 4
  *   is +3, a 3 is +1 (mild interest), a 2 is −1 and a 1 is −3.
  * - PURCHASE and ADD_TO_CART with a quantity q scale by 1 + ln(q), so bulk
- *   orders count more without drowning everything else.
+ *   orders count more without drowning everything else. Quantities above
+ *   MAX_WEIGHED_QUANTITY weigh as that many: otherwise one event of 1e300
+ *   units would weigh as about 690 single purchases.
  */
+/** The largest quantity that still adds weight: 10,000 units weigh as about ten single ones. */
+export const MAX_WEIGHED_QUANTITY = 10_000;
+
 export function eventWeight(
   interaction: Pick<Interaction, 'type' | 'value'>,
   weights: EventWeights = DEFAULT_EVENT_WEIGHTS,
@@ -40,7 +45,7 @@ export function eventWeight(
   }
   const base = weights[type];
   if ((type === 'PURCHASE' || type === 'ADD_TO_CART') && value !== null && value > 1) {
-    return base * (1 + Math.log(value));
+    return base * (1 + Math.log(Math.min(value, MAX_WEIGHED_QUANTITY)));
   }
   return base;
 }

@@ -2,6 +2,7 @@ import {
   DEFAULT_EVENT_WEIGHTS,
   type EventWeights,
   eventWeight,
+  MAX_WEIGHED_QUANTITY,
   parseEventWeights,
 } from '../../../src/domain/weights';
 
@@ -57,6 +58,16 @@ describe('eventWeight', () => {
     const hundred = eventWeight({ type: 'PURCHASE', value: 100 });
     expect(hundred).toBeGreaterThan(one);
     expect(hundred).toBeLessThan(10 * one);
+  });
+
+  test('weighs a quantity above 10,000 as 10,000', () => {
+    const cap = eventWeight({ type: 'PURCHASE', value: MAX_WEIGHED_QUANTITY });
+    expect(cap).toBeCloseTo(8 * (1 + Math.log(10_000)), 12);
+    expect(eventWeight({ type: 'PURCHASE', value: 1e300 })).toBe(cap);
+    expect(eventWeight({ type: 'ADD_TO_CART', value: 1e6 })).toBe(
+      eventWeight({ type: 'ADD_TO_CART', value: 10_000 }),
+    );
+    expect(eventWeight({ type: 'PURCHASE', value: 9_999 })).toBeLessThan(cap);
   });
 
   test('treats a missing or fractional quantity as a single unit', () => {
