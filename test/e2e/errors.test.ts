@@ -448,6 +448,31 @@ describe('operation limits', () => {
     expect(body.errors[0].extensions.code).toBe('QUERY_TOO_COMPLEX');
   });
 
+  test('a GET query after 1,000 other parameters is still checked', async () => {
+    // Express's parser stops at 1,000 parameters; Apollo reads them all.
+    const query = `{ popularItems(limit: 1, filter: ${'{a:'.repeat(100)}1${'}'.repeat(100)}) { score } }`;
+    const padding = 'a&'.repeat(1000);
+    const response = await fetch(`${rf.url}?${padding}query=${encodeURIComponent(query)}`, {
+      headers: { accept: 'application/json', 'apollo-require-preflight': 'true' },
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as any;
+    expect(body.errors[0].extensions.code).toBe('QUERY_TOO_COMPLEX');
+  });
+
+  test('a bad persisted-query extension is BAD_REQUEST, not an internal error', async () => {
+    for (const persistedQuery of [{ version: 2 }, { version: 1, sha256Hash: 'f'.repeat(64) }]) {
+      const response = await fetch(rf.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ __typename }', extensions: { persistedQuery } }),
+      });
+      expect(response.status).toBe(400);
+      const body = (await response.json()) as any;
+      expect(body.errors[0].extensions.code).toBe('BAD_REQUEST');
+    }
+  });
+
   test('a subscription sent over HTTP is BAD_REQUEST, pointing at WebSocket', async () => {
     const r = await gql(
       rf.url,

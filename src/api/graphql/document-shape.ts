@@ -98,9 +98,12 @@ export function subscriptionsOverHttpPlugin(path: string): ApolloServerPlugin {
   };
 }
 
+/** Past a comment: like graphql-js, a line ends at \n or at \r. */
 function lineEnd(source: string, at: number): number {
-  const end = source.indexOf('\n', at);
-  return end === -1 ? source.length : end + 1;
+  for (let i = at; i < source.length; i += 1) {
+    if (source[i] === '\n' || source[i] === '\r') return i + 1;
+  }
+  return source.length;
 }
 
 /** Past a "..." string: its closing quote, or the line's end when it has none. */
@@ -108,7 +111,7 @@ function stringEnd(source: string, at: number): number {
   for (let i = at + 1; i < source.length; i += 1) {
     const c = source[i];
     if (c === '\\') i += 1;
-    else if (c === '"' || c === '\n') return i + 1;
+    else if (c === '"' || c === '\n' || c === '\r') return i + 1;
   }
   return source.length;
 }

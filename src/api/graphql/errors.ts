@@ -61,6 +61,15 @@ const REQUEST_ERROR_CODES = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
 ]);
 
+/**
+ * Apollo's refusals of a persisted-query extension, which it raises with
+ * HTTP 400 but no code: the caller's mistakes, so BAD_REQUEST.
+ */
+const UNCODED_APOLLO_REFUSALS = new Set([
+  'Unsupported persisted query version',
+  'provided sha does not match query',
+]);
+
 /** graphql-js's messages, exactly (a resolver's error may not borrow the code). */
 const ARGUMENT_REFUSED = [
   /^Argument "\w+" of non-null type "[\w![\]]+" must not be null\.$/,
@@ -155,7 +164,9 @@ export function errorFormatter(log: Logger) {
       ? QUERY_TOO_COMPLEX
       : refused
         ? 'BAD_USER_INPUT'
-        : formatted.extensions?.code;
+        : UNCODED_APOLLO_REFUSALS.has(formatted.message) && !(unwrapped as GraphQLError).path
+          ? 'BAD_REQUEST' // Apollo labelled it INTERNAL_SERVER_ERROR for want of a code
+          : formatted.extensions?.code;
     // Errors of the request itself (parsing, validation, variables, which
     // operation) have no path and were made by graphql-js or Apollo. An
     // error raised while executing, or anything thrown (say, while a

@@ -42,13 +42,14 @@ export const DEFAULT_OPERATION_LIMITS: OperationLimits = {
 export function operationLimitsRule(limits: OperationLimits): ValidationRule {
   return (context: ValidationContext): ASTVisitor => ({
     OperationDefinition(node) {
-      const { roots, depth, fields } = measure(
+      const { roots, depth, fields, cyclic } = measure(
         node.selectionSet,
         fragmentsOf(context.getDocument()),
       );
-      // Unbounded only through a fragment cycle, which graphql-js's own
-      // rule reports; three more errors would only say it again.
-      if (fields === Infinity) return;
+      // graphql-js's own rule reports a fragment cycle; three more errors
+      // would only say it again. (Sizes can reach Infinity without a cycle:
+      // fragments that multiply at every level. Those are refused below.)
+      if (cyclic) return;
       if (roots > limits.maxRootFields) {
         context.reportError(
           tooComplex(
@@ -111,16 +112,37 @@ export interface SelectionSize {
 }
 
 /**
+ * How deeply `measure` follows selection sets, fragments and inline
+ * fragments into one another before it calls the operation unbounded. Each
+ * fragment's text nests at most 64 levels (document-shape.ts), but a chain
+ * of fragments adds their nesting up, and a recursion that deep would
+ * exhaust the stack.
+ */
+export const MAX_MEASURED_NESTING = 1000;
+
+/** Marks a fragment being measured: meeting it again means a cycle. */
+const IN_PROGRESS: SelectionSize = Object.freeze({ roots: NaN, depth: NaN, fields: NaN });
+
+/** A measured size, and whether a fragment cycle made it unbounded. */
+export interface Measured extends SelectionSize {
+  /** A fragment was spread inside itself (graphql-js's own rule reports it). */
+  cyclic: boolean;
+}
+
+/**
  * Measures a selection set, each fragment once: a document whose fragments
  * double at every level (a kilobyte can ask for billions of fields) is
  * measured in time linear in its length. A fragment spread inside itself
- * (a cycle, which graphql-js's own rule refuses) measures as unbounded;
- * an unknown fragment (refused too) as empty.
+ * (a cycle, which graphql-js's own rule refuses), or selections nested past
+ * MAX_MEASURED_NESTING through fragments, measure as unbounded; an unknown
+ * fragment (refused too) as empty.
  */
-export function measure(set: SelectionSetNode, fragments: Fragments): SelectionSize {
+export function measure(set: SelectionSetNode, fragments: Fragments): Measured {
   const known = new Map<string, SelectionSize>();
   const UNBOUNDED: SelectionSize = { roots: Infinity, depth: Infinity, fields: Infinity };
-  const sizeOf = (selections: SelectionSetNode): SelectionSize => {
+  let cyclic = false;
+  const sizeOf = (selections: SelectionSetNode, nesting: number): SelectionSize => {
+    if (nesting > MAX_MEASURED_NESTING) return UNBOUNDED;
     const size: SelectionSize = { roots: 0, depth: 0, fields: 0 };
     const add = (inner: SelectionSize) => {
       size.roots += inner.roots;
@@ -129,20 +151,25 @@ export function measure(set: SelectionSetNode, fragments: Fragments): SelectionS
     };
     for (const selection of selections.selections) {
       if (selection.kind === Kind.FIELD) {
-        const below = selection.selectionSet ? sizeOf(selection.selectionSet) : undefined;
+        const below = selection.selectionSet
+          ? sizeOf(selection.selectionSet, nesting + 1)
+          : undefined;
         size.roots += 1;
         size.depth = Math.max(size.depth, 1 + (below?.depth ?? 0));
         size.fields += 1 + (below?.fields ?? 0);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        add(sizeOf(selection.selectionSet));
+        add(sizeOf(selection.selectionSet, nesting + 1));
       } else {
         const name = selection.name.value;
         const fragment = fragments.get(name);
         if (!fragment) continue;
         let inner = known.get(name);
-        if (inner === undefined) {
-          known.set(name, UNBOUNDED); // in progress: a cycle reads it
-          inner = sizeOf(fragment.selectionSet);
+        if (inner === IN_PROGRESS) {
+          cyclic = true;
+          inner = UNBOUNDED;
+        } else if (inner === undefined) {
+          known.set(name, IN_PROGRESS);
+          inner = sizeOf(fragment.selectionSet, nesting + 1);
           known.set(name, inner);
         }
         add(inner);
@@ -150,5 +177,6 @@ export function measure(set: SelectionSetNode, fragments: Fragments): SelectionS
     }
     return size;
   };
-  return sizeOf(set);
+  const size = sizeOf(set, 1);
+  return { ...size, cyclic };
 }

@@ -273,7 +273,8 @@ export class HttpGateway {
       },
       express.json({ limit: config.http.maxBodyBytes }),
       expressMiddleware(this.apollo, {
-        context: async ({ req, res }) => context(res, queryOf(req.body) ?? req.query.query),
+        context: async ({ req, res }) =>
+          context(res, req.method === 'GET' ? queryOfUrl(req.url) : queryOf(req.body)),
       }),
     );
     this.app.use(
@@ -396,6 +397,16 @@ function metricsPlugin(metrics: Metrics): ApolloServerPlugin<RequestContext> {
       };
     },
   };
+}
+
+/**
+ * The `query` of a GET, read from the URL as Apollo reads it (Express's own
+ * parser stops at 1,000 parameters, so a query after them would go
+ * unchecked); every copy of it, since Apollo refuses a repeated one anyway.
+ */
+function queryOfUrl(url: string): string {
+  const at = url.indexOf('?');
+  return at === -1 ? '' : new URLSearchParams(url.slice(at)).getAll('query').join('\n');
 }
 
 /** The `query` of a GraphQL request body, when it has one. */

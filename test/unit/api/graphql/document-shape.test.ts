@@ -29,6 +29,12 @@ describe('documentShapeProblem', () => {
     expect(documentShapeProblem(doc, limits)).toBeNull();
   });
 
+  test('ends a comment or an unterminated string at \\r, as graphql-js does', () => {
+    // A scanner that read "#\r..." as one comment would miss all that follows.
+    expect(documentShapeProblem('#\r{ a(x: { y: [[1]] }) }', limits)).toMatch(/nests deeper/);
+    expect(documentShapeProblem('{ a(s: "open\r x: {{{{ ) }', limits)).toMatch(/nests deeper/);
+  });
+
   test('counts fragment definitions, not spreads or the word elsewhere', () => {
     const two = `{ ...A ...B fragment: a } fragment A on T { a } fragment B on T { fragment }`;
     expect(documentShapeProblem(two, limits)).toBeNull();

@@ -46,13 +46,14 @@ describe('measure', () => {
       roots: 2,
       depth: 3,
       fields: 6,
+      cyclic: false,
     });
     expect(
       sizeOf(
         '{ ...Q ... on Query { node { id } } } fragment Q on Query { nodes { ...N } } ' +
           'fragment N on Node { id children { id } }',
       ),
-    ).toEqual({ roots: 2, depth: 3, fields: 6 });
+    ).toEqual({ roots: 2, depth: 3, fields: 6, cyclic: false });
   });
 
   test('sizes fragments that double at every level once each', () => {
@@ -63,12 +64,47 @@ describe('measure', () => {
   });
 
   test('a cycle is unbounded and an unknown fragment empty (graphql-js refuses both)', () => {
-    expect(sizeOf('{ node { ...A } } fragment A on Node { next { ...A } }').fields).toBe(Infinity);
-    expect(sizeOf('{ node { ...Missing } }')).toEqual({ roots: 1, depth: 1, fields: 1 });
+    const cycle = sizeOf('{ node { ...A } } fragment A on Node { next { ...A } }');
+    expect(cycle).toMatchObject({ fields: Infinity, cyclic: true });
+    expect(sizeOf('{ node { ...Missing } }')).toEqual({
+      roots: 1,
+      depth: 1,
+      fields: 1,
+      cyclic: false,
+    });
   });
 });
 
 describe('operationLimitsRule', () => {
+  test('refuses fragments that multiply past what a number holds, with no cycle', () => {
+    // Each of 300 fragments spreads the next 12 times: 12^300 fields, which
+    // sums to Infinity. It must not pass as a cycle would (a hostile review's).
+    const chain = Array.from(
+      { length: 300 },
+      (_, i) => `fragment F${i} on Node { ${`...F${i + 1} `.repeat(12)}}`,
+    );
+    const query = `{ node { ...F0 } } ${chain.join(' ')} fragment F300 on Node { id }`;
+    expect(sizeOf(query).fields).toBe(Infinity);
+    expect(refusals(query)).toContain(
+      'the operation selects over a million fields with its fragments written out; ' +
+        'the limit is 2000',
+    );
+  });
+
+  test('a chain of fragments nested past 1,000 levels is refused, not a stack overflow', () => {
+    // 100 fragments, each 60 inline fragments deep around the next: 6,000
+    // levels in all, while no fragment's own text nests past 64.
+    const wrap = (inner: string) => `${'... on Node { '.repeat(60)}${inner}${' }'.repeat(60)}`;
+    const chain = Array.from(
+      { length: 100 },
+      (_, i) => `fragment F${i} on Node { ${wrap(`...F${i + 1}`)} }`,
+    );
+    const query = `{ node { ...F0 } } ${chain.join(' ')} fragment F100 on Node { id }`;
+    expect(() => sizeOf(query)).not.toThrow();
+    expect(sizeOf(query).depth).toBe(Infinity);
+    expect(refusals(query).length).toBeGreaterThan(0);
+  });
+
   test('leaves a fragment cycle to graphql-js, which reports it once', () => {
     const query = '{ node { ...A } } fragment A on Node { next { ...A } }';
     const errors = validate(schema, parse(query), [
