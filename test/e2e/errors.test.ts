@@ -3,6 +3,7 @@
  * rejected request is stored. Also: Sandbox, health, readiness, auth.
  */
 import { jetstreamManager } from '@nats-io/jetstream';
+import { getIntrospectionQuery } from 'graphql';
 import WebSocket from 'ws';
 import { connectNats, streamNames } from '../../src/messaging/connection';
 import {
@@ -436,6 +437,37 @@ describe('operation limits', () => {
       expect(r.errors?.[0].extensions?.code).toBe('QUERY_TOO_COMPLEX');
       expect(r.data).toBeUndefined();
     }
+  });
+
+  test('introspection through a chain of fragments is QUERY_TOO_COMPLEX, not a stack overflow', async () => {
+    // 100 fragments, each 60 inline fragments deep around the next: graphql-js's
+    // introspection-depth rule recursed 6,000 levels (a hostile review's).
+    const wrap = (inner: string) => `${'... on __Type { '.repeat(60)}${inner}${' }'.repeat(60)}`;
+    const chain = Array.from(
+      { length: 100 },
+      (_, i) => `fragment T${i} on __Type { ${wrap(i < 99 ? `...T${i + 1}` : 'name')} }`,
+    );
+    const r = await gql(rf.url, `{ __type(name: "Query") { ...T0 } } ${chain.join(' ')}`);
+    expect(r.status).toBe(400);
+    expect(r.errors?.[0].extensions?.code).toBe('QUERY_TOO_COMPLEX');
+  });
+
+  test('the standard introspection query is answered (Apollo Sandbox sends its like)', async () => {
+    const r = await gql(rf.url, getIntrospectionQuery({ descriptions: true }));
+    expect(r.errors).toBeUndefined();
+    expect(r.data.__schema.queryType.name).toBe('Query');
+  });
+
+  test('a document of thousands of operations is QUERY_TOO_COMPLEX', async () => {
+    const operations = Array.from({ length: 5000 }, (_, i) => `query q${i} { __typename }`);
+    const response = await fetch(rf.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: operations.join(' '), operationName: 'q0' }),
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as any;
+    expect(body.errors[0].extensions.code).toBe('QUERY_TOO_COMPLEX');
   });
 
   test('a GET whose query nests too deeply is QUERY_TOO_COMPLEX too', async () => {

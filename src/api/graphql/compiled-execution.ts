@@ -71,7 +71,7 @@ import {
 } from 'graphql';
 import { inspect } from 'graphql/jsutils/inspect';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
-import { fragmentsOf, measure } from './operation-limits';
+import { fragmentsOf, measure, measureMemo } from './operation-limits';
 
 /** Largest operation compiled, in fields with fragments written out (recflow's own: 3-23). */
 export const MAX_COMPILED_FIELDS = 100;
@@ -254,7 +254,7 @@ export function compilable(
     },
   });
   if (refused) return false;
-  const size = measure(operation.selectionSet, fragmentsOf(document));
+  const size = measure(operation.selectionSet, measureMemo(fragmentsOf(document)));
   // graphql-jit runs a mutation's later fields after one has failed; graphql-js stops.
   if (operation.operation === 'mutation' && size.roots > 1) return false;
   return size.fields <= MAX_COMPILED_FIELDS;

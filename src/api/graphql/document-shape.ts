@@ -4,9 +4,10 @@
  * stack: 20 KB of input objects nested 2,000 deep, or a chain of thousands
  * of fragments each spreading the next. The process survives that, but the
  * caller got a masked internal error and, over WebSocket, lost the whole
- * socket. Bounding how deeply brackets nest, and how many fragments a
- * document defines, keeps every later stage's recursion shallow, and the
- * caller gets QUERY_TOO_COMPLEX instead.
+ * socket. Bounding how deeply brackets nest, how many definitions a
+ * document has, and (when it asks for introspection) how many selection
+ * sets, keeps every later stage's recursion shallow and its work linear,
+ * and the caller gets QUERY_TOO_COMPLEX instead.
  *
  * The bounds sit far above what the schema lets a real operation use (ten
  * fields deep, see operation-limits.ts), and the scan is one pass over the
@@ -19,11 +20,25 @@ import { QUERY_TOO_COMPLEX } from './operation-limits';
 export interface DocumentShapeLimits {
   /** Deepest nesting of `{`, `[` and `(` together. */
   maxNesting: number;
-  /** Most fragment definitions in one document. */
-  maxFragments: number;
+  /** Most definitions (operations and fragments) in one document. */
+  maxDefinitions: number;
+  /**
+   * Most selection sets (`{`) in a document that selects `__schema` or
+   * `__type`: graphql-js's introspection-depth rule follows every fragment
+   * and inline fragment by recursion, so a chain of them nests as deep as
+   * all their selection sets together.
+   */
+  maxIntrospectionSelections: number;
 }
 
-export const DEFAULT_DOCUMENT_SHAPE: DocumentShapeLimits = { maxNesting: 64, maxFragments: 500 };
+export const DEFAULT_DOCUMENT_SHAPE: DocumentShapeLimits = {
+  maxNesting: 64,
+  maxDefinitions: 500,
+  maxIntrospectionSelections: 1000,
+};
+
+/** Fields that make graphql-js's introspection-depth rule look at a document. */
+const INTROSPECTION_ROOTS = new Set(['__schema', '__type']);
 
 /** What is wrong with the document's shape, or null when nothing is. */
 export function documentShapeProblem(
@@ -31,7 +46,9 @@ export function documentShapeProblem(
   limits: DocumentShapeLimits = DEFAULT_DOCUMENT_SHAPE,
 ): string | null {
   let depth = 0;
-  let fragments = 0;
+  let definitions = 0;
+  let selections = 0;
+  let introspection = false;
   let at = 0;
   while (at < source.length) {
     const c = source[at];
@@ -40,6 +57,13 @@ export function documentShapeProblem(
     } else if (c === '"') {
       at = source.startsWith('"""', at) ? blockStringEnd(source, at) : stringEnd(source, at);
     } else if (c === '{' || c === '[' || c === '(') {
+      if (c === '{') {
+        selections += 1;
+        // Every definition, and nothing else, opens a `{` at the top level.
+        if (depth === 0 && ++definitions > limits.maxDefinitions) {
+          return `the document has more than ${limits.maxDefinitions} definitions`;
+        }
+      }
       depth += 1;
       if (depth > limits.maxNesting) {
         return `the document nests deeper than ${limits.maxNesting} levels`;
@@ -51,16 +75,16 @@ export function documentShapeProblem(
     } else if (isNameStart(c)) {
       const start = at;
       while (at < source.length && isNamePart(source[at])) at += 1;
-      // At the top level the keyword `fragment` only starts a definition.
-      if (depth === 0 && source.slice(start, at) === 'fragment') {
-        fragments += 1;
-        if (fragments > limits.maxFragments) {
-          return `the document defines more than ${limits.maxFragments} fragments`;
-        }
-      }
+      if (c === '_' && INTROSPECTION_ROOTS.has(source.slice(start, at))) introspection = true;
     } else {
       at += 1;
     }
+  }
+  if (introspection && selections > limits.maxIntrospectionSelections) {
+    return (
+      `the document asks for introspection with more than ` +
+      `${limits.maxIntrospectionSelections} selection sets`
+    );
   }
   return null;
 }

@@ -1,11 +1,11 @@
-import { parse, validate, buildSchema } from 'graphql';
+import { buildSchema, getIntrospectionQuery, parse, validate } from 'graphql';
 import {
   DEFAULT_DOCUMENT_SHAPE,
   documentShapeError,
   documentShapeProblem,
 } from '../../../../src/api/graphql/document-shape';
 
-const limits = { maxNesting: 4, maxFragments: 2 };
+const limits = { maxNesting: 4, maxDefinitions: 2, maxIntrospectionSelections: 6 };
 
 describe('documentShapeProblem', () => {
   test('passes a document within both bounds', () => {
@@ -35,12 +35,29 @@ describe('documentShapeProblem', () => {
     expect(documentShapeProblem('{ a(s: "open\r x: {{{{ ) }', limits)).toMatch(/nests deeper/);
   });
 
-  test('counts fragment definitions, not spreads or the word elsewhere', () => {
-    const two = `{ ...A ...B fragment: a } fragment A on T { a } fragment B on T { fragment }`;
+  test('counts definitions, operations and fragments alike, not spreads or inner braces', () => {
+    const two = `query Q($x: In = { a: 1 }) { ...A } fragment A on T @d(x: { b: 2 }) { a }`;
     expect(documentShapeProblem(two, limits)).toBeNull();
-    expect(documentShapeProblem(`${two} fragment C on T { a }`, limits)).toBe(
-      'the document defines more than 2 fragments',
+    expect(documentShapeProblem(`${two} { b }`, limits)).toBe(
+      'the document has more than 2 definitions',
     );
+    expect(documentShapeProblem(`${two} fragment C on T { a }`, limits)).toBe(
+      'the document has more than 2 definitions',
+    );
+  });
+
+  test('bounds selection sets only when the document asks for __schema or __type', () => {
+    // Seven selection sets each.
+    const plain = '{ a { b { c } } d { e { f } } x { y } z { w } }';
+    const introspecting = '{ a { b { c } } d { e { f } } __type(name: "T") { name } z { w } }';
+    const named = '{ a { b { c } } d { e { f } } x(s: "__schema") { y } z { w } }';
+    expect(documentShapeProblem(plain, limits)).toBeNull();
+    expect(documentShapeProblem(plain.replace('x', '__typename x'), limits)).toBeNull();
+    expect(documentShapeProblem(introspecting, limits)).toBe(
+      'the document asks for introspection with more than 6 selection sets',
+    );
+    // The name inside a string is not a field.
+    expect(documentShapeProblem(named, limits)).toBeNull();
   });
 
   test('an unterminated string does not hide what follows the line', () => {
@@ -68,7 +85,7 @@ describe('documentShapeProblem', () => {
     expect(documentShapeProblem(literal)).toBeNull();
     expect(() => validate(schema, parse(literal))).not.toThrow();
 
-    const n = DEFAULT_DOCUMENT_SHAPE.maxFragments;
+    const n = DEFAULT_DOCUMENT_SHAPE.maxDefinitions - 1; // and the operation
     const chain = Array.from({ length: n }, (_, i) =>
       i + 1 < n ? `fragment F${i} on Query { a ...F${i + 1} }` : `fragment F${i} on Query { a }`,
     );
@@ -80,5 +97,14 @@ describe('documentShapeProblem', () => {
       /nests deeper/,
     );
     expect(documentShapeProblem(`${fragments} fragment G on Query { a }`)).toMatch(/more than/);
+    // The standard introspection query, with every option, passes.
+    const full = getIntrospectionQuery({
+      descriptions: true,
+      specifiedByUrl: true,
+      directiveIsRepeatable: true,
+      schemaDescription: true,
+      inputValueDeprecation: true,
+    });
+    expect(documentShapeProblem(full)).toBeNull();
   });
 });

@@ -2,11 +2,19 @@
  * Operation limits: how an operation is measured (fragments written out
  * where they are spread) and what the validation rule refuses.
  */
-import { type GraphQLError, buildSchema, parse, specifiedRules, validate } from 'graphql';
+import {
+  type GraphQLError,
+  buildSchema,
+  getIntrospectionQuery,
+  parse,
+  specifiedRules,
+  validate,
+} from 'graphql';
 import {
   DEFAULT_OPERATION_LIMITS,
   fragmentsOf,
   measure,
+  measureMemo,
   operationLimitsRule,
 } from '../../../../src/api/graphql/operation-limits';
 
@@ -19,7 +27,7 @@ function sizeOf(query: string) {
   const document = parse(query);
   const operation = document.definitions.find((d) => d.kind === 'OperationDefinition');
   if (!operation || operation.kind !== 'OperationDefinition') throw new Error('no operation');
-  return measure(operation.selectionSet, fragmentsOf(document));
+  return measure(operation.selectionSet, measureMemo(fragmentsOf(document)));
 }
 
 function refusals(query: string): string[] {
@@ -103,6 +111,30 @@ describe('operationLimitsRule', () => {
     expect(() => sizeOf(query)).not.toThrow();
     expect(sizeOf(query).depth).toBe(Infinity);
     expect(refusals(query).length).toBeGreaterThan(0);
+  });
+
+  test('does not count depth below __schema and __type: the standard introspection passes', () => {
+    expect(refusals(getIntrospectionQuery())).toEqual([]);
+    expect(
+      refusals(getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true })),
+    ).toEqual([]);
+    // Depth elsewhere still counts.
+    expect(refusals(`{ node ${'{ next '.repeat(10)}{ id }${' }'.repeat(10)} }`)).toEqual([
+      'the operation is 12 fields deep; the limit is 10',
+    ]);
+  });
+
+  test('one memo serves every operation of a document: each fragment is measured once', () => {
+    const document = parse(
+      'query A { node { ...N } } query B { nodes { ...N } } fragment N on Node { id next { id } }',
+    );
+    const memo = measureMemo(fragmentsOf(document));
+    const [a, b] = document.definitions.filter((d) => d.kind === 'OperationDefinition');
+    if (a.kind !== 'OperationDefinition' || b.kind !== 'OperationDefinition') throw new Error();
+    expect(measure(a.selectionSet, memo)).toMatchObject({ fields: 4, depth: 3 });
+    const measured = memo.known.get('N');
+    expect(measure(b.selectionSet, memo)).toMatchObject({ fields: 4, depth: 3 });
+    expect(memo.known.get('N')).toBe(measured); // read back, not measured again
   });
 
   test('leaves a fragment cycle to graphql-js, which reports it once', () => {
