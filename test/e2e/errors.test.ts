@@ -530,6 +530,10 @@ describe('operation limits', () => {
       });
     const nested = `{ popularItems(limit: 1, filter: ${'{a:'.repeat(2000)}1${'}'.repeat(2000)}) { score } }`;
     expect(await run(nested)).toBe('QUERY_TOO_COMPLEX');
+    // A syntax error too gets its own error (graphql-ws alone would close the socket).
+    expect(await run('{ popularItems(limit: 1) { score "unterminated }')).toBe(
+      'GRAPHQL_PARSE_FAILED',
+    );
     expect(await run('{ popularItems(limit: 1) { score } }')).toBe('data');
     await client.dispose();
   });

@@ -14,7 +14,7 @@
  * text, skipping strings and comments.
  */
 import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError, OperationTypeNode } from 'graphql';
+import { GraphQLError, OperationTypeNode, parse } from 'graphql';
 import { QUERY_TOO_COMPLEX } from './operation-limits';
 
 export interface DocumentShapeLimits {
@@ -87,6 +87,26 @@ export function documentShapeProblem(
     );
   }
   return null;
+}
+
+/**
+ * The document's syntax error as a coded error, or null when it parses.
+ * graphql-ws parses a subscribe itself and closes the whole socket on a
+ * syntax error (4500), ending its other subscriptions; a subscribe parsed
+ * first gets an error of its own instead, coded as over HTTP.
+ */
+export function syntaxError(source: string): GraphQLError | null {
+  try {
+    parse(source, { noLocation: true });
+    return null;
+  } catch (error) {
+    if (!(error instanceof GraphQLError)) throw error;
+    return new GraphQLError(error.message, {
+      source: error.source,
+      positions: error.positions,
+      extensions: { code: 'GRAPHQL_PARSE_FAILED' },
+    });
+  }
 }
 
 /** The problem as the error clients get: QUERY_TOO_COMPLEX, HTTP 400. */

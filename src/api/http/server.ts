@@ -44,7 +44,11 @@ import {
   requestErrorCode,
 } from '../graphql/errors';
 import { CompiledExecution } from '../graphql/compiled-execution';
-import { documentShapeError, subscriptionsOverHttpPlugin } from '../graphql/document-shape';
+import {
+  documentShapeError,
+  subscriptionsOverHttpPlugin,
+  syntaxError,
+} from '../graphql/document-shape';
 import { compiledOperations } from './compiled-operations';
 import { DEFAULT_OPERATION_LIMITS, operationLimitsRule } from '../graphql/operation-limits';
 import { ApiKeys, clientIdentity } from './auth';
@@ -343,8 +347,10 @@ export class HttpGateway {
         onSubscribe: (ctx, _id, payload) => {
           const wait = limiter.take(clients.get(ctx) ?? 'unknown');
           if (wait === 0) {
-            // Refused before graphql-ws parses it, as over HTTP (document-shape.ts).
-            const refused = documentShapeError(String(payload.query));
+            // Refused before graphql-ws parses it, as over HTTP (document-shape.ts);
+            // a subscribe is not the hot path, so parsing it twice costs little.
+            const query = String(payload.query);
+            const refused = documentShapeError(query) ?? syntaxError(query);
             return refused ? [refused] : undefined;
           }
           const limited = new RecflowError(ErrorCode.RATE_LIMITED, 'too many requests', {
