@@ -457,6 +457,18 @@ describe('operation limits', () => {
     expect(r.errors?.[0].extensions?.code).toBe('QUERY_TOO_COMPLEX');
   });
 
+  test('two parallel chains of fragments are QUERY_TOO_COMPLEX, not an overflow', async () => {
+    // graphql-js compares same-named fields through both chains by recursion:
+    // 20 fragments of 62 levels each went 1,240 deep (a hostile review's).
+    const fragment = (name: string, i: number) =>
+      `fragment ${name}${i} on Query { ${'a { '.repeat(62)}` +
+      `${i < 19 ? `...${name}${i + 1}` : 'b'}${' }'.repeat(62)} }`;
+    const chains = Array.from({ length: 20 }, (_, i) => `${fragment('F', i)} ${fragment('G', i)}`);
+    const r = await gql(rf.url, `{ a { ...F0 } a { ...G0 } } ${chains.join(' ')}`);
+    expect(r.status).toBe(400);
+    expect(r.errors?.[0].extensions?.code).toBe('QUERY_TOO_COMPLEX');
+  });
+
   test('the standard introspection query is answered (Apollo Sandbox sends its like)', async () => {
     const r = await gql(rf.url, getIntrospectionQuery({ descriptions: true }));
     expect(r.errors).toBeUndefined();

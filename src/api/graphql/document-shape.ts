@@ -5,9 +5,9 @@
  * of fragments each spreading the next. The process survives that, but the
  * caller got a masked internal error and, over WebSocket, lost the whole
  * socket. Bounding how deeply brackets nest, how many definitions a
- * document has, and (when it asks for introspection) how many selection
- * sets, keeps every later stage's recursion shallow and its work linear,
- * and the caller gets QUERY_TOO_COMPLEX instead.
+ * document has and how many selection sets, keeps every later stage's
+ * recursion shallow and its work linear, and the caller gets
+ * QUERY_TOO_COMPLEX instead.
  *
  * The bounds sit far above what the schema lets a real operation use (ten
  * fields deep, see operation-limits.ts), and the scan is one pass over the
@@ -23,22 +23,19 @@ export interface DocumentShapeLimits {
   /** Most definitions (operations and fragments) in one document. */
   maxDefinitions: number;
   /**
-   * Most selection sets (`{`) in a document that selects `__schema` or
-   * `__type`: graphql-js's introspection-depth rule follows every fragment
-   * and inline fragment by recursion, so a chain of them nests as deep as
-   * all their selection sets together.
+   * Most `{` in a document: selection sets, and object values. Several of graphql-js's rules
+   * (fields that must merge, introspection's depth) follow fragments and
+   * inline fragments by recursion, so a chain of fragments nests as deep as
+   * all their selection sets together, however shallow each one's text.
    */
-  maxIntrospectionSelections: number;
+  maxSelections: number;
 }
 
 export const DEFAULT_DOCUMENT_SHAPE: DocumentShapeLimits = {
   maxNesting: 64,
   maxDefinitions: 500,
-  maxIntrospectionSelections: 1000,
+  maxSelections: 1000,
 };
-
-/** Fields that make graphql-js's introspection-depth rule look at a document. */
-const INTROSPECTION_ROOTS = new Set(['__schema', '__type']);
 
 /** What is wrong with the document's shape, or null when nothing is. */
 export function documentShapeProblem(
@@ -48,7 +45,6 @@ export function documentShapeProblem(
   let depth = 0;
   let definitions = 0;
   let selections = 0;
-  let introspection = false;
   let at = 0;
   while (at < source.length) {
     const c = source[at];
@@ -58,7 +54,9 @@ export function documentShapeProblem(
       at = source.startsWith('"""', at) ? blockStringEnd(source, at) : stringEnd(source, at);
     } else if (c === '{' || c === '[' || c === '(') {
       if (c === '{') {
-        selections += 1;
+        if (++selections > limits.maxSelections) {
+          return `the document has more than ${limits.maxSelections} selection sets and object values`;
+        }
         // Every definition, and nothing else, opens a `{` at the top level.
         if (depth === 0 && ++definitions > limits.maxDefinitions) {
           return `the document has more than ${limits.maxDefinitions} definitions`;
@@ -72,19 +70,9 @@ export function documentShapeProblem(
     } else if (c === '}' || c === ']' || c === ')') {
       depth = Math.max(0, depth - 1);
       at += 1;
-    } else if (isNameStart(c)) {
-      const start = at;
-      while (at < source.length && isNamePart(source[at])) at += 1;
-      if (c === '_' && INTROSPECTION_ROOTS.has(source.slice(start, at))) introspection = true;
     } else {
       at += 1;
     }
-  }
-  if (introspection && selections > limits.maxIntrospectionSelections) {
-    return (
-      `the document asks for introspection with more than ` +
-      `${limits.maxIntrospectionSelections} selection sets`
-    );
   }
   return null;
 }
@@ -169,12 +157,4 @@ function blockStringEnd(source: string, at: number): number {
     if (source[end - 1] !== '\\') return end + 3;
     i = end + 3;
   }
-}
-
-function isNameStart(c: string): boolean {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c === '_';
-}
-
-function isNamePart(c: string): boolean {
-  return isNameStart(c) || (c >= '0' && c <= '9');
 }

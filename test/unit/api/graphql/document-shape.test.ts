@@ -5,7 +5,7 @@ import {
   documentShapeProblem,
 } from '../../../../src/api/graphql/document-shape';
 
-const limits = { maxNesting: 4, maxDefinitions: 2, maxIntrospectionSelections: 6 };
+const limits = { maxNesting: 4, maxDefinitions: 2, maxSelections: 6 };
 
 describe('documentShapeProblem', () => {
   test('passes a document within both bounds', () => {
@@ -46,18 +46,14 @@ describe('documentShapeProblem', () => {
     );
   });
 
-  test('bounds selection sets only when the document asks for __schema or __type', () => {
-    // Seven selection sets each.
-    const plain = '{ a { b { c } } d { e { f } } x { y } z { w } }';
-    const introspecting = '{ a { b { c } } d { e { f } } __type(name: "T") { name } z { w } }';
-    const named = '{ a { b { c } } d { e { f } } x(s: "__schema") { y } z { w } }';
-    expect(documentShapeProblem(plain, limits)).toBeNull();
-    expect(documentShapeProblem(plain.replace('x', '__typename x'), limits)).toBeNull();
-    expect(documentShapeProblem(introspecting, limits)).toBe(
-      'the document asks for introspection with more than 6 selection sets',
+  test('bounds selection sets and object values together, wherever they are', () => {
+    const six = '{ a { b { c } } d(x: { y: 1 }) { e } f { g } }';
+    expect(documentShapeProblem(six, limits)).toBeNull();
+    expect(documentShapeProblem(six.replace('g', 'g { h }'), limits)).toBe(
+      'the document has more than 6 selection sets and object values',
     );
-    // The name inside a string is not a field.
-    expect(documentShapeProblem(named, limits)).toBeNull();
+    // Braces inside a string do not count.
+    expect(documentShapeProblem(six.replace('y: 1', 'y: "{{{{"'), limits)).toBeNull();
   });
 
   test('an unterminated string does not hide what follows the line', () => {
