@@ -5,7 +5,7 @@
  * of fragments each spreading the next. The process survives that, but the
  * caller got a masked internal error and, over WebSocket, lost the whole
  * socket. Bounding how deeply brackets nest, how many definitions a
- * document has and how many selection sets, keeps every later stage's
+ * document has and how many braces it opens keeps every later stage's
  * recursion shallow and its work linear, and the caller gets
  * QUERY_TOO_COMPLEX instead.
  *
@@ -23,10 +23,11 @@ export interface DocumentShapeLimits {
   /** Most definitions (operations and fragments) in one document. */
   maxDefinitions: number;
   /**
-   * Most `{` in a document: selection sets, and object values. Several of graphql-js's rules
-   * (fields that must merge, introspection's depth) follow fragments and
-   * inline fragments by recursion, so a chain of fragments nests as deep as
-   * all their selection sets together, however shallow each one's text.
+   * Most `{` in a document: selection sets, and object values. Several of
+   * graphql-js's rules (fields that must merge, introspection's depth)
+   * follow fragments and inline fragments by recursion, so a chain of
+   * fragments nests as deep as all their selection sets together, however
+   * shallow each one's text.
    */
   maxSelections: number;
 }

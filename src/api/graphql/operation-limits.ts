@@ -4,8 +4,9 @@
  * deep the selection goes, and how many fields it has with its fragments
  * written out. Without them one request of thousands of aliased
  * `recommendations` fields, or a kilobyte of fragments that fan out, could
- * exhaust the server's memory. Each fragment is measured once, so the
- * check itself takes time linear in the document's length.
+ * exhaust the server's memory. Each fragment is measured once per
+ * document, however many operations spread it, so the check itself takes
+ * time linear in the document's length.
  */
 import {
   type ASTVisitor,
