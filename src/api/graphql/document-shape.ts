@@ -56,7 +56,7 @@ export function documentShapeProblem(
     } else if (c === '{' || c === '[' || c === '(') {
       if (c === '{') {
         if (++selections > limits.maxSelections) {
-          return `the document has more than ${limits.maxSelections} selection sets and object values`;
+          return `the document opens more than ${limits.maxSelections} braces`;
         }
         // Every definition, and nothing else, opens a `{` at the top level.
         if (depth === 0 && ++definitions > limits.maxDefinitions) {

@@ -50,7 +50,7 @@ describe('documentShapeProblem', () => {
     const six = '{ a { b { c } } d(x: { y: 1 }) { e } f { g } }';
     expect(documentShapeProblem(six, limits)).toBeNull();
     expect(documentShapeProblem(six.replace('g', 'g { h }'), limits)).toBe(
-      'the document has more than 6 selection sets and object values',
+      'the document opens more than 6 braces',
     );
     // Braces inside a string do not count.
     expect(documentShapeProblem(six.replace('y: 1', 'y: "{{{{"'), limits)).toBeNull();
