@@ -5,7 +5,7 @@
  * of fragments each spreading the next. The process survives that, but the
  * caller got a masked internal error and, over WebSocket, lost the whole
  * socket. Bounding how deeply brackets nest, how many definitions a
- * document has and how many braces it opens keeps every later stage's
+ * document has and how many braces and brackets it opens keeps every later stage's
  * recursion shallow and its work linear, and the caller gets
  * QUERY_TOO_COMPLEX instead.
  *
@@ -30,12 +30,19 @@ export interface DocumentShapeLimits {
    * shallow each one's text.
    */
   maxSelections: number;
+  /**
+   * Most brackets of all three kinds. Each is a node graphql-js parses and
+   * validates: 1.7 MB of short nested lists in a variable's default, within
+   * every other bound, took it 2 s.
+   */
+  maxBrackets: number;
 }
 
 export const DEFAULT_DOCUMENT_SHAPE: DocumentShapeLimits = {
   maxNesting: 64,
   maxDefinitions: 500,
   maxSelections: 1000,
+  maxBrackets: 3000,
 };
 
 /** What is wrong with the document's shape, or null when nothing is. */
@@ -46,6 +53,7 @@ export function documentShapeProblem(
   let depth = 0;
   let definitions = 0;
   let selections = 0;
+  let brackets = 0;
   let at = 0;
   while (at < source.length) {
     const c = source[at];
@@ -54,6 +62,9 @@ export function documentShapeProblem(
     } else if (c === '"') {
       at = source.startsWith('"""', at) ? blockStringEnd(source, at) : stringEnd(source, at);
     } else if (c === '{' || c === '[' || c === '(') {
+      if (++brackets > limits.maxBrackets) {
+        return `the document opens more than ${limits.maxBrackets} brackets`;
+      }
       if (c === '{') {
         if (++selections > limits.maxSelections) {
           return `the document opens more than ${limits.maxSelections} braces`;

@@ -5,7 +5,7 @@ import {
   documentShapeProblem,
 } from '../../../../src/api/graphql/document-shape';
 
-const limits = { maxNesting: 4, maxDefinitions: 2, maxSelections: 6 };
+const limits = { maxNesting: 4, maxDefinitions: 2, maxSelections: 6, maxBrackets: 10 };
 
 describe('documentShapeProblem', () => {
   test('passes a document within both bounds', () => {
@@ -54,6 +54,19 @@ describe('documentShapeProblem', () => {
     );
     // Braces inside a string do not count.
     expect(documentShapeProblem(six.replace('y: 1', 'y: "{{{{"'), limits)).toBeNull();
+  });
+
+  test('bounds brackets of all kinds together', () => {
+    const nine = '{ a(x: [[1], [2]]) { b } c(y: [3]) { d } }'; // 3 {, 2 (, 4 [
+    expect(documentShapeProblem(nine, limits)).toBeNull();
+    expect(documentShapeProblem(nine.replace('[3]', '[3], z: [4]'), limits)).toBeNull();
+    expect(documentShapeProblem(nine.replace('[3]', '[3], z: [4], w: [5]'), limits)).toBe(
+      'the document opens more than 10 brackets',
+    );
+    // The document that took graphql-js 2 s: 45,000 lists nested 19 deep.
+    const lists = `${'['.repeat(19)}${']'.repeat(19)},`.repeat(45_000);
+    const stall = `query($a: [[[[[[[[[[[[[[[[[[[[Int]]]]]]]]]]]]]]]]]]]] = [${lists}]) { __typename }`;
+    expect(documentShapeProblem(stall)).toMatch(/more than 3000 brackets/);
   });
 
   test('an unterminated string does not hide what follows the line', () => {
