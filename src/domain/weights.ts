@@ -20,6 +20,9 @@ export const DEFAULT_EVENT_WEIGHTS: EventWeights = {
   SKIP: -1,
 };
 
+/** The largest quantity that still adds weight: 10,000 units weigh as about ten single ones. */
+export const MAX_WEIGHED_QUANTITY = 10_000;
+
 /**
  * The weight of one interaction.
  *
@@ -30,9 +33,6 @@ export const DEFAULT_EVENT_WEIGHTS: EventWeights = {
  *   MAX_WEIGHED_QUANTITY weigh as that many: otherwise one event of 1e300
  *   units would weigh as about 690 single purchases.
  */
-/** The largest quantity that still adds weight: 10,000 units weigh as about ten single ones. */
-export const MAX_WEIGHED_QUANTITY = 10_000;
-
 export function eventWeight(
   interaction: Pick<Interaction, 'type' | 'value'>,
   weights: EventWeights = DEFAULT_EVENT_WEIGHTS,
