@@ -3,7 +3,7 @@
  *
  *   POST/GET <path>   GraphQL over HTTP (Apollo Server); GET from a browser
  *                     serves Apollo Sandbox outside production
- *   WS <path>         GraphQL subscriptions (graphql-ws protocol)
+ *   WS <path>         GraphQL subscriptions (graphql-ws protocol, websockets.ts)
  *   GET /health       liveness
  *   GET /ready        readiness: dependencies and consumer
  *   GET /metrics      Prometheus
@@ -22,33 +22,16 @@ import {
 import * as landingPage from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import {
-  GraphQLError,
-  type GraphQLSchema,
-  NoSchemaIntrospectionCustomRule,
-  specifiedRules,
-  validate,
-  type ValidationRule,
-} from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
+import { type GraphQLSchema, NoSchemaIntrospectionCustomRule, type ValidationRule } from 'graphql';
 import { WebSocketServer } from 'ws';
 import type { Config } from '../../config/config';
-import { ErrorCode, RecflowError } from '../../domain/errors';
+import { ErrorCode } from '../../domain/errors';
 import type { Logger } from '../../observability/logger';
 import type { Metrics } from '../../observability/metrics';
 import { type RequestContext, type Services, createContext } from '../graphql/context';
-import {
-  errorFormatter,
-  errorRequestPlugin,
-  noteErrorRequest,
-  requestErrorCode,
-} from '../graphql/errors';
+import { errorFormatter, errorRequestPlugin, noteErrorRequest } from '../graphql/errors';
 import { CompiledExecution } from '../graphql/compiled-execution';
-import {
-  documentShapeError,
-  subscriptionsOverHttpPlugin,
-  syntaxError,
-} from '../graphql/document-shape';
+import { documentShapeError, subscriptionsOverHttpPlugin } from '../graphql/document-shape';
 import { compiledOperations } from './compiled-operations';
 import { DEFAULT_OPERATION_LIMITS, operationLimitsRule } from '../graphql/operation-limits';
 import { ApiKeys, clientIdentity } from './auth';
@@ -64,6 +47,7 @@ import {
 import { mountProbes, type Readiness } from './probes';
 import { RateLimiter } from './rate-limit';
 import { requestIdFrom } from './request-id';
+import { mountWebSockets } from './websockets';
 
 export interface HttpDeps {
   config: Config;
@@ -161,7 +145,16 @@ export class HttpGateway {
   async start(): Promise<void> {
     await this.apollo.start();
     this.mountGraphQL();
-    this.closeSubscriptions = this.mountWebSockets();
+    this.closeSubscriptions = mountWebSockets({
+      wss: this.wss,
+      schema: this.deps.schema,
+      services: this.deps.services,
+      log: this.deps.log,
+      keys: this.keys,
+      limiter: this.limiter,
+      validationRules: this.validationRules(),
+      draining: () => this.draining,
+    });
     const { host, port } = this.deps.config.http;
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
@@ -319,63 +312,6 @@ export class HttpGateway {
     const rules = [operationLimitsRule(DEFAULT_OPERATION_LIMITS)];
     if (this.deps.config.env === 'production') rules.push(NoSchemaIntrospectionCustomRule);
     return rules;
-  }
-
-  private mountWebSockets(): () => Promise<void> {
-    const { services, log, schema } = this.deps;
-    const { keys, limiter } = this;
-    const format = errorFormatter(log);
-    // graphql-ws sends graphql-js's request errors without the codes Apollo gives them over HTTP.
-    const formatWs = (error: GraphQLError, requestId?: string) => {
-      const coded = requestErrorCode(error);
-      return format(coded.toJSON(), coded, requestId);
-    };
-    const clients = new WeakMap<object, string>();
-    const cleanup = useServer<Record<string, unknown> | undefined>(
-      {
-        schema,
-        validate: (s, document) =>
-          validate(s, document, [...specifiedRules, ...this.validationRules()]),
-        onConnect: (ctx) => {
-          if (this.draining) return false;
-          const params = ctx.connectionParams ?? {};
-          const key = (params.authorization ?? params.apiKey) as string | undefined;
-          clients.set(ctx, clientIdentity(keys, key, ctx.extra.request.socket.remoteAddress));
-          return keys.allows(key);
-        },
-        // Every operation on a socket spends from the same budget as HTTP requests.
-        onSubscribe: (ctx, _id, payload) => {
-          const wait = limiter.take(clients.get(ctx) ?? 'unknown');
-          if (wait === 0) {
-            // Refused before graphql-ws parses it, as over HTTP (document-shape.ts);
-            // a subscribe is not the hot path, so parsing it twice costs little.
-            const query = String(payload.query);
-            const refused = documentShapeError(query) ?? syntaxError(query);
-            return refused ? [refused] : undefined;
-          }
-          const limited = new RecflowError(ErrorCode.RATE_LIMITED, 'too many requests', {
-            retryAfterMs: wait,
-          });
-          return [new GraphQLError(limited.message, { originalError: limited })];
-        },
-        context: () => createContext(services, requestIdFrom(undefined), log),
-        onNext: (_ctx, _id, _payload, args, result) => {
-          if ('errors' in result && result.errors) {
-            const { requestId } = args.contextValue as RequestContext;
-            return {
-              ...result,
-              errors: result.errors.map((e) => formatWs(e, requestId)),
-            };
-          }
-          return result;
-        },
-        onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatWs(e)) as never,
-      },
-      this.wss,
-    );
-    return async () => {
-      await cleanup.dispose();
-    };
   }
 
   private track(res: ServerResponse): void {
