@@ -5,11 +5,16 @@
  * can be repeated safely. When Redis is down the write is remembered and
  * retried with the next batch (and on a timer), newest version wins; until
  * then readers fall back to PostgreSQL, so answers stay correct.
+ *
+ * Writes dropped from a full queue may include users' known-users bits
+ * (known-users.ts), so the writer then withdraws that filter's mark once
+ * Redis takes writes again; readers ask PostgreSQL until it is rebuilt.
  */
 import type { ItemFeatures, UserFeatures } from '../domain/features';
 import type { Logger } from '../observability/logger';
 import type { AppliedBatch, ItemPairWeight } from '../storage/postgres/feature-repository';
 import type { HotStore, VersionRange } from '../storage/redis/hot-store';
+import type { KnownUsers } from '../storage/redis/known-users';
 
 /** Pending writes are capped; past it the oldest are dropped (the TTL and misses repair them). */
 const MAX_PENDING = 100_000;
@@ -52,10 +57,14 @@ export class HotCopyWriter {
   /** The last flush; each flush starts when the one before has ended. */
   private flushed: Promise<boolean> = Promise.resolve(true);
 
+  /** Whether user writes were dropped since the known-users mark was last withdrawn. */
+  private droppedUsers = false;
+
   constructor(
     private readonly hot: HotStore,
     private readonly neighbours: number,
     private readonly log: Logger,
+    private readonly knownUsers?: KnownUsers,
   ) {}
 
   private timer?: NodeJS.Timeout;
@@ -106,7 +115,10 @@ export class HotCopyWriter {
 
   private async writeQueue(): Promise<boolean> {
     const taken = this.queue;
-    if (size(taken) === 0) return true;
+    if (size(taken) === 0) {
+      await this.withdrawIfDropped();
+      return true;
+    }
     this.queue = emptyQueue();
     this.writing = size(taken);
     try {
@@ -140,7 +152,20 @@ export class HotCopyWriter {
       return false;
     }
     this.writing = 0;
+    await this.withdrawIfDropped();
     return true;
+  }
+
+  /** After user writes were dropped: withdraws the known-users mark, or keeps trying. */
+  private async withdrawIfDropped(): Promise<void> {
+    if (!this.droppedUsers || !this.knownUsers) return;
+    try {
+      await this.knownUsers.withdraw();
+      this.droppedUsers = false;
+      this.log.warn('queued user writes were dropped; the known-users filter will be rebuilt');
+    } catch (error) {
+      this.log.warn({ err: error }, 'known-users mark not withdrawn; will retry');
+    }
   }
 
   private trim(): void {
@@ -149,6 +174,7 @@ export class HotCopyWriter {
       for (const key of map.keys()) {
         if (this.pending <= MAX_PENDING) break;
         map.delete(key);
+        if (map === seen || map === users) this.droppedUsers = true;
       }
     }
     for (const itemId of left.keys()) if (!items.has(itemId)) left.delete(itemId);

@@ -200,6 +200,20 @@ export class FeatureRepository {
     return readUsers(this.pool, ids, true);
   }
 
+  /**
+   * A page of the ids of users with features, in id order after `after`
+   * (from the first when null): the known-users build reads them all.
+   */
+  async userIdsAfter(after: string | null, limit: number): Promise<string[]> {
+    const found = await rows<{ user_id: string }>(
+      this.pool,
+      `SELECT user_id FROM user_features WHERE $1::text IS NULL OR user_id > $1
+       ORDER BY user_id LIMIT $2`,
+      [after, limit],
+    );
+    return found.map((r) => r.user_id);
+  }
+
   /** How many applied events have ids starting with `prefix` (to tell a loaded data set). */
   async countEvents(prefix: string): Promise<number> {
     const found = await rows<{ n: number }>(
