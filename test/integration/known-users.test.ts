@@ -189,3 +189,18 @@ test('a hot-copy writer that dropped queued user writes withdraws the mark once 
   expect(await writer.flush()).toBe(true);
   expect(await known.complete()).toBe(false);
 });
+
+test('a build page, and a read, of thousands of users at once', async () => {
+  const token = 'large-page';
+  expect(await known.begin(token, true)).toBe(true);
+  const members = Array.from({ length: 5000 }, (_, n) => `member-${n}`);
+  expect(await known.add(token, members)).toBe(true);
+  expect(await known.finish(token)).toBe(true);
+
+  const strangers = Array.from({ length: 5000 }, (_, n) => `passer-by-${n}`);
+  const read = await hot.getUsers([...members, ...strangers]);
+
+  // Members have no hot record: a miss, for PostgreSQL to answer.
+  expect(read.slice(0, 5000).every((u) => u === undefined)).toBe(true);
+  expect(read.slice(5000).every((u) => u === null)).toBe(true);
+});

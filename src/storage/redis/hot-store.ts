@@ -130,15 +130,15 @@ export class HotStore {
   async getUsers(ids: readonly string[]): Promise<Array<UserFeatures | null | undefined>> {
     if (ids.length === 0) return [];
     const known = this.knownUsersKeys();
-    const positions = ids.map((id) => bloomPositions(id, KNOWN_USERS));
     const pipeline = this.redis.pipeline();
     pipeline.mget(...ids.map((id) => this.userKey(id)));
     pipeline.exists(known.complete);
-    pipeline.call('BITFIELD_RO', known.bits, ...positions.flat().flatMap((p) => ['GET', 'u1', p]));
-    const [[e1, values], [e2, complete], [e3, bits]] = (await pipeline.exec()) ?? [];
-    const error = e1 ?? e2 ?? e3;
-    if (error) throw error;
-    const flags = bits as number[];
+    for (const args of bitfieldArgs('GET', ids)) pipeline.call('BITFIELD_RO', known.bits, ...args);
+    const replies = (await pipeline.exec()) ?? [];
+    const failed = replies.find(([error]) => error);
+    if (failed) throw failed[0];
+    const [[, values], [, complete], ...bits] = replies;
+    const flags = bits.flatMap(([, reply]) => reply as number[]);
     return ids.map((id, i) => {
       const stored = (values as Array<string | null>)[i];
       if (stored === null) {
@@ -329,11 +329,14 @@ export class HotStore {
     let keys: string[] = [];
     let args: Array<string | number> = [RECORD_TTL_SECONDS];
     let items = 0;
-    let known: Array<string | number> = [];
+    let known: string[] = [];
     const send = () => {
       if (keys.length > 0) {
         to.pipeline(keys.length).recflowWriteUsers(keys.length, ...keys, ...args);
-        to.pipeline(1).call('BITFIELD', this.knownUsersKeys().bits, ...known);
+        // Every user written here has features in PostgreSQL.
+        for (const bits of bitfieldArgs('SET', known)) {
+          to.pipeline(1).call('BITFIELD', this.knownUsersKeys().bits, ...bits);
+        }
       }
       keys = [];
       args = [RECORD_TTL_SECONDS];
@@ -344,8 +347,7 @@ export class HotStore {
       if (keys.length >= KEYS_PER_CALL || items + seen.length > ITEMS_PER_CALL) send();
       items += seen.length;
       keys.push(this.userKey(userId));
-      // Every user written here has features in PostgreSQL.
-      for (const p of bloomPositions(userId, KNOWN_USERS)) known.push('SET', 'u1', p, 1);
+      known.push(userId);
       args.push(
         record?.version ?? 0,
         record ? encodeUserRecord(record) : '',
@@ -439,6 +441,31 @@ export class HotStore {
       pipeline.recflowTrimToTop(key, keep, FILLED);
     }
   }
+}
+
+/** Users per BITFIELD command: its arguments are spread, and the stack bounds a spread. */
+const USERS_PER_BITFIELD = 256;
+
+/**
+ * BITFIELD arguments that GET, or SET to 1, the known-users bits of
+ * `userIds`, in order, USERS_PER_BITFIELD users a command.
+ */
+export function bitfieldArgs(
+  op: 'GET' | 'SET',
+  userIds: readonly string[],
+): Array<Array<string | number>> {
+  const commands: Array<Array<string | number>> = [];
+  for (let start = 0; start < userIds.length; start += USERS_PER_BITFIELD) {
+    const args: Array<string | number> = [];
+    for (const id of userIds.slice(start, start + USERS_PER_BITFIELD)) {
+      for (const p of bloomPositions(id, KNOWN_USERS)) {
+        if (op === 'GET') args.push('GET', 'u1', p);
+        else args.push('SET', 'u1', p, 1);
+      }
+    }
+    commands.push(args);
+  }
+  return commands;
 }
 
 /** Payload of a remembered absence; see writeAbsent. */

@@ -20,8 +20,7 @@
  */
 import type { Result } from 'ioredis';
 import type { RedisClient } from './client';
-import { KNOWN_USERS, type HotStore } from './hot-store';
-import { bloomPositions } from '../bloom';
+import { type HotStore, bitfieldArgs } from './hot-store';
 
 /** How long a build's token holds without being renewed (a builder that died lets go). */
 export const BUILD_LEASE_SECONDS = 120;
@@ -97,14 +96,12 @@ export class KnownUsers {
     return set === 'OK';
   }
 
-  /** Sets the bits of `userIds`, in one command, and renews the build's lease. */
+  /** Sets the bits of `userIds`, in one round trip, and renews the build's lease. */
   async add(token: string, userIds: readonly string[]): Promise<boolean> {
-    const args: Array<string | number> = [];
-    for (const id of userIds) {
-      for (const p of bloomPositions(id, KNOWN_USERS)) args.push('SET', 'u1', p, 1);
-    }
     const pipeline = this.redis.pipeline();
-    if (args.length > 0) pipeline.call('BITFIELD', this.keys.bits, ...args);
+    for (const args of bitfieldArgs('SET', userIds)) {
+      pipeline.call('BITFIELD', this.keys.bits, ...args);
+    }
     pipeline.recflowRenewKnownUsersBuild(this.keys.build, token, BUILD_LEASE_SECONDS);
     const replies = (await pipeline.exec()) ?? [];
     const failed = replies.find(([error]) => error);
