@@ -26,7 +26,8 @@ import { FeatureChangeHub } from '../messaging/feature-changes';
 import { createLogger, type Logger, safeUrl } from '../observability/logger';
 import { Metrics } from '../observability/metrics';
 import { HotCopyWriter } from '../pipeline/hot-copy';
-import { KnownUsersBuilder } from '../pipeline/known-users-builder';
+import { HotCopyBuilder } from '../pipeline/hot-copy-builder';
+import { knownUsersPart, neighboursPart } from '../pipeline/hot-copy-parts';
 import { Worker } from '../pipeline/worker';
 import { ModelRegistry } from '../recommend/model-registry';
 import { Recommender } from '../recommend/recommender';
@@ -38,7 +39,6 @@ import { ensureDatabase, migrate } from '../storage/postgres/migrate';
 import { ModelRepository } from '../storage/postgres/model-repository';
 import { createRedis, pingRedis, type RedisClient } from '../storage/redis/client';
 import { HotStore } from '../storage/redis/hot-store';
-import { KnownUsers } from '../storage/redis/known-users';
 import { DEFAULT_MODEL_PARAMS } from '../learning/train';
 import { TrainingScheduler } from '../training/scheduler';
 import { Trainer } from '../training/trainer';
@@ -70,7 +70,6 @@ export interface Core {
   models: ModelRepository;
   hot: HotStore;
   hotCopy: HotCopyWriter;
-  knownUsers: KnownUsers;
   ingest: IngestService;
 }
 
@@ -88,7 +87,7 @@ export class RecflowApp {
       hub?: FeatureChangeHub;
       registry?: ModelRegistry;
       scheduler?: TrainingScheduler;
-      knownUsers?: KnownUsersBuilder;
+      builders?: HotCopyBuilder[];
     },
   ) {}
 
@@ -109,12 +108,13 @@ export class RecflowApp {
         failpoint: config.env === 'production' ? undefined : options.failpoint,
       });
       await app.worker.start();
-      app.extra.knownUsers = new KnownUsersBuilder(
-        core.knownUsers,
-        core.features,
-        log.child({ component: 'known-users' }),
-      );
-      app.extra.knownUsers.start();
+      // The parts of the hot copy that readers trust only while marked whole.
+      const builderLog = log.child({ component: 'hot-copy-builder' });
+      app.extra.builders = [
+        knownUsersPart(core.hot, core.features),
+        neighboursPart(core.hot, core.features, config.pipeline.neighbours),
+      ].map((part) => new HotCopyBuilder(part, builderLog));
+      for (const builder of app.extra.builders) builder.start();
       app.extra.scheduler = new TrainingScheduler(
         createTrainer(core),
         core.models,
@@ -186,7 +186,7 @@ export class RecflowApp {
     const timeout = this.core.config.http.shutdownTimeoutMs;
     await this.gateway?.drain(timeout);
     await this.worker?.drain();
-    await this.extra.knownUsers?.stop();
+    for (const builder of this.extra.builders ?? []) await builder.stop();
     await this.extra.scheduler?.stop();
     this.extra.registry?.close();
     await this.probes?.close();
@@ -305,13 +305,12 @@ export async function openCore(config: Config, givenLog?: Logger, name = 'recflo
     metrics.pipelineSteps.observe({ step }, seconds),
   );
   const hot = new HotStore(redis, config.redis.prefix);
-  const knownUsers = new KnownUsers(redis, hot);
   // Writes Redis could not take are retried here, in every role.
   const hotCopy = new HotCopyWriter(
     hot,
     config.pipeline.neighbours,
     log.child({ component: 'hot-copy' }),
-    knownUsers,
+    hot.marks,
   );
   hotCopy.startRetrying();
   const publisher = new EventPublisher(nc, config.nats.subjectPrefix, {
@@ -332,7 +331,6 @@ export async function openCore(config: Config, givenLog?: Logger, name = 'recflo
     models: new ModelRepository(db),
     hot,
     hotCopy,
-    knownUsers,
     ingest: new IngestService(publisher, config.events.limits, config.events.maxBatch),
   };
 }

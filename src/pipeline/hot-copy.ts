@@ -6,15 +6,16 @@
  * retried with the next batch (and on a timer), newest version wins; until
  * then readers fall back to PostgreSQL, so answers stay correct.
  *
- * Writes dropped from a full queue may include users' known-users bits
- * (known-users.ts), so the writer then withdraws that filter's mark once
- * Redis takes writes again; readers ask PostgreSQL until it is rebuilt.
+ * Writes dropped from a full queue may include users' known-users bits or
+ * neighbour pairs, so the writer then withdraws the mark of that part
+ * (hot-copy-parts.ts) once Redis takes writes again; readers ask
+ * PostgreSQL until it is rebuilt.
  */
 import type { ItemFeatures, UserFeatures } from '../domain/features';
 import type { Logger } from '../observability/logger';
 import type { AppliedBatch, ItemPairWeight } from '../storage/postgres/feature-repository';
 import type { HotStore, VersionRange } from '../storage/redis/hot-store';
-import type { KnownUsers } from '../storage/redis/known-users';
+import type { BuildMark } from '../storage/redis/build-mark';
 
 /** Pending writes are capped; past it the oldest are dropped (the TTL and misses repair them). */
 const MAX_PENDING = 100_000;
@@ -57,14 +58,15 @@ export class HotCopyWriter {
   /** The last flush; each flush starts when the one before has ended. */
   private flushed: Promise<boolean> = Promise.resolve(true);
 
-  /** Whether user writes were dropped since the known-users mark was last withdrawn. */
-  private droppedUsers = false;
+  /** Parts whose writes were dropped since their mark was last withdrawn. */
+  private readonly dropped = new Set<'users' | 'neighbours'>();
 
   constructor(
     private readonly hot: HotStore,
     private readonly neighbours: number,
     private readonly log: Logger,
-    private readonly knownUsers?: KnownUsers,
+    /** The marks to withdraw when writes are dropped; none by default. */
+    private readonly marks?: HotStore['marks'],
   ) {}
 
   private timer?: NodeJS.Timeout;
@@ -156,15 +158,17 @@ export class HotCopyWriter {
     return true;
   }
 
-  /** After user writes were dropped: withdraws the known-users mark, or keeps trying. */
+  /** After writes were dropped: withdraws the marks of their parts, or keeps trying. */
   private async withdrawIfDropped(): Promise<void> {
-    if (!this.droppedUsers || !this.knownUsers) return;
-    try {
-      await this.knownUsers.withdraw();
-      this.droppedUsers = false;
-      this.log.warn('queued user writes were dropped; the known-users filter will be rebuilt');
-    } catch (error) {
-      this.log.warn({ err: error }, 'known-users mark not withdrawn; will retry');
+    if (!this.marks) return;
+    for (const part of this.dropped) {
+      try {
+        await (this.marks[part] as BuildMark).withdraw();
+        this.dropped.delete(part);
+        this.log.warn({ part }, 'queued writes were dropped; the part will be rebuilt');
+      } catch (error) {
+        this.log.warn({ err: error, part }, 'mark not withdrawn; will retry');
+      }
     }
   }
 
@@ -174,7 +178,8 @@ export class HotCopyWriter {
       for (const key of map.keys()) {
         if (this.pending <= MAX_PENDING) break;
         map.delete(key);
-        if (map === seen || map === users) this.droppedUsers = true;
+        if (map === seen || map === users) this.dropped.add('users');
+        if (map === pairs) this.dropped.add('neighbours');
       }
     }
     for (const itemId of left.keys()) if (!items.has(itemId)) left.delete(itemId);

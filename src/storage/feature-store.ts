@@ -208,9 +208,8 @@ export class FeatureStore {
   }
 
   private async readNeighbours(ids: readonly string[]): Promise<ScoredId[][]> {
-    const keys = ids.map((id) => this.hot.neighboursKey(id));
     const reads = await this.tryRedis('neighbours', () =>
-      this.hot.getTop(keys, this.neighbourDepth),
+      this.hot.getNeighbours(ids, this.neighbourDepth),
     );
     const result = ids.map((_, i) => (reads?.[i]?.filled ? reads[i].entries : null));
     const misses = ids.filter((_, i) => result[i] === null);

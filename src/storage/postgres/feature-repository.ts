@@ -214,6 +214,20 @@ export class FeatureRepository {
     return found.map((r) => r.user_id);
   }
 
+  /**
+   * A page of the ids of items with features (every item with co-visitation
+   * pairs has them), in id order after `after` (from the first when null).
+   */
+  async itemIdsAfter(after: string | null, limit: number): Promise<string[]> {
+    const found = await rows<{ item_id: string }>(
+      this.pool,
+      `SELECT item_id FROM item_features WHERE $1::text IS NULL OR item_id > $1
+       ORDER BY item_id LIMIT $2`,
+      [after, limit],
+    );
+    return found.map((r) => r.item_id);
+  }
+
   /** How many applied events have ids starting with `prefix` (to tell a loaded data set). */
   async countEvents(prefix: string): Promise<number> {
     const found = await rows<{ n: number }>(

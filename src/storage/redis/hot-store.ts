@@ -11,8 +11,10 @@
  *   nb:<item>           sorted set of co-visited item -> pair weight
  *   ku                  the known users: a Bloom filter (bloom.ts) of every
  *                       user PostgreSQL holds features for
- *   ku:ok               present while `ku` holds every such user (see
- *                       known-users.ts); ku:build, the build in progress
+ *   mark:<part>         present while a part of the hot copy is whole:
+ *                       `users` (the filter), `neighbours` (every nb: set);
+ *                       build:<part>, the token of the build in progress
+ *                       (build-mark.ts; pipeline/hot-copy-parts.ts)
  *
  * Every write is idempotent: records are replaced only by a higher version
  * (a Lua check), seen lists only grow, and sorted-set scores only grow
@@ -43,6 +45,7 @@ import { defineScripts } from './scripts';
 import { decodeItem, encodeItem } from './item-codec';
 import { encodeUserRecord, parseUserValue } from './user-codec';
 import { type BloomShape, bloomPositions, checkShape } from '../bloom';
+import { BuildMark } from './build-mark';
 
 /** Marks a sorted set as complete; ids can never contain control characters. */
 export const FILLED = '\u0000';
@@ -85,11 +88,17 @@ export interface ScoredId {
 export type ZsetRead = { filled: true; entries: ScoredId[] } | { filled: false };
 
 export class HotStore {
+  /** The marks of the parts readers trust only while whole (pipeline/hot-copy-parts.ts). */
+  readonly marks: { users: BuildMark; neighbours: BuildMark };
+
   constructor(
     private readonly redis: RedisClient,
     readonly prefix: string,
   ) {
     defineScripts(redis);
+    const mark = (part: string) =>
+      new BuildMark(redis, { mark: `${prefix}mark:${part}`, build: `${prefix}build:${part}` });
+    this.marks = { users: mark('users'), neighbours: mark('neighbours') };
   }
 
   userKey(userId: string): string {
@@ -110,13 +119,9 @@ export class HotStore {
     return `${this.prefix}nb:${itemId}`;
   }
 
-  /** The known-users filter's keys: the bits, the completeness mark, the build's token. */
-  knownUsersKeys(): { bits: string; complete: string; build: string } {
-    return {
-      bits: `${this.prefix}ku`,
-      complete: `${this.prefix}ku:ok`,
-      build: `${this.prefix}ku:build`,
-    };
+  /** The known-users filter's bits; see KNOWN_USERS. */
+  knownUsersKey(): string {
+    return `${this.prefix}ku`;
   }
 
   // ---- reads: one round trip each ----
@@ -129,11 +134,12 @@ export class HotStore {
    */
   async getUsers(ids: readonly string[]): Promise<Array<UserFeatures | null | undefined>> {
     if (ids.length === 0) return [];
-    const known = this.knownUsersKeys();
     const pipeline = this.redis.pipeline();
     pipeline.mget(...ids.map((id) => this.userKey(id)));
-    pipeline.exists(known.complete);
-    for (const args of bitfieldArgs('GET', ids)) pipeline.call('BITFIELD_RO', known.bits, ...args);
+    pipeline.exists(this.marks.users.keys.mark);
+    for (const args of bitfieldArgs('GET', ids)) {
+      pipeline.call('BITFIELD_RO', this.knownUsersKey(), ...args);
+    }
     const replies = (await pipeline.exec()) ?? [];
     const failed = replies.find(([error]) => error);
     if (failed) throw failed[0];
@@ -167,8 +173,28 @@ export class HotStore {
     const replies = (await pipeline.exec()) ?? [];
     return replies.map(([error, reply]) => {
       if (error) throw error;
-      return parseTop(reply as string[]);
+      return parseTop(reply as string[], false);
     });
+  }
+
+  /**
+   * The `count` heaviest co-visitation neighbours of each item, in one
+   * pipelined round trip. While the neighbour sets are marked whole, every
+   * set is complete and a missing one is empty; otherwise only sets filled
+   * from PostgreSQL are.
+   */
+  async getNeighbours(itemIds: readonly string[], count: number): Promise<ZsetRead[]> {
+    if (itemIds.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    pipeline.exists(this.marks.neighbours.keys.mark);
+    for (const id of itemIds) {
+      pipeline.zrange(this.neighboursKey(id), 0, count, 'REV', 'WITHSCORES');
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    const failed = replies.find(([error]) => error);
+    if (failed) throw failed[0];
+    const whole = replies[0][1] === 1;
+    return replies.slice(1).map(([, reply]) => parseTop(reply as string[], whole));
   }
 
   // ---- writes: pipelined, idempotent ----
@@ -304,6 +330,31 @@ export class HotStore {
     await execOrThrow(pipeline);
   }
 
+  /** Writes that set the known-users bits of `userIds`, to send as one page of a build. */
+  knownUsersPipeline(userIds: readonly string[]): ReturnType<RedisClient['pipeline']> {
+    const pipeline = this.redis.pipeline();
+    for (const args of bitfieldArgs('SET', userIds)) {
+      pipeline.call('BITFIELD', this.knownUsersKey(), ...args);
+    }
+    return pipeline;
+  }
+
+  /**
+   * Writes that fill items' neighbour sets with PostgreSQL's answer, marked
+   * FILLED, to send as one page of a build (see fillTop).
+   */
+  fillNeighboursPipeline(
+    lists: ReadonlyArray<{ itemId: string; entries: readonly ScoredId[] }>,
+  ): ReturnType<RedisClient['pipeline']> {
+    const pipeline = this.redis.pipeline();
+    for (const { itemId, entries } of lists) {
+      const args: Array<string | number> = ['+inf', FILLED];
+      for (const entry of entries) args.push(entry.score, entry.itemId);
+      pipeline.zadd(this.neighboursKey(itemId), 'GT', ...args);
+    }
+    return pipeline;
+  }
+
   /**
    * Remembers, briefly, that PostgreSQL has no record for these ids, so that
    * unknown users (cold start) do not cost a query each time. Version 0 loses
@@ -335,7 +386,7 @@ export class HotStore {
         to.pipeline(keys.length).recflowWriteUsers(keys.length, ...keys, ...args);
         // Every user written here has features in PostgreSQL.
         for (const bits of bitfieldArgs('SET', known)) {
-          to.pipeline(1).call('BITFIELD', this.knownUsersKeys().bits, ...bits);
+          to.pipeline(1).call('BITFIELD', this.knownUsersKey(), ...bits);
         }
       }
       keys = [];
@@ -472,10 +523,12 @@ export function bitfieldArgs(
 const ABSENT = '0|null';
 const ABSENT_TTL_SECONDS = 60;
 
-function parseTop(flat: string[]): ZsetRead {
-  if (flat.length === 0 || flat[0] !== FILLED) return { filled: false };
+/** A ZRANGE WITHSCORES reply, heaviest first; complete if FILLED, or `whole`. */
+function parseTop(flat: string[], whole: boolean): ZsetRead {
+  const filled = flat.length > 0 && flat[0] === FILLED;
+  if (!filled && !whole) return { filled: false };
   const entries: ScoredId[] = [];
-  for (let i = 2; i < flat.length; i += 2)
+  for (let i = filled ? 2 : 0; i < flat.length; i += 2)
     entries.push({ itemId: flat[i], score: Number(flat[i + 1]) });
   // Redis orders equal scores by descending member; PostgreSQL (and ranking) by ascending id.
   entries.sort((a, b) => b.score - a.score || byId(a.itemId, b.itemId));

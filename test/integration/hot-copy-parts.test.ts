@@ -1,33 +1,46 @@
 /**
- * The known-users filter against the local PostgreSQL and Redis: once a
- * build completes, a user Redis misses is asked of PostgreSQL only if the
- * filter may hold it; every user with features, built in or written since,
- * is still found; and whoever may have lost bits withdraws the mark.
+ * The parts of the hot copy trusted only while marked whole, against the
+ * local PostgreSQL and Redis.
+ *
+ * The known-users filter: once a build completes, a user Redis misses is
+ * asked of PostgreSQL only if the filter may hold it; every user with
+ * features, built in or written since, is still found; and whoever may have
+ * lost bits withdraws the mark.
+ *
+ * The neighbour sets: once marked whole, sets the pipeline wrote are read
+ * without PostgreSQL, and the build fills those Redis lacks.
  */
 import { Metrics } from '../../src/observability/metrics';
 import { silentLogger } from '../../src/observability/logger';
 import { HotCopyWriter } from '../../src/pipeline/hot-copy';
-import { KnownUsersBuilder } from '../../src/pipeline/known-users-builder';
+import { HotCopyBuilder } from '../../src/pipeline/hot-copy-builder';
+import { knownUsersPart, neighboursPart } from '../../src/pipeline/hot-copy-parts';
 import { FeatureStore } from '../../src/storage/feature-store';
 import { CatalogRepository } from '../../src/storage/postgres/catalog-repository';
 import { createDb, type Db } from '../../src/storage/postgres/client';
 import { FeatureRepository } from '../../src/storage/postgres/feature-repository';
 import { createRedis, type RedisClient } from '../../src/storage/redis/client';
 import { HotStore } from '../../src/storage/redis/hot-store';
-import { KnownUsers } from '../../src/storage/redis/known-users';
+import type { BuildMark } from '../../src/storage/redis/build-mark';
 import { catalogue, storedEvent as event, T0 } from '../support/features';
 import { cleanUp } from '../support/recflow';
 import { isolatedEnv, type IsolatedEnv } from '../support/services';
 
 jest.setTimeout(30_000);
 
-/** A repository that records which user ids it was asked for. */
+/** A repository that records which user ids, and whose neighbours, it was asked for. */
 class WatchedRepository extends FeatureRepository {
   asked: string[] = [];
+  neighboursAsked: string[] = [];
 
   override loadUsers(ids: readonly string[]) {
     this.asked.push(...ids);
     return super.loadUsers(ids);
+  }
+
+  override neighbours(ids: readonly string[], k: number) {
+    this.neighboursAsked.push(...ids);
+    return super.neighbours(ids, k);
   }
 }
 
@@ -35,7 +48,7 @@ let env: IsolatedEnv;
 let db: Db;
 let redis: RedisClient;
 let hot: HotStore;
-let known: KnownUsers;
+let known: BuildMark;
 let repository: WatchedRepository;
 let store: FeatureStore;
 
@@ -45,7 +58,7 @@ beforeAll(async () => {
   redis = createRedis(env.config.redis.url, 2000);
   await redis.connect();
   hot = new HotStore(redis, env.config.redis.prefix);
-  known = new KnownUsers(redis, hot);
+  known = hot.marks.users;
   repository = new WatchedRepository(db);
   store = new FeatureStore(
     hot,
@@ -74,8 +87,13 @@ afterAll(async () => {
   await cleanUp(env);
 });
 
-function builder(pageSize = 2): KnownUsersBuilder {
-  return new KnownUsersBuilder(known, repository, silentLogger(), { pageSize });
+function builder(pageSize = 2): HotCopyBuilder {
+  return new HotCopyBuilder(knownUsersPart(hot, repository), silentLogger(), { pageSize });
+}
+
+function neighbourBuilder(pageSize = 100): HotCopyBuilder {
+  const part = neighboursPart(hot, repository, 10);
+  return new HotCopyBuilder(part, silentLogger(), { pageSize });
 }
 
 /** Loads users through a fresh set of loaders; returns who was found and whom PostgreSQL was asked. */
@@ -120,7 +138,7 @@ test('after a build, strangers cost no query and every user with features is sti
 test('a user the pipeline writes after the build is known, once its hot record is gone', async () => {
   expect(await known.complete()).toBe(true);
   const applied = await repository.applyBatch([event('k4', 'late', 'i03', T0, 'LIKE')], 300_000);
-  await new HotCopyWriter(hot, 10, silentLogger(), known).write(applied);
+  await new HotCopyWriter(hot, 10, silentLogger(), hot.marks).write(applied);
   await dropHotRecords(['late']);
 
   const read = await load(['late']);
@@ -137,10 +155,10 @@ test('a starting worker supersedes the mark and any build in progress', async ()
   expect(await known.begin('another', false)).toBe(false);
 
   // A new builder supersedes: it withdraws the mark before it reads anything.
-  const stalled = new KnownUsersBuilder(
-    known,
+  const stalled = new HotCopyBuilder(
     {
-      userIdsAfter: async () => {
+      ...knownUsersPart(hot, repository),
+      ids: async () => {
         expect(await known.complete()).toBe(false);
         throw new Error('PostgreSQL is down');
       },
@@ -170,12 +188,13 @@ test('without the mark, as after a Redis restart, strangers are asked of Postgre
 test('a hot-copy writer that dropped queued user writes withdraws the mark once Redis takes writes', async () => {
   await builder().check();
   expect(await known.complete()).toBe(true);
+  await neighbourBuilder().check();
   const failing = Object.create(hot) as HotStore;
   let down = true;
   // Once Redis is back, the writes are taken (here without writing 100,000 keys).
   failing.writeBatch = () =>
     down ? Promise.reject(new Error('Redis is down')) : Promise.resolve();
-  const writer = new HotCopyWriter(failing, 10, silentLogger(), known);
+  const writer = new HotCopyWriter(failing, 10, silentLogger(), hot.marks);
 
   // Past the writer's queue limit (100,000 records), the oldest are dropped.
   const interactions = Array.from({ length: 100_001 }, (_, n) => ({
@@ -188,13 +207,15 @@ test('a hot-copy writer that dropped queued user writes withdraws the mark once 
   down = false;
   expect(await writer.flush()).toBe(true);
   expect(await known.complete()).toBe(false);
+  // Only the part whose writes were dropped.
+  expect(await hot.marks.neighbours.complete()).toBe(true);
 });
 
 test('a build page, and a read, of thousands of users at once', async () => {
   const token = 'large-page';
   expect(await known.begin(token, true)).toBe(true);
   const members = Array.from({ length: 5000 }, (_, n) => `member-${n}`);
-  expect(await known.add(token, members)).toBe(true);
+  expect(await known.sendPage(hot.knownUsersPipeline(members), token)).toBe(true);
   expect(await known.finish(token)).toBe(true);
 
   const strangers = Array.from({ length: 5000 }, (_, n) => `passer-by-${n}`);
@@ -203,4 +224,86 @@ test('a build page, and a read, of thousands of users at once', async () => {
   // Members have no hot record: a miss, for PostgreSQL to answer.
   expect(read.slice(0, 5000).every((u) => u === undefined)).toBe(true);
   expect(read.slice(5000).every((u) => u === null)).toBe(true);
+});
+
+describe('neighbour sets', () => {
+  /** Applies co-visits in PostgreSQL and writes them to Redis as the pipeline does. */
+  async function covisit(id: string, userId: string, items: string[]) {
+    const applied = await repository.applyBatch(
+      items.map((itemId, n) => event(`${id}-${n}`, userId, itemId, T0 + n * 1_000, 'VIEW')),
+      300_000,
+    );
+    await new HotCopyWriter(hot, 10, silentLogger(), hot.marks).write(applied);
+  }
+
+  async function neighboursOf(itemIds: string[]) {
+    repository.neighboursAsked = [];
+    const lists = await store.loaders().neighboursOf(itemIds);
+    return { lists: lists.map((l) => l.map((n) => n.itemId)), asked: repository.neighboursAsked };
+  }
+
+  beforeAll(async () => {
+    await hot.marks.neighbours.withdraw();
+    await covisit('nb1', 'viewer', ['i00', 'i01', 'i02']);
+  });
+
+  test('unmarked, a set only the pipeline wrote is read from PostgreSQL', async () => {
+    expect(await hot.marks.neighbours.complete()).toBe(false);
+
+    const read = await neighboursOf(['i00']);
+
+    expect(read.lists).toEqual([['i01', 'i02']]);
+    expect(read.asked).toEqual(['i00']);
+    await redis.del(hot.neighboursKey('i00'));
+  });
+
+  test('a build fills the sets Redis lacks, then marks every set whole', async () => {
+    await redis.del(hot.neighboursKey('i02'));
+
+    // Four items with features, in pages of three.
+    await neighbourBuilder(3).check();
+    expect(await hot.marks.neighbours.complete()).toBe(true);
+
+    expect(await redis.zrange(hot.neighboursKey('i02'), 0, -1, 'REV')).toEqual([
+      '\u0000',
+      'i01',
+      'i00',
+    ]);
+    const read = await neighboursOf(['i00', 'i01', 'i02']);
+    expect(read.lists).toEqual([['i01', 'i02'], ['i00', 'i02'], ['i01', 'i00'].sort()]);
+    expect(read.asked).toEqual([]);
+  });
+
+  test('marked whole, sets the pipeline writes later, and missing ones, need no query', async () => {
+    await covisit('nb2', 'late-viewer', ['i03', 'i00']);
+    // Not filled from PostgreSQL: only the pipeline wrote it.
+    expect(await redis.zscore(hot.neighboursKey('i03'), '\u0000')).toBeNull();
+
+    const read = await neighboursOf(['i03', 'no-such-item']);
+
+    expect(read.lists).toEqual([['i00'], []]);
+    expect(read.asked).toEqual([]);
+  });
+
+  test('a hot-copy writer that dropped pair writes withdraws the mark', async () => {
+    expect(await hot.marks.neighbours.complete()).toBe(true);
+    await builder().check();
+    const failing = Object.create(hot) as HotStore;
+    let down = true;
+    failing.writeBatch = () =>
+      down ? Promise.reject(new Error('Redis is down')) : Promise.resolve();
+    const writer = new HotCopyWriter(failing, 10, silentLogger(), hot.marks);
+    const pairs = Array.from({ length: 100_001 }, (_, n) => ({
+      itemA: 'i00',
+      itemB: `other-${n}`,
+      weight: 1,
+    }));
+
+    expect(await writer.write({ users: [], items: [], pairs, interactions: [] })).toBe(false);
+    down = false;
+    expect(await writer.flush()).toBe(true);
+
+    expect(await hot.marks.neighbours.complete()).toBe(false);
+    expect(await known.complete()).toBe(true);
+  });
 });
