@@ -27,7 +27,7 @@ import { createLogger, type Logger, safeUrl } from '../observability/logger';
 import { Metrics } from '../observability/metrics';
 import { HotCopyWriter } from '../pipeline/hot-copy';
 import { HotCopyBuilder } from '../pipeline/hot-copy-builder';
-import { knownUsersPart, neighboursPart } from '../pipeline/hot-copy-parts';
+import { knownUsersPart, neighboursPart, popularPart } from '../pipeline/hot-copy-parts';
 import { Worker } from '../pipeline/worker';
 import { ModelRegistry } from '../recommend/model-registry';
 import { Recommender } from '../recommend/recommender';
@@ -113,6 +113,7 @@ export class RecflowApp {
       app.extra.builders = [
         knownUsersPart(core.hot, core.features),
         neighboursPart(core.hot, core.features, config.pipeline.neighbours),
+        popularPart(core.hot, core.features),
       ].map((part) => new HotCopyBuilder(part, builderLog));
       for (const builder of app.extra.builders) builder.start();
       app.extra.scheduler = new TrainingScheduler(

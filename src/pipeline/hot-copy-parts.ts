@@ -18,7 +18,14 @@
  *   when a hot-copy writer drops pair writes; a crashed worker's lost
  *   writes are not covered, as for sets filled from PostgreSQL, and are
  *   mended by the next write of the pair.
+ * - The popularity sets (all items, and each category's, per window): while
+ *   marked whole, every set is complete and a missing one is empty; without
+ *   the mark only sets filled from PostgreSQL are, and the first read of
+ *   each other set after a load or a Redis restart is a heavy query. A
+ *   hot-copy writer that dropped item writes withdraws the mark.
  */
+import { POPULARITY_WINDOWS } from '../domain/features';
+import { POPULAR_DEPTH } from '../storage/feature-store';
 import type { FeatureRepository } from '../storage/postgres/feature-repository';
 import type { BuildMark } from '../storage/redis/build-mark';
 import type { HotStore } from '../storage/redis/hot-store';
@@ -37,7 +44,10 @@ export interface HotCopyPart {
   write(token: string, ids: readonly string[]): Promise<boolean>;
 }
 
-type Repository = Pick<FeatureRepository, 'userIdsAfter' | 'itemIdsAfter' | 'neighbours'>;
+type Repository = Pick<
+  FeatureRepository,
+  'userIdsAfter' | 'itemIdsAfter' | 'neighbours' | 'categoriesAfter' | 'popular'
+>;
 
 export function knownUsersPart(hot: HotStore, repository: Repository): HotCopyPart {
   const mark = hot.marks.users;
@@ -68,6 +78,29 @@ export function neighboursPart(hot: HotStore, repository: Repository, depth: num
           entries: list.map((n) => ({ itemId: n.itemId, score: n.weight })),
         }));
       return mark.sendPage(hot.fillNeighboursPipeline(lists), token);
+    },
+  };
+}
+
+export function popularPart(hot: HotStore, repository: Repository): HotCopyPart {
+  const mark = hot.marks.popular;
+  return {
+    name: 'popularity sets',
+    mark,
+    supersedeOnStart: false,
+    pageSize: 20,
+    // '' is the list of all items; the rest are the catalogue's categories.
+    ids: (after, limit) => repository.categoriesAfter(after, limit),
+    async write(token, categories) {
+      const lists = [];
+      for (const name of categories) {
+        const category = name === '' ? null : name;
+        for (const window of POPULARITY_WINDOWS) {
+          const entries = await repository.popular(window, category, POPULAR_DEPTH);
+          lists.push({ key: hot.popularityKey(window, category), category, entries });
+        }
+      }
+      return mark.sendPage(hot.fillPopularPipeline(lists), token);
     },
   };
 }

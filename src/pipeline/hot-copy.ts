@@ -6,8 +6,8 @@
  * retried with the next batch (and on a timer), newest version wins; until
  * then readers fall back to PostgreSQL, so answers stay correct.
  *
- * Writes dropped from a full queue may include users' known-users bits or
- * neighbour pairs, so the writer then withdraws the mark of that part
+ * Writes dropped from a full queue may include users' known-users bits,
+ * neighbour pairs or items' popularity, so the writer then withdraws the mark of that part
  * (hot-copy-parts.ts) once Redis takes writes again; readers ask
  * PostgreSQL until it is rebuilt.
  */
@@ -59,7 +59,7 @@ export class HotCopyWriter {
   private flushed: Promise<boolean> = Promise.resolve(true);
 
   /** Parts whose writes were dropped since their mark was last withdrawn. */
-  private readonly dropped = new Set<'users' | 'neighbours'>();
+  private readonly dropped = new Set<'users' | 'neighbours' | 'popular'>();
 
   constructor(
     private readonly hot: HotStore,
@@ -180,6 +180,7 @@ export class HotCopyWriter {
         map.delete(key);
         if (map === seen || map === users) this.dropped.add('users');
         if (map === pairs) this.dropped.add('neighbours');
+        if (map === items) this.dropped.add('popular');
       }
     }
     for (const itemId of left.keys()) if (!items.has(itemId)) left.delete(itemId);

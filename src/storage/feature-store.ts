@@ -209,7 +209,11 @@ export class FeatureStore {
 
   private async readNeighbours(ids: readonly string[]): Promise<ScoredId[][]> {
     const reads = await this.tryRedis('neighbours', () =>
-      this.hot.getNeighbours(ids, this.neighbourDepth),
+      this.hot.getTop(
+        ids.map((id) => this.hot.neighboursKey(id)),
+        this.neighbourDepth,
+        this.hot.marks.neighbours,
+      ),
     );
     const result = ids.map((_, i) => (reads?.[i]?.filled ? reads[i].entries : null));
     const misses = ids.filter((_, i) => result[i] === null);
@@ -235,7 +239,7 @@ export class FeatureStore {
     const specs = keys.map(parsePopularKey);
     const redisKeys = specs.map((s) => this.hot.popularityKey(s.window, s.category));
     const reads: ZsetRead[] | undefined = await this.tryRedis('popular', () =>
-      this.hot.getTop(redisKeys, POPULAR_DEPTH),
+      this.hot.getTop(redisKeys, POPULAR_DEPTH, this.hot.marks.popular),
     );
     return Promise.all(
       specs.map(async (spec, i) => {

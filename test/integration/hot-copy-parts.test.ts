@@ -7,14 +7,16 @@
  * features, built in or written since, is still found; and whoever may have
  * lost bits withdraws the mark.
  *
- * The neighbour sets: once marked whole, sets the pipeline wrote are read
- * without PostgreSQL, and the build fills those Redis lacks.
+ * The neighbour and popularity sets: once marked whole, sets the pipeline
+ * wrote are read without PostgreSQL, and the build fills those Redis lacks.
  */
 import { Metrics } from '../../src/observability/metrics';
 import { silentLogger } from '../../src/observability/logger';
 import { HotCopyWriter } from '../../src/pipeline/hot-copy';
 import { HotCopyBuilder } from '../../src/pipeline/hot-copy-builder';
-import { knownUsersPart, neighboursPart } from '../../src/pipeline/hot-copy-parts';
+import { knownUsersPart, neighboursPart, popularPart } from '../../src/pipeline/hot-copy-parts';
+import type { PopularityWindow } from '../../src/domain/features';
+import { popularKey } from '../../src/storage/feature-store';
 import { FeatureStore } from '../../src/storage/feature-store';
 import { CatalogRepository } from '../../src/storage/postgres/catalog-repository';
 import { createDb, type Db } from '../../src/storage/postgres/client';
@@ -22,7 +24,7 @@ import { FeatureRepository } from '../../src/storage/postgres/feature-repository
 import { createRedis, type RedisClient } from '../../src/storage/redis/client';
 import { HotStore } from '../../src/storage/redis/hot-store';
 import type { BuildMark } from '../../src/storage/redis/build-mark';
-import { catalogue, storedEvent as event, T0 } from '../support/features';
+import { catalogue, itemRecord, storedEvent as event, T0 } from '../support/features';
 import { cleanUp } from '../support/recflow';
 import { isolatedEnv, type IsolatedEnv } from '../support/services';
 
@@ -41,6 +43,13 @@ class WatchedRepository extends FeatureRepository {
   override neighbours(ids: readonly string[], k: number) {
     this.neighboursAsked.push(...ids);
     return super.neighbours(ids, k);
+  }
+
+  popularAsked: string[] = [];
+
+  override popular(window: PopularityWindow, category: string | null, k: number) {
+    this.popularAsked.push(`${window}:${category ?? ''}`);
+    return super.popular(window, category, k);
   }
 }
 
@@ -285,6 +294,17 @@ describe('neighbour sets', () => {
     expect(read.asked).toEqual([]);
   });
 
+  test('marked whole, a set without its sentinel gives at most the depth read', async () => {
+    const members = Array.from({ length: 12 }, (_, n) => [n + 1, `deep-${n}`]).flat();
+    await redis.zadd(hot.neighboursKey('deep'), ...members);
+
+    const read = await neighboursOf(['deep']);
+
+    // The store reads 10 neighbours deep (neighbourDepth above), heaviest first.
+    expect(read.lists[0]).toEqual(Array.from({ length: 10 }, (_, n) => `deep-${11 - n}`));
+    expect(read.asked).toEqual([]);
+  });
+
   test('a hot-copy writer that dropped pair writes withdraws the mark', async () => {
     expect(await hot.marks.neighbours.complete()).toBe(true);
     await builder().check();
@@ -305,5 +325,73 @@ describe('neighbour sets', () => {
 
     expect(await hot.marks.neighbours.complete()).toBe(false);
     expect(await known.complete()).toBe(true);
+  });
+});
+
+describe('popularity sets', () => {
+  const ALL = popularKey('ALL_TIME', null);
+
+  async function popularOf(keys: string[]) {
+    repository.popularAsked = [];
+    const lists = await store.loaders().popularOf(keys);
+    return { lists: lists.map((l) => l.map((e) => e.itemId)), asked: repository.popularAsked };
+  }
+
+  beforeAll(async () => {
+    await hot.marks.popular.withdraw();
+    // Popularity the pipeline wrote: sets not filled from PostgreSQL.
+    const applied = await repository.applyBatch(
+      [event('p1', 'fan', 'i01', T0, 'PURCHASE'), event('p2', 'fan', 'i02', T0, 'LIKE')],
+      300_000,
+    );
+    await new HotCopyWriter(hot, 10, silentLogger(), hot.marks).write(applied);
+  });
+
+  test('unmarked, a set only the pipeline wrote is read from PostgreSQL', async () => {
+    expect(await redis.exists(hot.popularityKey('ALL_TIME'))).toBe(1);
+    expect(await redis.zscore(hot.popularityKey('ALL_TIME'), '\u0000')).toBeNull();
+
+    const read = await popularOf([ALL]);
+
+    expect(read.asked).toEqual(['ALL_TIME:']);
+    expect(read.lists[0]).toHaveLength(4);
+  });
+
+  test('a build fills every set from PostgreSQL, then marks them whole', async () => {
+    const [category] = catalogue(4)[1].categories;
+    await redis.del(hot.popularityKey('WEEK', category));
+
+    await new HotCopyBuilder(popularPart(hot, repository), silentLogger(), {
+      pageSize: 2,
+    }).check();
+    expect(await hot.marks.popular.complete()).toBe(true);
+
+    const keys = [ALL, popularKey('WEEK', category), popularKey('DAY', 'no-such-category')];
+    const read = await popularOf(keys);
+    expect(read.asked).toEqual([]);
+    const want = await Promise.all([
+      repository.popular('ALL_TIME', null, 500),
+      repository.popular('WEEK', category, 500),
+    ]);
+    expect(read.lists).toEqual([...want.map((list) => list.map((e) => e.itemId)), []]);
+    expect(read.lists[1].length).toBeGreaterThan(0);
+  });
+
+  test('a hot-copy writer that dropped item writes withdraws the mark', async () => {
+    expect(await hot.marks.popular.complete()).toBe(true);
+    const failing = Object.create(hot) as HotStore;
+    let down = true;
+    failing.writeBatch = () =>
+      down ? Promise.reject(new Error('Redis is down')) : Promise.resolve();
+    const writer = new HotCopyWriter(failing, 10, silentLogger(), hot.marks);
+    const items = Array.from({ length: 100_001 }, (_, n) => ({
+      ...itemRecord(`queued-${n}`),
+    }));
+
+    expect(await writer.write({ users: [], items, pairs: [], interactions: [] })).toBe(false);
+    down = false;
+    expect(await writer.flush()).toBe(true);
+
+    expect(await hot.marks.popular.complete()).toBe(false);
   });
 });

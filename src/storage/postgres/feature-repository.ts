@@ -228,6 +228,22 @@ export class FeatureRepository {
     return found.map((r) => r.item_id);
   }
 
+  /**
+   * A page of the catalogue's categories, in order after `after` (from the
+   * first when null); the first is '', standing for no category.
+   */
+  async categoriesAfter(after: string | null, limit: number): Promise<string[]> {
+    const found = await rows<{ category: string }>(
+      this.pool,
+      `SELECT category FROM (
+         SELECT '' AS category UNION SELECT DISTINCT unnest(categories) FROM items
+       ) c WHERE $1::text IS NULL OR category > $1
+       ORDER BY category LIMIT $2`,
+      [after, limit],
+    );
+    return found.map((r) => r.category);
+  }
+
   /** How many applied events have ids starting with `prefix` (to tell a loaded data set). */
   async countEvents(prefix: string): Promise<number> {
     const found = await rows<{ n: number }>(

@@ -12,7 +12,8 @@
  *   ku                  the known users: a Bloom filter (bloom.ts) of every
  *                       user PostgreSQL holds features for
  *   mark:<part>         present while a part of the hot copy is whole:
- *                       `users` (the filter), `neighbours` (every nb: set);
+ *                       `users` (the filter), `neighbours` (every nb: set),
+ *                       `popular` (every pop: set);
  *                       build:<part>, the token of the build in progress
  *                       (build-mark.ts; pipeline/hot-copy-parts.ts)
  *
@@ -44,21 +45,14 @@ import { ItemCalls, type LeftSet, type ScoredSet } from './item-scripts';
 import { defineScripts } from './scripts';
 import { decodeItem, encodeItem } from './item-codec';
 import { encodeUserRecord, parseUserValue } from './user-codec';
-import { type BloomShape, bloomPositions, checkShape } from '../bloom';
 import { BuildMark } from './build-mark';
+import { KNOWN_USERS, bitfieldArgs } from './known-users';
 
 /** Marks a sorted set as complete; ids can never contain control characters. */
 export const FILLED = '\u0000';
 
 const RECORD_TTL_SECONDS = 7 * 86_400;
 
-/**
- * The known-users filter: 4 MiB, under 0.001 % false positives with a
- * million users, 0.5 % with three million, 40 % with ten. A false positive
- * costs a PostgreSQL read, as without the filter. Every process must use
- * the same shape: a new one needs new key names.
- */
-export const KNOWN_USERS: BloomShape = checkShape({ bits: 2 ** 25, hashes: 7 });
 /** A write that makes no list complete. */
 const NO_VERSIONS: VersionRange = [0, 0];
 
@@ -89,7 +83,7 @@ export type ZsetRead = { filled: true; entries: ScoredId[] } | { filled: false }
 
 export class HotStore {
   /** The marks of the parts readers trust only while whole (pipeline/hot-copy-parts.ts). */
-  readonly marks: { users: BuildMark; neighbours: BuildMark };
+  readonly marks: { users: BuildMark; neighbours: BuildMark; popular: BuildMark };
 
   constructor(
     private readonly redis: RedisClient,
@@ -98,7 +92,7 @@ export class HotStore {
     defineScripts(redis);
     const mark = (part: string) =>
       new BuildMark(redis, { mark: `${prefix}mark:${part}`, build: `${prefix}build:${part}` });
-    this.marks = { users: mark('users'), neighbours: mark('neighbours') };
+    this.marks = { users: mark('users'), neighbours: mark('neighbours'), popular: mark('popular') };
   }
 
   userKey(userId: string): string {
@@ -119,7 +113,7 @@ export class HotStore {
     return `${this.prefix}nb:${itemId}`;
   }
 
-  /** The known-users filter's bits; see KNOWN_USERS. */
+  /** The known-users filter's bits (known-users.ts). */
   knownUsersKey(): string {
     return `${this.prefix}ku`;
   }
@@ -165,36 +159,26 @@ export class HotStore {
     return values.map(decodeItem);
   }
 
-  /** The top `count` entries of each sorted set, in one pipelined round trip. */
-  async getTop(keys: readonly string[], count: number): Promise<ZsetRead[]> {
+  /**
+   * The top `count` entries of each sorted set, in one pipelined round trip.
+   * Sets filled from PostgreSQL (FILLED) are complete; while `whole` (the
+   * mark of their part) is present, every set is, and a missing one is
+   * empty. Any other set reads as a miss, to refill.
+   */
+  async getTop(keys: readonly string[], count: number, whole?: BuildMark): Promise<ZsetRead[]> {
     if (keys.length === 0) return [];
     const pipeline = this.redis.pipeline();
+    if (whole) pipeline.exists(whole.keys.mark);
     for (const key of keys) pipeline.zrange(key, 0, count, 'REV', 'WITHSCORES');
-    const replies = (await pipeline.exec()) ?? [];
-    return replies.map(([error, reply]) => {
-      if (error) throw error;
-      return parseTop(reply as string[], false);
-    });
-  }
-
-  /**
-   * The `count` heaviest co-visitation neighbours of each item, in one
-   * pipelined round trip. While the neighbour sets are marked whole, every
-   * set is complete and a missing one is empty; otherwise only sets filled
-   * from PostgreSQL are.
-   */
-  async getNeighbours(itemIds: readonly string[], count: number): Promise<ZsetRead[]> {
-    if (itemIds.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    pipeline.exists(this.marks.neighbours.keys.mark);
-    for (const id of itemIds) {
-      pipeline.zrange(this.neighboursKey(id), 0, count, 'REV', 'WITHSCORES');
-    }
     const replies = (await pipeline.exec()) ?? [];
     const failed = replies.find(([error]) => error);
     if (failed) throw failed[0];
-    const whole = replies[0][1] === 1;
-    return replies.slice(1).map(([, reply]) => parseTop(reply as string[], whole));
+    const marked = whole !== undefined && replies[0][1] === 1;
+    return replies.slice(whole ? 1 : 0).map(([, reply]) => {
+      const read = parseTop(reply as string[], marked);
+      // A set without FILLED has no sentinel in the range read.
+      return read.filled ? { filled: true, entries: read.entries.slice(0, count) } : read;
+    });
   }
 
   // ---- writes: pipelined, idempotent ----
@@ -305,17 +289,30 @@ export class HotStore {
     category: string | null,
     entries: readonly VersionedScore[],
   ): Promise<void> {
+    await execOrThrow(this.fillPopularPipeline([{ key, category, entries }]));
+  }
+
+  /** Writes that fill popularity sets as fillPopular does, to send together. */
+  fillPopularPipeline(
+    lists: ReadonlyArray<{
+      key: string;
+      category: string | null;
+      entries: readonly VersionedScore[];
+    }>,
+  ): ReturnType<RedisClient['pipeline']> {
     const pipeline = this.redis.pipeline();
-    const args: Array<string | number> = [FILLED, category ?? ''];
-    for (const entry of entries) args.push(entry.score, entry.itemId, entry.version);
-    pipeline.recflowFillPopular(
-      1 + entries.length,
-      key,
-      ...entries.map((e) => this.itemKey(e.itemId)),
-      ...args,
-    );
-    if (entries.length === 0) pipeline.expire(key, ABSENT_TTL_SECONDS, 'NX');
-    await execOrThrow(pipeline);
+    for (const { key, category, entries } of lists) {
+      const args: Array<string | number> = [FILLED, category ?? ''];
+      for (const entry of entries) args.push(entry.score, entry.itemId, entry.version);
+      pipeline.recflowFillPopular(
+        1 + entries.length,
+        key,
+        ...entries.map((e) => this.itemKey(e.itemId)),
+        ...args,
+      );
+      if (entries.length === 0) pipeline.expire(key, ABSENT_TTL_SECONDS, 'NX');
+    }
+    return pipeline;
   }
 
   /** Replaces a missing or incomplete neighbour set's top with PostgreSQL's answer. */
@@ -492,31 +489,6 @@ export class HotStore {
       pipeline.recflowTrimToTop(key, keep, FILLED);
     }
   }
-}
-
-/** Users per BITFIELD command: its arguments are spread, and the stack bounds a spread. */
-const USERS_PER_BITFIELD = 256;
-
-/**
- * BITFIELD arguments that GET, or SET to 1, the known-users bits of
- * `userIds`, in order, USERS_PER_BITFIELD users a command.
- */
-export function bitfieldArgs(
-  op: 'GET' | 'SET',
-  userIds: readonly string[],
-): Array<Array<string | number>> {
-  const commands: Array<Array<string | number>> = [];
-  for (let start = 0; start < userIds.length; start += USERS_PER_BITFIELD) {
-    const args: Array<string | number> = [];
-    for (const id of userIds.slice(start, start + USERS_PER_BITFIELD)) {
-      for (const p of bloomPositions(id, KNOWN_USERS)) {
-        if (op === 'GET') args.push('GET', 'u1', p);
-        else args.push('SET', 'u1', p, 1);
-      }
-    }
-    commands.push(args);
-  }
-  return commands;
 }
 
 /** Payload of a remembered absence; see writeAbsent. */
