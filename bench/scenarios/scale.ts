@@ -10,14 +10,16 @@
  *   Redis server is shared, so other clients' keys can move it).
  * - PostgreSQL: the database size and its largest tables.
  * - Query latency at 1,000 req/s over users drawn by a stride (see run),
- *   beside the trivial query.
+ *   beside the trivial query, from a load generator in a process of its
+ *   own (load-process.ts).
  */
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { RECOMMENDATIONS } from '../data';
 import { SERVICES } from '../env';
 import { GraphQLHttp } from '../http';
-import { measureRequests as measure, openLoop } from '../load';
+import { measureRequests as measure } from '../load';
+import { LoadProcess } from '../load-process';
 import type { Summary } from '../percentiles';
 import { metricValues, runCli } from '../processes';
 import { type Row, target } from '../results';
@@ -62,8 +64,6 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
 
   ctx.log('query latency at 1,000 req/s over users not asked before');
   const gateway = await ctx.spawn('gateway', env);
-  const http = new GraphQLHttp(gateway.url, 256);
-  ctx.defer(() => http.close());
   // Request i asks for user number i × 7,919 mod users. With a user count
   // 7,919 does not divide, no user comes twice until every one has; the
   // note below says how many did come twice when the count is too small.
@@ -74,41 +74,46 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
   const requests = querySeconds * 1000; // the phase's, at 1,000 req/s
   const warmUps = WARM_UP_MS; // at 1,000 req/s, one a millisecond
   const repeats = askedBefore(requests, warmUps, userOf);
+  // Which measured users have features: a hot record in Redis (the
+  // pipeline writes one for every user it changes). Read before the
+  // warm-up, which asks only other users, so that the phase follows it.
+  const withFeatures = await existing(
+    redis,
+    Array.from({ length: requests }, (_, i) => `${env.config.redis.prefix}u:user-${userOf(i)}`),
+  );
+  // The load comes from a process of its own (load-process.ts), kept apart
+  // from what this one has read so far.
+  const load = LoadProcess.start(gateway.url);
+  ctx.defer(() => load.close());
   // The gateway is warmed at the measured rate by other users, as one kept
   // warm by its own traffic: its shared caches (item records, popular lists,
   // neighbour sets) filled and its code compiled. Each measured user is
   // still asked for the first time, so its own reads stay cold. (A warm-up
   // at 100 req/s left the first two seconds of the phase with a p50 of
   // 4-5 ms against 1 ms later, and a p99 of 13-20 ms over the phase.)
-  await openLoop({
+  await load.run({
     rate: 1000,
     durationMs: WARM_UP_MS,
-    send: (i) => http.post(userBody(requests + i)),
+    bodies: Array.from({ length: warmUps }, (_, i) => userBody(requests + i)),
   });
-  // Which measured users have features: a hot record in Redis (the
-  // pipeline writes one for every user it changes; none of these users was
-  // asked before, so none has a remembered absence there yet).
-  const withFeatures = await existing(
-    redis,
-    Array.from({ length: requests }, (_, i) => `${env.config.redis.prefix}u:user-${userOf(i)}`),
-  );
   const readsBefore = await postgresReads(gateway.probeUrl);
-  const recs = await openLoop({
+  const recs = await load.run({
     rate: 1000,
     durationMs,
-    send: (i) => http.post(userBody(i)),
-    groupOf: (i) => (withFeatures[i] ? WITH_FEATURES : WITHOUT_FEATURES),
+    bodies: Array.from({ length: requests }, (_, i) => userBody(i)),
+    groups: withFeatures.map((has) => (has ? WITH_FEATURES : WITHOUT_FEATURES)),
   });
   const readsAfter = await postgresReads(gateway.probeUrl);
   const answered = Math.max(1, recs.sent - recs.errors);
   const readsPerRequest = READ_KINDS.map(
     (kind, k) => `${kind} ${((readsAfter[k] - readsBefore[k]) / answered).toFixed(2)}`,
   ).join(', ');
-  const floor = await openLoop({
+  const floor = await load.run({
     rate: 1000,
     durationMs,
-    send: () => http.post(GraphQLHttp.body('{ __typename }')),
+    bodies: [GraphQLHttp.body('{ __typename }')],
   });
+  load.close();
 
   const rows: Row[] = [
     {
