@@ -1,9 +1,10 @@
 /**
  * A mark that says a part of the hot copy is whole, and the builds that set
  * it. Readers trust the part only while the mark is present; without it
- * they ask PostgreSQL, as they would without the part. Two parts use it:
- * the known-users filter (known-users.ts) and the co-visitation neighbour
- * sets (hot-store.ts, getNeighbours).
+ * they ask PostgreSQL, as they would without the part. The parts are the
+ * known-users filter (known-users.ts), the co-visitation neighbour sets and
+ * the popularity sets (HotStore.getTop); pipeline/hot-copy-parts.ts says
+ * how each is built and kept whole.
  *
  * A build writes the part from PostgreSQL under a token, then sets the mark
  * only if its token still stands: a build that was superseded, or whose
