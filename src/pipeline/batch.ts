@@ -135,8 +135,10 @@ export class BatchApplier {
   private async applyWithRetry(
     events: StoredEvent[],
   ): Promise<{ applied: AppliedBatch } | { transient: boolean }> {
+    const users = [...new Set(events.map((e) => e.userId))];
     for (let attempt = 1; ; attempt += 1) {
       try {
+        await this.deps.hotCopy.announceUsers(users);
         const applied = await this.deps.repository.applyBatch(
           events,
           this.deps.config.pipeline.covisitWindowMs,
@@ -165,6 +167,7 @@ export class BatchApplier {
     let fresh = 0;
     for (const { msg, event } of valid) {
       try {
+        await this.deps.hotCopy.announceUsers([event.userId]);
         const applied = await this.deps.repository.applyBatch(
           [event],
           this.deps.config.pipeline.covisitWindowMs,

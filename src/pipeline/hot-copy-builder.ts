@@ -63,15 +63,23 @@ export class HotCopyBuilder {
 
   private async build(): Promise<void> {
     const { mark, name } = this.part;
+    let begun = false;
     try {
       if (!this.supersede && (await mark.complete())) return;
       const token = randomUUID();
       if (!(await mark.begin(token, this.supersede))) return; // another build is in progress
+      begun = true;
       this.supersede = false;
       const started = performance.now();
       let count = 0;
       for (let after: string | null = null; ;) {
         if (this.stopping) return;
+        // Renewed before a page's reads and after its writes, so that the
+        // lease outlasts any one step.
+        if (!(await mark.renew(token))) {
+          this.log.info({ part: name }, 'hot-copy build superseded by another');
+          return;
+        }
         const page = await this.part.ids(after, this.pageSize);
         if (page.length > 0 && !(await this.part.write(token, page))) {
           this.log.info({ part: name }, 'hot-copy build superseded by another');
@@ -88,9 +96,9 @@ export class HotCopyBuilder {
         this.log.info({ part: name }, 'hot-copy build superseded by another');
       }
     } catch (error) {
-      // Supersede next time: this build's token may still stand, and hold
-      // off every other build until its lease ends.
-      this.supersede = true;
+      // Once begun, supersede next time: this build's token may still
+      // stand, and hold off every other build until its lease ends.
+      if (begun) this.supersede = true;
       this.log.warn({ err: error, part: name }, 'hot-copy build failed; will retry');
     }
   }

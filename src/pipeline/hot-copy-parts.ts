@@ -8,21 +8,24 @@
  *   hold the user, so a user never seen before costs no query. Every write
  *   of a user's hot record sets the user's bits, and bits are never
  *   cleared (a user whose features are gone reads as "maybe", which costs
- *   one query). Lost bits would make a user look new, so whoever may have
- *   lost some withdraws the mark: every worker when it starts, and a
- *   hot-copy writer that dropped queued user writes.
+ *   one query). Lost bits would make a user look new, so a worker sets a
+ *   batch's users' bits before it commits the batch (best effort:
+ *   HotCopyWriter.announceUsers), and whoever may have lost some withdraws
+ *   the mark: every worker when it starts, and a hot-copy writer that
+ *   dropped queued user writes.
  * - The co-visitation neighbour sets: while marked whole, every item's set
- *   is read as complete, and an item without one has no neighbours. Without
- *   the mark only sets filled from PostgreSQL (FILLED) are. A set misses a
- *   pair only if its write was lost, which the mark's withdrawal covers
- *   when a hot-copy writer drops pair writes; a crashed worker's lost
- *   writes are not covered, as for sets filled from PostgreSQL, and are
- *   mended by the next write of the pair.
- * - The popularity sets (all items, and each category's, per window): while
- *   marked whole, every set is complete and a missing one is empty; without
- *   the mark only sets filled from PostgreSQL are, and the first read of
- *   each other set after a load or a Redis restart is a heavy query. A
- *   hot-copy writer that dropped item writes withdraws the mark.
+ *   that exists is read as complete; a missing one is read from PostgreSQL
+ *   and filled, as without the mark (its first write may have been lost),
+ *   so the build writes a filled set for every item, an empty one too.
+ *   Without the mark only sets filled from PostgreSQL (FILLED) are trusted.
+ *   A set misses a pair only if its write was lost, which the mark's
+ *   withdrawal covers when a hot-copy writer drops pair writes; a crashed
+ *   worker's lost writes are not covered, as for sets filled from
+ *   PostgreSQL, and are mended by the next write of the pair.
+ * - The popularity sets (all items, and each category's, per window): the
+ *   same. Without the mark the first read of each set the pipeline wrote,
+ *   after a load or a Redis restart, is a heavy query. A hot-copy writer
+ *   that dropped item writes withdraws the mark.
  */
 import { POPULARITY_WINDOWS } from '../domain/features';
 import { POPULAR_DEPTH } from '../storage/feature-store';
@@ -70,13 +73,13 @@ export function neighboursPart(hot: HotStore, repository: Repository, depth: num
     pageSize: 500,
     ids: (after, limit) => repository.itemIdsAfter(after, limit),
     async write(token, ids) {
+      // Every item gets a filled set, an empty one too: a missing set is
+      // read from PostgreSQL even while the part is marked whole.
       const found = await repository.neighbours(ids, depth);
-      const lists = [...found]
-        .filter(([, list]) => list.length > 0)
-        .map(([itemId, list]) => ({
-          itemId,
-          entries: list.map((n) => ({ itemId: n.itemId, score: n.weight })),
-        }));
+      const lists = [...found].map(([itemId, list]) => ({
+        itemId,
+        entries: list.map((n) => ({ itemId: n.itemId, score: n.weight })),
+      }));
       return mark.sendPage(hot.fillNeighboursPipeline(lists), token);
     },
   };
@@ -100,7 +103,7 @@ export function popularPart(hot: HotStore, repository: Repository): HotCopyPart 
           lists.push({ key: hot.popularityKey(window, category), category, entries });
         }
       }
-      return mark.sendPage(hot.fillPopularPipeline(lists), token);
+      return mark.sendPage(hot.fillPopularPipeline(lists, false), token);
     },
   };
 }

@@ -15,6 +15,7 @@ import type { ItemFeatures, UserFeatures } from '../domain/features';
 import type { Logger } from '../observability/logger';
 import type { AppliedBatch, ItemPairWeight } from '../storage/postgres/feature-repository';
 import type { HotStore, VersionRange } from '../storage/redis/hot-store';
+import { CircuitBreaker } from '../resilience/circuit-breaker';
 import type { BuildMark } from '../storage/redis/build-mark';
 
 /** Pending writes are capped; past it the oldest are dropped (the TTL and misses repair them). */
@@ -80,6 +81,34 @@ export class HotCopyWriter {
     clearInterval(this.timer);
     this.timer = undefined;
   }
+
+  /**
+   * Sets the known-users bits of users a batch is about to commit, before
+   * it commits: so that a worker dying between commit and hot-copy write
+   * cannot leave a user with features that the filter calls new. Best
+   * effort: when Redis refuses (its circuit then stays open a second, so a
+   * down Redis does not slow every batch), the bits go with the hot-copy
+   * write after the commit, as every user write's do, retried until Redis
+   * takes them (README, Limits, says what that leaves).
+   */
+  async announceUsers(userIds: readonly string[]): Promise<void> {
+    if (userIds.length === 0) return;
+    try {
+      await this.announcing.run(async () => {
+        const replies = (await this.hot.knownUsersPipeline(userIds).exec()) ?? [];
+        const failed = replies.find(([error]) => error);
+        if (failed) throw failed[0];
+      });
+    } catch (error) {
+      this.log.debug({ err: error }, 'known-users bits not set before commit; set after');
+    }
+  }
+
+  private readonly announcing = new CircuitBreaker({
+    name: 'redis-known-users',
+    failureThreshold: 1,
+    openMs: 1000,
+  });
 
   /** Records queued or being written. */
   get pending(): number {

@@ -96,6 +96,11 @@ export class BuildMark {
     return replies[replies.length - 1][1] === 1;
   }
 
+  /** Renews the build's lease; false if its token no longer stands. */
+  async renew(token: string): Promise<boolean> {
+    return (await this.redis.recflowRenewBuild(this.keys.build, token, BUILD_LEASE_SECONDS)) === 1;
+  }
+
   /** Sets the mark if the build under `token` still stands; true if it did. */
   async finish(token: string): Promise<boolean> {
     const done = await this.redis.recflowFinishBuild(

@@ -162,8 +162,8 @@ export class HotStore {
   /**
    * The top `count` entries of each sorted set, in one pipelined round trip.
    * Sets filled from PostgreSQL (FILLED) are complete; while `whole` (the
-   * mark of their part) is present, every set is, and a missing one is
-   * empty. Any other set reads as a miss, to refill.
+   * mark of their part) is present, every set that exists is. Any other
+   * set, and a missing one, reads as a miss, to refill.
    */
   async getTop(keys: readonly string[], count: number, whole?: BuildMark): Promise<ZsetRead[]> {
     if (keys.length === 0) return [];
@@ -292,13 +292,18 @@ export class HotStore {
     await execOrThrow(this.fillPopularPipeline([{ key, category, entries }]));
   }
 
-  /** Writes that fill popularity sets as fillPopular does, to send together. */
+  /**
+   * Writes that fill popularity sets as fillPopular does, to send together.
+   * A build keeps empty sets (`expireEmpty` false): it writes every list
+   * it knows, and a list's first entries may come within the minute.
+   */
   fillPopularPipeline(
     lists: ReadonlyArray<{
       key: string;
       category: string | null;
       entries: readonly VersionedScore[];
     }>,
+    expireEmpty = true,
   ): ReturnType<RedisClient['pipeline']> {
     const pipeline = this.redis.pipeline();
     for (const { key, category, entries } of lists) {
@@ -310,7 +315,7 @@ export class HotStore {
         ...entries.map((e) => this.itemKey(e.itemId)),
         ...args,
       );
-      if (entries.length === 0) pipeline.expire(key, ABSENT_TTL_SECONDS, 'NX');
+      if (entries.length === 0 && expireEmpty) pipeline.expire(key, ABSENT_TTL_SECONDS, 'NX');
     }
     return pipeline;
   }
@@ -495,10 +500,15 @@ export class HotStore {
 const ABSENT = '0|null';
 const ABSENT_TTL_SECONDS = 60;
 
-/** A ZRANGE WITHSCORES reply, heaviest first; complete if FILLED, or `whole`. */
+/**
+ * A ZRANGE WITHSCORES reply, heaviest first; complete if FILLED, or if
+ * `whole` and not empty. A missing set is a miss even while its part is
+ * marked whole: its first write may have been lost (a builder writes a
+ * FILLED set even for an empty list).
+ */
 function parseTop(flat: string[], whole: boolean): ZsetRead {
   const filled = flat.length > 0 && flat[0] === FILLED;
-  if (!filled && !whole) return { filled: false };
+  if (!filled && !(whole && flat.length > 0)) return { filled: false };
   const entries: ScoredId[] = [];
   for (let i = filled ? 2 : 0; i < flat.length; i += 2)
     entries.push({ itemId: flat[i], score: Number(flat[i + 1]) });
