@@ -100,6 +100,17 @@ function builder(pageSize = 2): HotCopyBuilder {
   return new HotCopyBuilder(knownUsersPart(hot, repository), silentLogger(), { pageSize });
 }
 
+/**
+ * A hot-copy writer whose Redis refuses writes while `redis.down`, and
+ * then takes them without writing them (the tests queue 100,000 records).
+ */
+function droppingWriter(redis: { down: boolean }): HotCopyWriter {
+  const failing = Object.create(hot) as HotStore;
+  failing.writeBatch = () =>
+    redis.down ? Promise.reject(new Error('Redis is down')) : Promise.resolve();
+  return new HotCopyWriter(failing, 10, silentLogger(), hot.marks);
+}
+
 function neighbourBuilder(pageSize = 100): HotCopyBuilder {
   const part = neighboursPart(hot, repository, 10);
   return new HotCopyBuilder(part, silentLogger(), { pageSize });
@@ -198,12 +209,8 @@ test('a hot-copy writer that dropped queued user writes withdraws the mark once 
   await builder().check();
   expect(await known.complete()).toBe(true);
   await neighbourBuilder().check();
-  const failing = Object.create(hot) as HotStore;
-  let down = true;
-  // Once Redis is back, the writes are taken (here without writing 100,000 keys).
-  failing.writeBatch = () =>
-    down ? Promise.reject(new Error('Redis is down')) : Promise.resolve();
-  const writer = new HotCopyWriter(failing, 10, silentLogger(), hot.marks);
+  const redisDown = { down: true };
+  const writer = droppingWriter(redisDown);
 
   // Past the writer's queue limit (100,000 records), the oldest are dropped.
   const interactions = Array.from({ length: 100_001 }, (_, n) => ({
@@ -213,7 +220,7 @@ test('a hot-copy writer that dropped queued user writes withdraws the mark once 
   expect(await writer.write({ users: [], items: [], pairs: [], interactions })).toBe(false);
   expect(await known.complete()).toBe(true);
 
-  down = false;
+  redisDown.down = false;
   expect(await writer.flush()).toBe(true);
   expect(await known.complete()).toBe(false);
   // Only the part whose writes were dropped.
@@ -315,11 +322,8 @@ describe('neighbour sets', () => {
   test('a hot-copy writer that dropped pair writes withdraws the mark', async () => {
     expect(await hot.marks.neighbours.complete()).toBe(true);
     await builder().check();
-    const failing = Object.create(hot) as HotStore;
-    let down = true;
-    failing.writeBatch = () =>
-      down ? Promise.reject(new Error('Redis is down')) : Promise.resolve();
-    const writer = new HotCopyWriter(failing, 10, silentLogger(), hot.marks);
+    const redisDown = { down: true };
+    const writer = droppingWriter(redisDown);
     const pairs = Array.from({ length: 100_001 }, (_, n) => ({
       itemA: 'i00',
       itemB: `other-${n}`,
@@ -327,7 +331,7 @@ describe('neighbour sets', () => {
     }));
 
     expect(await writer.write({ users: [], items: [], pairs, interactions: [] })).toBe(false);
-    down = false;
+    redisDown.down = false;
     expect(await writer.flush()).toBe(true);
 
     expect(await hot.marks.neighbours.complete()).toBe(false);
@@ -387,17 +391,14 @@ describe('popularity sets', () => {
 
   test('a hot-copy writer that dropped item writes withdraws the mark', async () => {
     expect(await hot.marks.popular.complete()).toBe(true);
-    const failing = Object.create(hot) as HotStore;
-    let down = true;
-    failing.writeBatch = () =>
-      down ? Promise.reject(new Error('Redis is down')) : Promise.resolve();
-    const writer = new HotCopyWriter(failing, 10, silentLogger(), hot.marks);
+    const redisDown = { down: true };
+    const writer = droppingWriter(redisDown);
     const items = Array.from({ length: 100_001 }, (_, n) => ({
       ...itemRecord(`queued-${n}`),
     }));
 
     expect(await writer.write({ users: [], items, pairs: [], interactions: [] })).toBe(false);
-    down = false;
+    redisDown.down = false;
     expect(await writer.flush()).toBe(true);
 
     expect(await hot.marks.popular.complete()).toBe(false);

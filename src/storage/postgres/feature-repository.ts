@@ -204,28 +204,31 @@ export class FeatureRepository {
    * A page of the ids of users with features, in id order after `after`
    * (from the first when null): the known-users build reads them all.
    */
-  async userIdsAfter(after: string | null, limit: number): Promise<string[]> {
-    const found = await rows<{ user_id: string }>(
-      this.pool,
-      `SELECT user_id FROM user_features WHERE $1::text IS NULL OR user_id > $1
-       ORDER BY user_id LIMIT $2`,
-      [after, limit],
-    );
-    return found.map((r) => r.user_id);
+  userIdsAfter(after: string | null, limit: number): Promise<string[]> {
+    return this.idsAfter('user_features', 'user_id', after, limit);
   }
 
   /**
    * A page of the ids of items with features (every item with co-visitation
    * pairs has them), in id order after `after` (from the first when null).
    */
-  async itemIdsAfter(after: string | null, limit: number): Promise<string[]> {
-    const found = await rows<{ item_id: string }>(
+  itemIdsAfter(after: string | null, limit: number): Promise<string[]> {
+    return this.idsAfter('item_features', 'item_id', after, limit);
+  }
+
+  private async idsAfter(
+    table: 'user_features' | 'item_features',
+    column: 'user_id' | 'item_id',
+    after: string | null,
+    limit: number,
+  ): Promise<string[]> {
+    const found = await rows<Record<string, string>>(
       this.pool,
-      `SELECT item_id FROM item_features WHERE $1::text IS NULL OR item_id > $1
-       ORDER BY item_id LIMIT $2`,
+      `SELECT ${column} AS id FROM ${table} WHERE $1::text IS NULL OR ${column} > $1
+       ORDER BY ${column} LIMIT $2`,
       [after, limit],
     );
-    return found.map((r) => r.item_id);
+    return found.map((r) => r.id);
   }
 
   /**
