@@ -1,8 +1,8 @@
 /**
- * Builds the parts of the hot copy that readers trust only while marked
- * whole (storage/redis/build-mark.ts): the known-users filter, the
- * co-visitation neighbour sets and the popularity sets (hot-copy-parts.ts).
- * Runs in the worker role, one builder per part.
+ * Builds the parts of the hot copy from PostgreSQL (hot-copy-parts.ts):
+ * the known-users filter, the co-visitation neighbour sets and the
+ * popularity sets, each under a mark (storage/redis/build-mark.ts). Runs
+ * in the worker role, one builder per part.
  *
  * A part that must supersede on start (the known-users filter) is rebuilt
  * whenever a worker starts: an earlier worker that crashed could have held

@@ -1,7 +1,7 @@
 /**
- * The parts of the hot copy that readers trust only while marked whole
- * (storage/redis/build-mark.ts), and how a build writes each from
- * PostgreSQL, a page of ids at a time (hot-copy-builder.ts).
+ * The parts of the hot copy that workers build from PostgreSQL, a page of
+ * ids at a time (hot-copy-builder.ts), each with a mark that says it is
+ * built (storage/redis/build-mark.ts).
  *
  * - The known users: a Bloom filter of every user with features. A reader
  *   that misses a user's hot record asks PostgreSQL only if the filter may
@@ -13,19 +13,16 @@
  *   HotCopyWriter.announceUsers), and whoever may have lost some withdraws
  *   the mark: every worker when it starts, and a hot-copy writer that
  *   dropped queued user writes.
- * - The co-visitation neighbour sets: while marked whole, every item's set
- *   that exists is read as complete; a missing one is read from PostgreSQL
- *   and filled, as without the mark (its first write may have been lost),
- *   so the build writes a filled set for every item, an empty one too.
- *   Without the mark only sets filled from PostgreSQL (FILLED) are trusted.
- *   A set misses a pair only if its write was lost, which the mark's
- *   withdrawal covers when a hot-copy writer drops pair writes; a crashed
- *   worker's lost writes are not covered, as for sets filled from
- *   PostgreSQL, and are mended by the next write of the pair.
- * - The popularity sets (all items, and each category's, per window): the
- *   same. Without the mark the first read of each set the pipeline wrote,
- *   after a load or a Redis restart, is a heavy query. A hot-copy writer
- *   that dropped item writes withdraws the mark.
+ * - The co-visitation neighbour sets and the popularity sets (all items,
+ *   and each category's, per window): readers trust only sets filled from
+ *   PostgreSQL (FILLED), since a set the pipeline made may lack entries
+ *   whose writes were lost, or that expired with it. So the build fills
+ *   every set from PostgreSQL (an item without pairs, a category without
+ *   sales, gets a filled empty set), and the pipeline's later writes add to
+ *   filled sets. Here the mark says only that the fill is done: after a
+ *   bulk load, or a Redis restart, the first gateway would otherwise pay a
+ *   heavy query per set. A hot-copy writer that dropped pair or item
+ *   writes withdraws the mark, and the next fill adds what they lacked.
  */
 import { POPULARITY_WINDOWS } from '../domain/features';
 import { POPULAR_DEPTH } from '../storage/feature-store';

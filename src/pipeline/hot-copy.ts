@@ -108,6 +108,11 @@ export class HotCopyWriter {
     name: 'redis-known-users',
     failureThreshold: 1,
     openMs: 1000,
+    // Seen by operators: while it is open, a worker that dies between a
+    // commit and its hot-copy write leaves the batch's new users looking new.
+    onStateChange: (state) => {
+      if (state === 'open') this.log.warn('known-users bits not set before commits; Redis refused');
+    },
   });
 
   /** Records queued or being written. */

@@ -212,7 +212,6 @@ export class FeatureStore {
       this.hot.getTop(
         ids.map((id) => this.hot.neighboursKey(id)),
         this.neighbourDepth,
-        this.hot.marks.neighbours,
       ),
     );
     const result = ids.map((_, i) => (reads?.[i]?.filled ? reads[i].entries : null));
@@ -239,7 +238,7 @@ export class FeatureStore {
     const specs = keys.map(parsePopularKey);
     const redisKeys = specs.map((s) => this.hot.popularityKey(s.window, s.category));
     const reads: ZsetRead[] | undefined = await this.tryRedis('popular', () =>
-      this.hot.getTop(redisKeys, POPULAR_DEPTH, this.hot.marks.popular),
+      this.hot.getTop(redisKeys, POPULAR_DEPTH),
     );
     return Promise.all(
       specs.map(async (spec, i) => {

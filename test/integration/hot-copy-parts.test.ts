@@ -7,8 +7,9 @@
  * features, built in or written since, is still found; and whoever may have
  * lost bits withdraws the mark.
  *
- * The neighbour and popularity sets: once marked whole, sets the pipeline
- * wrote are read without PostgreSQL, and the build fills those Redis lacks.
+ * The neighbour and popularity sets: a build fills every set from
+ * PostgreSQL, so reads need no query; a set only the pipeline wrote is
+ * still read from PostgreSQL once, then filled.
  */
 import { Metrics } from '../../src/observability/metrics';
 import { silentLogger } from '../../src/observability/logger';
@@ -25,7 +26,7 @@ import { createRedis, type RedisClient } from '../../src/storage/redis/client';
 import { HotStore } from '../../src/storage/redis/hot-store';
 import type { BuildMark } from '../../src/storage/redis/build-mark';
 import { catalogue, itemRecord, storedEvent as event, T0 } from '../support/features';
-import { cleanUp } from '../support/recflow';
+import { cleanUp, eventually } from '../support/recflow';
 import { isolatedEnv, type IsolatedEnv } from '../support/services';
 
 jest.setTimeout(30_000);
@@ -265,7 +266,7 @@ describe('neighbour sets', () => {
     await covisit('nb1', 'viewer', ['i00', 'i01', 'i02']);
   });
 
-  test('unmarked, a set only the pipeline wrote is read from PostgreSQL', async () => {
+  test('a set only the pipeline wrote is read from PostgreSQL', async () => {
     expect(await hot.marks.neighbours.complete()).toBe(false);
 
     const read = await neighboursOf(['i00']);
@@ -275,7 +276,7 @@ describe('neighbour sets', () => {
     await redis.del(hot.neighboursKey('i00'));
   });
 
-  test('a build fills the sets Redis lacks, then marks every set whole', async () => {
+  test('a build fills every set from PostgreSQL, then marks the part built', async () => {
     await redis.del(hot.neighboursKey('i02'));
 
     // Four items with features, in pages of three.
@@ -295,28 +296,23 @@ describe('neighbour sets', () => {
     expect(read.asked).toEqual([]);
   });
 
-  test('marked whole, sets the pipeline writes later need no query; missing ones do', async () => {
+  test('a set the pipeline makes after the build is read from PostgreSQL once, then filled', async () => {
+    // As if the item's set had expired, or its first write was lost: the
+    // pipeline's next write makes a set with only its own pairs.
     await redis.del(hot.neighboursKey('i03'));
     await covisit('nb2', 'late-viewer', ['i03', 'i00']);
-    // Not filled from PostgreSQL: only the pipeline wrote it.
     expect(await redis.zscore(hot.neighboursKey('i03'), '\u0000')).toBeNull();
 
-    const read = await neighboursOf(['i03', 'no-such-item']);
+    const first = await neighboursOf(['i03', 'no-such-item']);
 
-    expect(read.lists).toEqual([['i00'], []]);
-    // A missing set may be one whose first write was lost: PostgreSQL decides.
-    expect(read.asked).toEqual(['no-such-item']);
-  });
-
-  test('marked whole, a set without its sentinel gives at most the depth read', async () => {
-    const members = Array.from({ length: 12 }, (_, n) => [n + 1, `deep-${n}`]).flat();
-    await redis.zadd(hot.neighboursKey('deep'), ...members);
-
-    const read = await neighboursOf(['deep']);
-
-    // The store reads 10 neighbours deep (neighbourDepth above), heaviest first.
-    expect(read.lists[0]).toEqual(Array.from({ length: 10 }, (_, n) => `deep-${11 - n}`));
-    expect(read.asked).toEqual([]);
+    expect(first.lists).toEqual([['i00'], []]);
+    expect(first.asked).toEqual(['i03', 'no-such-item']);
+    await eventually(
+      async () => (await redis.zscore(hot.neighboursKey('i03'), '\u0000')) !== null,
+      5000,
+      'the refill of the set',
+    );
+    expect((await neighboursOf(['i03'])).asked).toEqual([]);
   });
 
   test('a hot-copy writer that dropped pair writes withdraws the mark', async () => {
@@ -358,7 +354,7 @@ describe('popularity sets', () => {
     await new HotCopyWriter(hot, 10, silentLogger(), hot.marks).write(applied);
   });
 
-  test('unmarked, a set only the pipeline wrote is read from PostgreSQL', async () => {
+  test('a set only the pipeline wrote is read from PostgreSQL', async () => {
     expect(await redis.exists(hot.popularityKey('ALL_TIME'))).toBe(1);
     expect(await redis.zscore(hot.popularityKey('ALL_TIME'), '\u0000')).toBeNull();
 
@@ -368,7 +364,7 @@ describe('popularity sets', () => {
     expect(read.lists[0]).toHaveLength(4);
   });
 
-  test('a build fills every set from PostgreSQL, then marks them whole', async () => {
+  test('a build fills every set from PostgreSQL, then marks the part built', async () => {
     const [category] = catalogue(4)[1].categories;
     await redis.del(hot.popularityKey('WEEK', category));
 

@@ -1,15 +1,14 @@
 /**
- * A mark that says a part of the hot copy is whole, and the builds that set
- * it. Readers trust the part only while the mark is present; without it
- * they ask PostgreSQL, as they would without the part. The parts are the
- * known-users filter (known-users.ts), the co-visitation neighbour sets and
- * the popularity sets (HotStore.getTop); pipeline/hot-copy-parts.ts says
- * how each is built and kept whole.
+ * A mark that says a part of the hot copy is built, and the builds that set
+ * it. Readers trust the known-users filter (known-users.ts) only while its
+ * mark is present, and ask PostgreSQL otherwise; for the neighbour and
+ * popularity sets the mark only says they were all filled from PostgreSQL
+ * (pipeline/hot-copy-parts.ts).
  *
  * A build writes the part from PostgreSQL under a token, then sets the mark
  * only if its token still stands: a build that was superseded, or whose
  * mark was withdrawn meanwhile, sets nothing. A restarted Redis has no
- * mark, so the part is rebuilt before it is trusted again.
+ * mark, so the part is built again.
  */
 import type { Result } from 'ioredis';
 import type { RedisClient } from './client';

@@ -11,11 +11,11 @@
  *   nb:<item>           sorted set of co-visited item -> pair weight
  *   ku                  the known users: a Bloom filter (bloom.ts) of every
  *                       user PostgreSQL holds features for
- *   mark:<part>         present while a part of the hot copy is whole:
- *                       `users` (the filter), `neighbours` (every nb: set),
- *                       `popular` (every pop: set);
- *                       build:<part>, the token of the build in progress
- *                       (build-mark.ts; pipeline/hot-copy-parts.ts)
+ *   mark:<part>         present once a part of the hot copy is built:
+ *                       `users` (the filter, trusted only while marked),
+ *                       `neighbours` and `popular` (every nb: or pop: set
+ *                       filled); build:<part>, the token of the build in
+ *                       progress (build-mark.ts; pipeline/hot-copy-parts.ts)
  *
  * Every write is idempotent: records are replaced only by a higher version
  * (a Lua check), seen lists only grow, and sorted-set scores only grow
@@ -82,7 +82,7 @@ export interface ScoredId {
 export type ZsetRead = { filled: true; entries: ScoredId[] } | { filled: false };
 
 export class HotStore {
-  /** The marks of the parts readers trust only while whole (pipeline/hot-copy-parts.ts). */
+  /** The marks of the parts workers build (pipeline/hot-copy-parts.ts). */
   readonly marks: { users: BuildMark; neighbours: BuildMark; popular: BuildMark };
 
   constructor(
@@ -161,23 +161,18 @@ export class HotStore {
 
   /**
    * The top `count` entries of each sorted set, in one pipelined round trip.
-   * Sets filled from PostgreSQL (FILLED) are complete; while `whole` (the
-   * mark of their part) is present, every set that exists is. Any other
-   * set, and a missing one, reads as a miss, to refill.
+   * Only sets filled from PostgreSQL (FILLED) are complete; any other set,
+   * and a missing one, reads as a miss, to refill. A set the pipeline made
+   * may lack entries whose writes were lost, or that expired with it.
    */
-  async getTop(keys: readonly string[], count: number, whole?: BuildMark): Promise<ZsetRead[]> {
+  async getTop(keys: readonly string[], count: number): Promise<ZsetRead[]> {
     if (keys.length === 0) return [];
     const pipeline = this.redis.pipeline();
-    if (whole) pipeline.exists(whole.keys.mark);
     for (const key of keys) pipeline.zrange(key, 0, count, 'REV', 'WITHSCORES');
     const replies = (await pipeline.exec()) ?? [];
-    const failed = replies.find(([error]) => error);
-    if (failed) throw failed[0];
-    const marked = whole !== undefined && replies[0][1] === 1;
-    return replies.slice(whole ? 1 : 0).map(([, reply]) => {
-      const read = parseTop(reply as string[], marked);
-      // A set without FILLED has no sentinel in the range read.
-      return read.filled ? { filled: true, entries: read.entries.slice(0, count) } : read;
+    return replies.map(([error, reply]) => {
+      if (error) throw error;
+      return parseTop(reply as string[]);
     });
   }
 
@@ -500,17 +495,11 @@ export class HotStore {
 const ABSENT = '0|null';
 const ABSENT_TTL_SECONDS = 60;
 
-/**
- * A ZRANGE WITHSCORES reply, heaviest first; complete if FILLED, or if
- * `whole` and not empty. A missing set is a miss even while its part is
- * marked whole: its first write may have been lost (a builder writes a
- * FILLED set even for an empty list).
- */
-function parseTop(flat: string[], whole: boolean): ZsetRead {
-  const filled = flat.length > 0 && flat[0] === FILLED;
-  if (!filled && !(whole && flat.length > 0)) return { filled: false };
+/** A ZRANGE WITHSCORES reply, heaviest first, if FILLED; else a miss. */
+function parseTop(flat: string[]): ZsetRead {
+  if (flat.length === 0 || flat[0] !== FILLED) return { filled: false };
   const entries: ScoredId[] = [];
-  for (let i = filled ? 2 : 0; i < flat.length; i += 2)
+  for (let i = 2; i < flat.length; i += 2)
     entries.push({ itemId: flat[i], score: Number(flat[i + 1]) });
   // Redis orders equal scores by descending member; PostgreSQL (and ranking) by ascending id.
   entries.sort((a, b) => b.score - a.score || byId(a.itemId, b.itemId));
