@@ -34,7 +34,7 @@ export interface HotCopyPart {
   /** For logs. */
   readonly name: string;
   readonly mark: BuildMark;
-  /** Whether a starting worker rebuilds the part even when it is marked whole. */
+  /** Whether a starting worker rebuilds the part even when it is marked built. */
   readonly supersedeOnStart: boolean;
   /** Ids read per page, by default. */
   readonly pageSize: number;
@@ -70,8 +70,8 @@ export function neighboursPart(hot: HotStore, repository: Repository, depth: num
     pageSize: 500,
     ids: (after, limit) => repository.itemIdsAfter(after, limit),
     async write(token, ids) {
-      // Every item gets a filled set, an empty one too: a missing set is
-      // read from PostgreSQL even while the part is marked whole.
+      // Every item gets a filled set, an empty one too: readers trust only
+      // filled sets, and read a missing one from PostgreSQL.
       const found = await repository.neighbours(ids, depth);
       const lists = [...found].map(([itemId, list]) => ({
         itemId,

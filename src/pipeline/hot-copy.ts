@@ -62,6 +62,18 @@ export class HotCopyWriter {
   /** Parts whose writes were dropped since their mark was last withdrawn. */
   private readonly dropped = new Set<'users' | 'neighbours' | 'popular'>();
 
+  /** Around announceUsers: one refusal turns it off for a second. */
+  private readonly announcing = new CircuitBreaker({
+    name: 'redis-known-users',
+    failureThreshold: 1,
+    openMs: 1000,
+    // Seen by operators: while it is open, a worker that dies between a
+    // commit and its hot-copy write leaves the batch's new users looking new.
+    onStateChange: (state) => {
+      if (state === 'open') this.log.warn('known-users bits not set before commits; Redis refused');
+    },
+  });
+
   constructor(
     private readonly hot: HotStore,
     private readonly neighbours: number,
@@ -103,17 +115,6 @@ export class HotCopyWriter {
       this.log.debug({ err: error }, 'known-users bits not set before commit; set after');
     }
   }
-
-  private readonly announcing = new CircuitBreaker({
-    name: 'redis-known-users',
-    failureThreshold: 1,
-    openMs: 1000,
-    // Seen by operators: while it is open, a worker that dies between a
-    // commit and its hot-copy write leaves the batch's new users looking new.
-    onStateChange: (state) => {
-      if (state === 'open') this.log.warn('known-users bits not set before commits; Redis refused');
-    },
-  });
 
   /** Records queued or being written. */
   get pending(): number {

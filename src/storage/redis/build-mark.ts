@@ -55,7 +55,7 @@ export class BuildMark {
     redis.defineCommand('recflowRenewBuild', { numberOfKeys: 1, lua: RENEW });
   }
 
-  /** Whether the part is whole now. */
+  /** Whether the part is built (its mark stands). */
   async complete(): Promise<boolean> {
     return (await this.redis.exists(this.keys.mark)) === 1;
   }

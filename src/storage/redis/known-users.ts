@@ -1,7 +1,7 @@
 /**
  * The known-users filter's shape, and the BITFIELD arguments that read and
  * set a user's bits in it (hot-store.ts; pipeline/hot-copy-parts.ts says
- * how it is kept whole).
+ * how it is built and kept).
  */
 import { type BloomShape, bloomPositions, checkShape } from '../bloom';
 
