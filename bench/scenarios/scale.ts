@@ -252,15 +252,14 @@ async function bytesByKind(redis: Redis, prefix: string) {
 }
 
 /**
- * What an operator does after a bulk load (README, Operations, "Hot-copy
- * builds"): withdraws the marks of the neighbour and popularity sets, so
- * that the workers fill every set from PostgreSQL (they check every 30 s),
- * and waits until both marks are back. Returns the seconds it took.
+ * Waits until the workers have filled every neighbour and popularity set,
+ * which `recflow generate --wait` asks of them after a bulk load (README,
+ * Operations, "Hot-copy builds"): until both marks are back. Returns the
+ * seconds it took.
  */
 async function refill(redis: Redis, prefix: string): Promise<number> {
   const marks = [`${prefix}mark:neighbours`, `${prefix}mark:popular`];
   const started = performance.now();
-  await redis.del(...marks);
   const filled = await until(async () => (await redis.exists(...marks)) === 2, 5 * 60_000, 500);
   if (!filled) throw new Error('the workers did not fill the neighbour and popularity sets');
   return (performance.now() - started) / 1000;

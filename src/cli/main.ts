@@ -225,6 +225,25 @@ async function migrateCommand(): Promise<number> {
   return 0;
 }
 
+/**
+ * After a bulk load: withdraws the marks of the neighbour and popularity
+ * sets, so that the workers fill every set from PostgreSQL (within their
+ * 30 s check) rather than gateways, one set at a time, under traffic
+ * (README, Operations, "Hot-copy builds").
+ */
+async function askForFill(core: Core): Promise<void> {
+  const { neighbours, popular } = core.hot.marks;
+  try {
+    await Promise.all([neighbours.withdraw(), popular.withdraw()]);
+    process.stderr.write('asked the workers to fill the neighbour and popularity sets\n');
+  } catch (error) {
+    process.stderr.write(
+      `could not ask the workers to fill the neighbour and popularity sets` +
+        ` (${(error as Error).message}); gateways fill them as they read them\n`,
+    );
+  }
+}
+
 async function runImport(core: Core, dataset: Dataset, wait: boolean): Promise<ImportSummary> {
   // Running gateways drop what they cached of the imported items.
   const changes = new CatalogChanges(core.nc, core.config.nats.subjectPrefix, core.log);
@@ -255,6 +274,7 @@ async function runImport(core: Core, dataset: Dataset, wait: boolean): Promise<I
     process.stderr.write(
       `pipeline caught up (${((Date.now() - started) / 1000).toFixed(1)} s in all)\n`,
     );
+    await askForFill(core);
   }
   return summary;
 }

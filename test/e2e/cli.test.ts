@@ -46,6 +46,8 @@ describe('recflow generate', () => {
     if (firstEnd.code !== 0) throw new Error(first.output());
     expect(first.output()).toMatch(/items: 20 created/);
     expect(first.output()).toMatch(/events: 300 accepted, 0 duplicate/);
+    // The workers are asked to fill every neighbour and popularity set.
+    expect(first.output()).toMatch(/asked the workers to fill the neighbour and popularity sets/);
     const popular = await gql(
       rf.url,
       '{ popularItems(limit: 5, window: ALL_TIME) { item { id } } }',
