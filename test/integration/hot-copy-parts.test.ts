@@ -117,7 +117,7 @@ function neighbourBuilder(pageSize = 100): HotCopyBuilder {
   return new HotCopyBuilder(part, silentLogger(), { pageSize });
 }
 
-/** Loads users through a fresh set of loaders; returns who was found and whom PostgreSQL was asked. */
+/** Loads users through fresh loaders: who was found, and whom PostgreSQL was asked for. */
 async function load(ids: string[]) {
   repository.asked = [];
   const users = await store.loaders().users.loadMany(ids);
@@ -142,7 +142,7 @@ test('without a completed build, every user Redis misses is asked of PostgreSQL'
   await dropHotRecords(['u1', 'stranger-a']);
 });
 
-test('after a build, strangers cost no query and every user with features is still found', async () => {
+test('after a build, strangers cost no query; users with features are found', async () => {
   // Three users in pages of two: the build reads past its first page.
   await builder().check();
   expect(await known.complete()).toBe(true);
@@ -156,7 +156,7 @@ test('after a build, strangers cost no query and every user with features is sti
   await dropHotRecords(['u1', 'u2', 'u3']);
 });
 
-test('a user the pipeline writes after the build is known, once its hot record is gone', async () => {
+test('a user the pipeline writes after the build is known without its hot record', async () => {
   expect(await known.complete()).toBe(true);
   const applied = await repository.applyBatch([event('k4', 'late', 'i03', T0, 'LIKE')], 300_000);
   await new HotCopyWriter(hot, 10, silentLogger(), hot.marks).write(applied);
@@ -197,7 +197,7 @@ test('a starting worker supersedes the mark and any build in progress', async ()
   expect(await known.complete()).toBe(true);
 });
 
-test('without the mark, as after a Redis restart, strangers are asked of PostgreSQL again', async () => {
+test('without the mark (a restarted Redis), strangers are asked of PostgreSQL', async () => {
   await known.withdraw();
 
   const read = await load(['stranger-d']);
@@ -206,7 +206,7 @@ test('without the mark, as after a Redis restart, strangers are asked of Postgre
   expect(read.asked).toEqual(['stranger-d']);
 });
 
-test('a hot-copy writer that dropped queued user writes withdraws the mark once Redis takes writes', async () => {
+test('a writer that dropped user writes withdraws the mark once Redis is back', async () => {
   await builder().check();
   expect(await known.complete()).toBe(true);
   await neighbourBuilder().check();
@@ -296,7 +296,7 @@ describe('neighbour sets', () => {
     expect(read.asked).toEqual([]);
   });
 
-  test('a set the pipeline makes after the build is read from PostgreSQL once, then filled', async () => {
+  test('a set the pipeline makes after the build is read once from PostgreSQL', async () => {
     // As if the item's set had expired, or its first write was lost: the
     // pipeline's next write makes a set with only its own pairs.
     await redis.del(hot.neighboursKey('i03'));

@@ -25,7 +25,7 @@ beforeAll(async () => {
 
 afterAll(() => new Promise((resolve) => server.close(resolve)));
 
-test('runs phases in a child process, one after another, with bodies and groups by request', async () => {
+test('runs phases in a child process in turn, bodies and groups by request', async () => {
   const load = LoadProcess.start(url);
   try {
     const first = await load.run({
