@@ -74,10 +74,10 @@ export function neighboursPart(hot: HotStore, repository: Repository, depth: num
       // filled sets, and read a missing one from PostgreSQL.
       const found = await repository.neighbours(ids, depth);
       const lists = [...found].map(([itemId, list]) => ({
-        itemId,
+        key: hot.neighboursKey(itemId),
         entries: list.map((n) => ({ itemId: n.itemId, score: n.weight })),
       }));
-      return mark.sendPage(hot.fillNeighboursPipeline(lists), token);
+      return mark.sendPage(hot.fillTopPipeline(lists, false), token);
     },
   };
 }

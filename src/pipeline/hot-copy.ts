@@ -17,6 +17,7 @@ import type { AppliedBatch, ItemPairWeight } from '../storage/postgres/feature-r
 import type { HotStore, VersionRange } from '../storage/redis/hot-store';
 import { CircuitBreaker } from '../resilience/circuit-breaker';
 import type { BuildMark } from '../storage/redis/build-mark';
+import { execOrThrow } from '../storage/redis/pipelines';
 
 /** Pending writes are capped; past it the oldest are dropped (the TTL and misses repair them). */
 const MAX_PENDING = 100_000;
@@ -106,11 +107,7 @@ export class HotCopyWriter {
   async announceUsers(userIds: readonly string[]): Promise<void> {
     if (userIds.length === 0) return;
     try {
-      await this.announcing.run(async () => {
-        const replies = (await this.hot.knownUsersPipeline(userIds).exec()) ?? [];
-        const failed = replies.find(([error]) => error);
-        if (failed) throw failed[0];
-      });
+      await this.announcing.run(() => execOrThrow(this.hot.knownUsersPipeline(userIds)));
     } catch (error) {
       this.log.debug({ err: error }, 'known-users bits not set before commit; set after');
     }

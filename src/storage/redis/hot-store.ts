@@ -317,14 +317,27 @@ export class HotStore {
 
   /** Replaces a missing or incomplete neighbour set's top with PostgreSQL's answer. */
   async fillTop(key: string, entries: readonly ScoredId[]): Promise<void> {
+    await execOrThrow(this.fillTopPipeline([{ key, entries }]));
+  }
+
+  /**
+   * Writes that fill sorted sets as fillTop does, to send together. An
+   * empty list (an item nobody co-visited) is remembered only briefly, like
+   * an absent record, unless `expireEmpty` is false: a build keeps every
+   * list it knows.
+   */
+  fillTopPipeline(
+    lists: ReadonlyArray<{ key: string; entries: readonly ScoredId[] }>,
+    expireEmpty = true,
+  ): ReturnType<RedisClient['pipeline']> {
     const pipeline = this.redis.pipeline();
-    const args: Array<string | number> = ['+inf', FILLED];
-    for (const entry of entries) args.push(entry.score, entry.itemId);
-    pipeline.zadd(key, 'GT', ...args);
-    // An empty list (a category nobody has) is remembered only briefly, like
-    // an absent record: the key would otherwise stay for good.
-    if (entries.length === 0) pipeline.expire(key, ABSENT_TTL_SECONDS, 'NX');
-    await execOrThrow(pipeline);
+    for (const { key, entries } of lists) {
+      const args: Array<string | number> = ['+inf', FILLED];
+      for (const entry of entries) args.push(entry.score, entry.itemId);
+      pipeline.zadd(key, 'GT', ...args);
+      if (entries.length === 0 && expireEmpty) pipeline.expire(key, ABSENT_TTL_SECONDS, 'NX');
+    }
+    return pipeline;
   }
 
   /** Writes that set the known-users bits of `userIds`, to send as one page of a build. */
@@ -332,22 +345,6 @@ export class HotStore {
     const pipeline = this.redis.pipeline();
     for (const args of bitfieldArgs('SET', userIds)) {
       pipeline.call('BITFIELD', this.knownUsersKey(), ...args);
-    }
-    return pipeline;
-  }
-
-  /**
-   * Writes that fill items' neighbour sets with PostgreSQL's answer, marked
-   * FILLED, to send as one page of a build (see fillTop).
-   */
-  fillNeighboursPipeline(
-    lists: ReadonlyArray<{ itemId: string; entries: readonly ScoredId[] }>,
-  ): ReturnType<RedisClient['pipeline']> {
-    const pipeline = this.redis.pipeline();
-    for (const { itemId, entries } of lists) {
-      const args: Array<string | number> = ['+inf', FILLED];
-      for (const entry of entries) args.push(entry.score, entry.itemId);
-      pipeline.zadd(this.neighboursKey(itemId), 'GT', ...args);
     }
     return pipeline;
   }
