@@ -118,39 +118,67 @@ export class HotStore {
     return `${this.prefix}ku`;
   }
 
-  // ---- reads: one round trip each ----
+  // ---- reads: one round trip each (a user read that finds no key, two) ----
 
   /**
    * Per id: the record with its seen items, null when known to be absent, or
    * undefined on a miss (no record, or a seen list that is not complete).
    * An id without a key is known to be absent when the known-users filter
-   * is complete and does not hold it. One pipelined round trip.
+   * is built and does not hold it. One round trip when every id has a key,
+   * two when some have none: only those ids are looked up in the filter.
    */
   async getUsers(ids: readonly string[]): Promise<Array<UserFeatures | null | undefined>> {
     if (ids.length === 0) return [];
+    const values = await this.redis.mget(...ids.map((id) => this.userKey(id)));
+    const found: Array<UserFeatures | null | undefined> = new Array(ids.length);
+    const keyless: number[] = [];
+    for (let i = 0; i < ids.length; i += 1) {
+      const stored = values[i];
+      if (stored === null) {
+        keyless.push(i);
+        continue;
+      }
+      const value = parseUserValue(ids[i], stored);
+      found[i] = !value
+        ? value
+        : value.complete
+          ? { ...value.record, seen: value.seen }
+          : undefined;
+    }
+    if (keyless.length > 0) {
+      const unknown = await this.neverKnown(keyless.map((i) => ids[i]));
+      keyless.forEach((i, k) => (found[i] = unknown[k] ? null : undefined));
+    }
+    return found;
+  }
+
+  /**
+   * Per id: true when the known-users filter is built (its mark stands) and
+   * does not hold the user, so PostgreSQL has no features for them. A Bloom
+   * filter never misses a member; a false positive only costs a read.
+   */
+  private async neverKnown(ids: readonly string[]): Promise<boolean[]> {
     const pipeline = this.redis.pipeline();
-    pipeline.mget(...ids.map((id) => this.userKey(id)));
     pipeline.exists(this.marks.users.keys.mark);
     for (const args of bitfieldArgs('GET', ids)) {
       pipeline.call('BITFIELD_RO', this.knownUsersKey(), ...args);
     }
-    const replies = (await pipeline.exec()) ?? [];
-    const failed = replies.find(([error]) => error);
-    if (failed) throw failed[0];
-    const [[, values], [, complete], ...bits] = replies;
-    const flags = bits.flatMap(([, reply]) => reply as number[]);
-    return ids.map((id, i) => {
-      const stored = (values as Array<string | null>)[i];
-      if (stored === null) {
-        const offset = i * KNOWN_USERS.hashes;
-        const listed = flags.slice(offset, offset + KNOWN_USERS.hashes).every((bit) => bit === 1);
-        return complete === 1 && !listed ? null : undefined;
+    const [[, built], ...commands] = await execOrThrow(pipeline);
+    const unknown = new Array<boolean>(ids.length).fill(false);
+    if (built !== 1) return unknown;
+    let user = 0;
+    for (const [, reply] of commands) {
+      const bits = reply as number[];
+      for (let at = 0; at < bits.length; at += KNOWN_USERS.hashes, user += 1) {
+        for (let h = at; h < at + KNOWN_USERS.hashes; h += 1) {
+          if (bits[h] !== 1) {
+            unknown[user] = true;
+            break;
+          }
+        }
       }
-      const value = parseUserValue(id, stored);
-      if (!value) return value;
-      if (!value.complete) return undefined;
-      return { ...value.record, seen: value.seen };
-    });
+    }
+    return unknown;
   }
 
   async getItems(ids: readonly string[]): Promise<Array<ItemFeatures | null | undefined>> {

@@ -39,9 +39,10 @@ export class Writes {
   }
 }
 
-/** Sends a pipeline; rejects with the first command's error, if any. */
-export async function execOrThrow(pipeline: Pipeline): Promise<void> {
+/** Sends a pipeline and resolves with its replies; rejects with the first command's error. */
+export async function execOrThrow(pipeline: Pipeline): Promise<Array<[Error | null, unknown]>> {
   const replies = (await pipeline.exec()) ?? [];
   const failed = replies.find(([error]) => error);
   if (failed) throw failed[0];
+  return replies;
 }
