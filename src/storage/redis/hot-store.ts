@@ -20,7 +20,8 @@
  * Every write is idempotent: records are replaced only by a higher version
  * (a Lua check), seen lists only grow, and sorted-set scores only grow
  * (ZADD GT). So a late or repeated write after a crash can never move the
- * hot copy backwards.
+ * hot copy backwards. This class says what each write holds; hot-writes.ts
+ * lays it out in script calls and pipelines.
  *
  * A user's seen items sit in the same string as the record, rather than in
  * a set of their own: a second key, and a Redis 7.0 set of strings (a hash
@@ -37,41 +38,23 @@
  * has not reached its record's version as a miss, and refill it.
  */
 import type { ItemFeatures, PopularityWindow, UserFeatures } from '../../domain/features';
-import { POPULARITY_WINDOWS, popularityScore } from '../../domain/features';
 import type { ItemPairWeight, VersionedScore } from '../postgres/feature-repository';
 import type { RedisClient } from './client';
 import { Writes, execOrThrow } from './pipelines';
-import { ItemCalls, type LeftSet, type ScoredSet } from './item-scripts';
+import {
+  FILLED,
+  type HotKeys,
+  type UserWrite,
+  type VersionRange,
+  queueItems,
+  queueNeighbours,
+  queueUsers,
+} from './hot-writes';
 import { defineScripts } from './scripts';
-import { decodeItem, encodeItem } from './item-codec';
-import { encodeUserRecord, parseUserValue } from './user-codec';
+import { decodeItem } from './item-codec';
+import { parseUserValue } from './user-codec';
 import { BuildMark } from './build-mark';
 import { KNOWN_USERS, bitfieldArgs } from './known-users';
-
-/** Marks a sorted set as complete; ids can never contain control characters. */
-export const FILLED = '\u0000';
-
-const RECORD_TTL_SECONDS = 7 * 86_400;
-
-/** A write that makes no list complete. */
-const NO_VERSIONS: VersionRange = [0, 0];
-
-/** Most keys per call of the scripts (scripts.ts): Redis runs nothing else during a script. */
-const KEYS_PER_CALL = 256;
-/** Most seen items per call of WRITE_USERS, but for a call of one user. */
-const ITEMS_PER_CALL = 20_000;
-
-/** One user for WRITE_USERS (user-script.ts): a record to replace (if newer), seen items to add. */
-interface UserWrite {
-  userId: string;
-  record?: UserFeatures;
-  seen: readonly string[];
-  /** Record versions whose items `seen` holds every one of (see WRITE_USERS). */
-  covers?: VersionRange;
-}
-
-/** Record versions `from` to `to`, both included. */
-export type VersionRange = readonly [from: number, to: number];
 
 export interface ScoredId {
   itemId: string;
@@ -81,7 +64,9 @@ export interface ScoredId {
 /** What a sorted-set read found: its entries, or a miss that needs a refill. */
 export type ZsetRead = { filled: true; entries: ScoredId[] } | { filled: false };
 
-export class HotStore {
+export { FILLED, type VersionRange } from './hot-writes';
+
+export class HotStore implements HotKeys {
   /** The marks of the parts workers build (pipeline/hot-copy-parts.ts). */
   readonly marks: { users: BuildMark; neighbours: BuildMark; popular: BuildMark };
 
@@ -236,9 +221,9 @@ export class HotStore {
         covers: batch.covers?.get(userId),
       });
     }
-    this.queueUsers(writes, users);
-    this.queueItems(writes, batch.items, batch.left);
-    this.queueNeighbours(writes, batch.pairs, batch.keep);
+    queueUsers(writes, this, users);
+    queueItems(writes, this, batch.items, batch.left);
+    queueNeighbours(writes, this, batch.pairs, batch.keep);
     await writes.send();
   }
 
@@ -254,11 +239,12 @@ export class HotStore {
   ): Promise<void> {
     if (users.length === 0 && items.length === 0) return;
     const writes = new Writes(this.redis);
-    this.queueUsers(
+    queueUsers(
       writes,
+      this,
       users.map((user) => ({ userId: user.userId, record: user, seen: [] })),
     );
-    this.queueItems(writes, items, left);
+    queueItems(writes, this, items, left);
     await writes.send();
   }
 
@@ -270,7 +256,7 @@ export class HotStore {
     for (const [userId, items] of interactions) {
       if (items.size > 0) users.push({ userId, seen: [...items] });
     }
-    this.queueUsers(writes, users);
+    queueUsers(writes, this, users);
     await writes.send();
   }
 
@@ -281,8 +267,9 @@ export class HotStore {
   async fillSeen(users: readonly UserFeatures[]): Promise<void> {
     if (users.length === 0) return;
     const writes = new Writes(this.redis);
-    this.queueUsers(
+    queueUsers(
       writes,
+      this,
       users.map((user) => ({
         userId: user.userId,
         seen: user.seen,
@@ -296,7 +283,7 @@ export class HotStore {
   async writeNeighbours(pairs: readonly ItemPairWeight[], keep: number): Promise<void> {
     if (pairs.length === 0) return;
     const writes = new Writes(this.redis);
-    this.queueNeighbours(writes, pairs, keep);
+    queueNeighbours(writes, this, pairs, keep);
     await writes.send();
   }
 
@@ -391,128 +378,6 @@ export class HotStore {
       else pipeline.recflowSetIfNewer(this.itemKey(id), 0, ABSENT, ABSENT_TTL_SECONDS);
     }
     await execOrThrow(pipeline);
-  }
-
-  /**
-   * Users through WRITE_USERS, up to KEYS_PER_CALL keys and ITEMS_PER_CALL
-   * seen items a call (a user with more has a call of its own: its items
-   * and the versions they cover must arrive together).
-   */
-  private queueUsers(to: Writes, writes: readonly UserWrite[]): void {
-    let keys: string[] = [];
-    let args: Array<string | number> = [RECORD_TTL_SECONDS];
-    let items = 0;
-    let known: string[] = [];
-    const send = () => {
-      if (keys.length > 0) {
-        to.pipeline(keys.length).recflowWriteUsers(keys.length, ...keys, ...args);
-        // Every user written here has features in PostgreSQL.
-        for (const bits of bitfieldArgs('SET', known)) {
-          to.pipeline(1).call('BITFIELD', this.knownUsersKey(), ...bits);
-        }
-      }
-      keys = [];
-      args = [RECORD_TTL_SECONDS];
-      known = [];
-      items = 0;
-    };
-    for (const { userId, record, seen, covers = NO_VERSIONS } of writes) {
-      if (keys.length >= KEYS_PER_CALL || items + seen.length > ITEMS_PER_CALL) send();
-      items += seen.length;
-      keys.push(this.userKey(userId));
-      known.push(userId);
-      args.push(
-        record?.version ?? 0,
-        record ? encodeUserRecord(record) : '',
-        covers[0],
-        covers[1],
-        seen.length > 0 ? `${seen.join('\t')}\t` : '',
-      );
-    }
-    send();
-  }
-
-  /**
-   * Item records, and their popularity, through WRITE_ITEMS: up to
-   * KEYS_PER_CALL items and KEYS_PER_CALL sets a call, with one ZADD per
-   * sorted set for all its items, not one per item and set. A record older
-   * than the stored one adds its item to no set, and an item leaves the sets
-   * of the categories in `left` that the newest record lacks (see
-   * WRITE_ITEMS). Scores only grow, so without that no write would ever
-   * take an item out of a category's sets.
-   */
-  private queueItems(
-    to: Writes,
-    items: readonly ItemFeatures[],
-    left: ReadonlyMap<string, Iterable<string>> = new Map(),
-  ): void {
-    // Each set's key is made once per batch, not once per item: a new string
-    // per item and set cost more than the lookup it was made for.
-    const overall = POPULARITY_WINDOWS.map((window) => this.popularityKey(window));
-    // Category-set keys without the category: the script makes the keys of
-    // the categories a replaced record named (see WRITE_ITEMS).
-    const heads = POPULARITY_WINDOWS.map((window) => this.popularityKey(window, ''));
-    const byCategory = new Map<string, string[]>();
-    const categoryKeys = (category: string): string[] => {
-      let keys = byCategory.get(category);
-      if (!keys) {
-        keys = POPULARITY_WINDOWS.map((window) => this.popularityKey(window, category));
-        byCategory.set(category, keys);
-      }
-      return keys;
-    };
-    const calls = new ItemCalls(heads, KEYS_PER_CALL, (keyCount, args) =>
-      to.pipeline(keyCount).recflowWriteItems(keyCount, ...args),
-    );
-    // One write per item, the newest, with every category it left: the
-    // script applies all additions of a call before any removal, so a second
-    // write of the same item could undo the first's.
-    const latest = new Map<string, ItemFeatures>();
-    for (const item of items) {
-      const held = latest.get(item.itemId);
-      if (!held || item.version >= held.version) latest.set(item.itemId, item);
-    }
-    for (const item of latest.values()) {
-      // The item's sets and scores, before it is given a call. A withdrawn
-      // item leaves every set its record names ("-").
-      const named: ScoredSet[] = [];
-      POPULARITY_WINDOWS.forEach((window, w) => {
-        const score = item.available ? popularityScore(item, window) : '-';
-        if (score === null) return;
-        named.push([overall[w], score]);
-        for (const c of item.categories) named.push([categoryKeys(c)[w], score]);
-      });
-      // The sets of the categories it left, each with its category: the
-      // script checks the category against the newest record.
-      const leaving: LeftSet[] = [];
-      for (const c of left.get(item.itemId) ?? []) {
-        for (const key of categoryKeys(c)) leaving.push([key, c]);
-      }
-      calls.add(this.itemKey(item.itemId), item, encodeItem(item), named, leaving);
-    }
-    calls.finish();
-  }
-
-  /** Pair weights into both items' neighbour sets, one ZADD per set, then the trims. */
-  private queueNeighbours(to: Writes, pairs: readonly ItemPairWeight[], keep: number) {
-    if (pairs.length === 0) return;
-    const byItem = new Map<string, Array<string | number>>();
-    const add = (itemId: string, weight: number, other: string) => {
-      const args = byItem.get(itemId);
-      if (args) args.push(weight, other);
-      else byItem.set(itemId, [weight, other]);
-    };
-    for (const pair of pairs) {
-      add(pair.itemA, pair.weight, pair.itemB);
-      add(pair.itemB, pair.weight, pair.itemA);
-    }
-    for (const [itemId, args] of byItem) {
-      const key = this.neighboursKey(itemId);
-      const pipeline = to.pipeline(2);
-      pipeline.zadd(key, 'GT', ...args);
-      // Keep the `keep` heaviest neighbours, and the sentinel (+inf) if the set is filled.
-      pipeline.recflowTrimToTop(key, keep, FILLED);
-    }
   }
 }
 
