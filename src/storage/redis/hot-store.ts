@@ -115,7 +115,7 @@ export class HotStore implements HotKeys {
   async getUsers(ids: readonly string[]): Promise<Array<UserFeatures | null | undefined>> {
     if (ids.length === 0) return [];
     const values = await this.redis.mget(...ids.map((id) => this.userKey(id)));
-    const found: Array<UserFeatures | null | undefined> = new Array(ids.length);
+    const found = new Array<UserFeatures | null | undefined>(ids.length).fill(undefined);
     const keyless: number[] = [];
     for (let i = 0; i < ids.length; i += 1) {
       const stored = values[i];
@@ -123,12 +123,10 @@ export class HotStore implements HotKeys {
         keyless.push(i);
         continue;
       }
+      // null: a remembered absence; undefined: a seen list without a record.
       const value = parseUserValue(ids[i], stored);
-      found[i] = !value
-        ? value
-        : value.complete
-          ? { ...value.record, seen: value.seen }
-          : undefined;
+      if (!value) found[i] = value;
+      else if (value.complete) found[i] = { ...value.record, seen: value.seen };
     }
     if (keyless.length > 0) {
       const unknown = await this.neverKnown(keyless.map((i) => ids[i]));
