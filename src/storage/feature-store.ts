@@ -157,7 +157,11 @@ export class FeatureStore {
 
   private async loadUsers(ids: readonly string[]): Promise<Array<UserFeatures | null>> {
     return this.loadRecords('user', ids, {
-      fromRedis: (keys) => this.hot.getUsers(keys),
+      // The filter lookup for users without a key is a round trip of its own.
+      fromRedis: (keys) =>
+        this.hot.getUsers(keys, () =>
+          this.metrics.storeRoundTrips.inc({ store: 'redis', kind: 'known-users' }),
+        ),
       fromPostgres: (keys) => this.repository.loadUsers(keys),
       refill: async (found) => {
         await this.hot.writeRecords(found, []);

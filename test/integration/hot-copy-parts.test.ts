@@ -61,6 +61,7 @@ let hot: HotStore;
 let known: BuildMark;
 let repository: WatchedRepository;
 let store: FeatureStore;
+let metrics: Metrics;
 
 beforeAll(async () => {
   env = await isolatedEnv();
@@ -70,15 +71,10 @@ beforeAll(async () => {
   hot = new HotStore(redis, env.config.redis.prefix);
   known = hot.marks.users;
   repository = new WatchedRepository(db);
-  store = new FeatureStore(
-    hot,
-    repository,
-    new Metrics({ defaultMetrics: false }),
-    silentLogger(),
-    {
-      neighbourDepth: 10,
-    },
-  );
+  metrics = new Metrics({ defaultMetrics: false });
+  store = new FeatureStore(hot, repository, metrics, silentLogger(), {
+    neighbourDepth: 10,
+  });
   await new CatalogRepository(db).upsertItems(catalogue(4));
   // In PostgreSQL only: Redis has no hot record of these users.
   await repository.applyBatch(
@@ -127,6 +123,12 @@ async function load(ids: string[]) {
   };
 }
 
+/** Round trips counted so far that looked users up in the known-users filter. */
+async function filterReads(): Promise<number> {
+  const { values } = await metrics.storeRoundTrips.get();
+  return values.find((v) => v.labels.kind === 'known-users')?.value ?? 0;
+}
+
 /** Forgets every hot record of these users, as their TTL would. */
 async function dropHotRecords(ids: string[]): Promise<void> {
   await redis.del(...ids.map((id) => hot.userKey(id)));
@@ -147,10 +149,13 @@ test('after a build, strangers cost no query; users with features are found', as
   await builder().check();
   expect(await known.complete()).toBe(true);
 
+  const before = await filterReads();
   const read = await load(['u1', 'u2', 'u3', 'stranger-b', 'stranger-c']);
 
   expect(read.found).toEqual(['u1', 'u2', 'u3', null, null]);
   expect(read.asked).toEqual(['u1', 'u2', 'u3']);
+  // One lookup in the filter, for the five users without a key, counted.
+  expect((await filterReads()) - before).toBe(1);
   // Strangers are not written to Redis as remembered absences either.
   expect(await redis.exists(hot.userKey('stranger-b'))).toBe(0);
   await dropHotRecords(['u1', 'u2', 'u3']);

@@ -123,6 +123,28 @@ describe('records', () => {
     expect(u6?.seen.sort()).toEqual(['a', 'b', 'c', ...many].sort());
   });
 
+  test('only users without a key are looked up in the known-users filter', async () => {
+    await hot.writeRecords([user('k1', 1, 1)], []);
+    await hot.fillSeen([user('k1', 1, 1)]);
+    await hot.writeAbsent('user', ['k2']);
+    // A record whose seen list was never filled: a miss, though it has a key.
+    await hot.writeRecords([user('k5', 1, 1)], []);
+    let lookups = 0;
+    const count = () => (lookups += 1);
+
+    const keyed = await hot.getUsers(['k5', 'k1', 'k2', 'k1'], count);
+    expect(lookups).toBe(0);
+    expect(keyed.map((u) => u?.userId ?? u)).toEqual([undefined, 'k1', null, 'k1']);
+    expect(Object.keys(keyed)).toEqual(['0', '1', '2', '3']);
+
+    // No filter mark here: a user without a key is a miss, each in its place.
+    const mixed = await hot.getUsers(['k3', 'k1', 'k2', 'k4'], count);
+    expect(lookups).toBe(1);
+    expect(mixed.map((u) => u?.userId ?? u)).toEqual([undefined, 'k1', null, undefined]);
+    expect(mixed).toHaveLength(4);
+    expect(Object.keys(mixed)).toEqual(['0', '1', '2', '3']);
+  });
+
   test('a remembered absence gives way to a record, and never hides a seen list', async () => {
     await hot.writeAbsent('user', ['u7', 'u8']);
     expect(await hot.getUsers(['u7'])).toEqual([null]);

@@ -110,9 +110,13 @@ export class HotStore implements HotKeys {
    * undefined on a miss (no record, or a seen list that is not complete).
    * An id without a key is known to be absent when the known-users filter
    * is built and does not hold it. One round trip when every id has a key,
-   * two when some have none: only those ids are looked up in the filter.
+   * two when some have none: only those ids are looked up in the filter
+   * (`onFilterRead` is told when that second trip is sent).
    */
-  async getUsers(ids: readonly string[]): Promise<Array<UserFeatures | null | undefined>> {
+  async getUsers(
+    ids: readonly string[],
+    onFilterRead?: () => void,
+  ): Promise<Array<UserFeatures | null | undefined>> {
     if (ids.length === 0) return [];
     const values = await this.redis.mget(...ids.map((id) => this.userKey(id)));
     const found = new Array<UserFeatures | null | undefined>(ids.length).fill(undefined);
@@ -129,6 +133,7 @@ export class HotStore implements HotKeys {
       else if (value.complete) found[i] = { ...value.record, seen: value.seen };
     }
     if (keyless.length > 0) {
+      onFilterRead?.();
       const unknown = await this.neverKnown(keyless.map((i) => ids[i]));
       keyless.forEach((i, k) => (found[i] = unknown[k] ? null : undefined));
     }
