@@ -162,6 +162,7 @@ describe('malformed requests', () => {
   });
 
   test('a WebSocket message over the body limit closes its socket with 1009, unread', async () => {
+    const consoleError = jest.spyOn(console, 'error').mockImplementation(() => undefined);
     const socket = new WebSocket(rf.wsUrl, 'graphql-transport-ws');
     const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
     await new Promise<void>((resolve, reject) => {
@@ -177,6 +178,9 @@ describe('malformed requests', () => {
     // The gateway went on serving; nothing of the message was run.
     const health = await fetch(rf.url.replace(/\/graphql$/, '/health'));
     expect(health.status).toBe(200);
+    // The client's error goes to recflow's log, not to graphql-ws's console.error.
+    expect(consoleError).not.toHaveBeenCalled();
+    consoleError.mockRestore();
   });
 
   test('a JSON body that is not an object or array is BAD_REQUEST', async () => {

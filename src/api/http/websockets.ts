@@ -88,6 +88,18 @@ export function mountWebSockets(deps: WebSocketDeps): () => Promise<void> {
     },
     deps.wss,
   );
+  // graphql-ws reports a socket's errors (a message over the size limit, a
+  // bad frame) with console.error and a stack trace, outside recflow's log.
+  // They come from clients: each is one warning line here instead, and the
+  // socket is closed as graphql-ws would (ws has already begun closing one
+  // that sent too much, with 1009). This listener runs after graphql-ws's.
+  deps.wss.on('connection', (socket) => {
+    socket.removeAllListeners('error');
+    socket.once('error', (error: Error) => {
+      log.warn({ error: error.message }, 'WebSocket error from a client; socket closed');
+      if (socket.readyState === socket.OPEN) socket.close(1011, 'Internal server error');
+    });
+  });
   return async () => {
     await cleanup.dispose();
   };
