@@ -135,7 +135,10 @@ async function run(ctx: BenchContext): Promise<ScenarioOutcome> {
         ),
       ],
       notes: [
-        `${(perSubscription / 1024).toFixed(1)} KiB RSS per subscription; ` +
+        // With few subscriptions (--quick) the gateway's RSS can fall below its idle figure.
+        (perSubscription > 0
+          ? `${(perSubscription / 1024).toFixed(1)} KiB RSS per subscription; `
+          : 'RSS per subscription not measurable: RSS fell below the idle figure; ') +
           `heap used ${(heapUsed / MiB).toFixed(0)} MiB`,
         `latency is from the first subscribe sent to each first list (all sent at once)`,
         ...(firstError ? [`first error: ${firstError}`] : []),
