@@ -116,6 +116,8 @@ test('a cold read asks PostgreSQL once per kind and refills Redis', async () => 
   expect(loaded.neighbours[0]).toEqual([{ itemId: 'i01', score: 1 }]);
   expect(delta(before, await roundTrips())).toEqual({
     'redis:user': 1,
+    // No user has a key yet: one lookup in the known-users filter (not built here).
+    'redis:known-users': 1,
     'redis:item': 1,
     'redis:neighbours': 1,
     'redis:popular': 1,
