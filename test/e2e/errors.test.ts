@@ -179,8 +179,33 @@ describe('malformed requests', () => {
     const health = await fetch(rf.url.replace(/\/graphql$/, '/health'));
     expect(health.status).toBe(200);
     // The client's error goes to recflow's log, not to graphql-ws's console.error.
-    expect(consoleError).not.toHaveBeenCalled();
-    consoleError.mockRestore();
+    try {
+      expect(consoleError).not.toHaveBeenCalled();
+    } finally {
+      consoleError.mockRestore();
+    }
+  });
+
+  test('a bad WebSocket frame closes its socket with 1002; the gateway serves on', async () => {
+    const consoleError = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const socket = new WebSocket(rf.wsUrl, 'graphql-transport-ws');
+      const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
+      await new Promise<void>((resolve, reject) => {
+        socket.on('open', () => resolve());
+        socket.on('error', reject);
+      });
+      // A masked frame with the reserved opcode 3 and no payload, written
+      // under the client library, which would never send one.
+      const raw = (socket as unknown as { _socket: import('node:net').Socket })._socket;
+      raw.write(Buffer.from([0x83, 0x80, 0, 0, 0, 0]));
+      expect(await closed).toBe(1002);
+      const health = await fetch(rf.url.replace(/\/graphql$/, '/health'));
+      expect(health.status).toBe(200);
+      expect(consoleError).not.toHaveBeenCalled();
+    } finally {
+      consoleError.mockRestore();
+    }
   });
 
   test('a JSON body that is not an object or array is BAD_REQUEST', async () => {

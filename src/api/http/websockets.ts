@@ -90,14 +90,16 @@ export function mountWebSockets(deps: WebSocketDeps): () => Promise<void> {
   );
   // graphql-ws reports a socket's errors (a message over the size limit, a
   // bad frame) with console.error and a stack trace, outside recflow's log.
-  // They come from clients: each is one warning line here instead, and the
-  // socket is closed as graphql-ws would (ws has already begun closing one
-  // that sent too much, with 1009). This listener runs after graphql-ws's.
-  deps.wss.on('connection', (socket) => {
+  // They come from clients, and ws has already begun closing the socket
+  // (1002, 1007 or 1009) when it emits one, at most once per socket: each is
+  // one line of recflow's log instead. This listener runs after graphql-ws's.
+  deps.wss.on('connection', (socket, request) => {
     socket.removeAllListeners('error');
     socket.once('error', (error: Error) => {
-      log.warn({ error: error.message }, 'WebSocket error from a client; socket closed');
-      if (socket.readyState === socket.OPEN) socket.close(1011, 'Internal server error');
+      log.info(
+        { error: error.message, client: request.socket.remoteAddress },
+        'WebSocket closed on a bad message from the client',
+      );
     });
   });
   return async () => {
