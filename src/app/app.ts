@@ -114,7 +114,9 @@ export class RecflowApp {
         knownUsersPart(core.hot, core.features),
         neighboursPart(core.hot, core.features, config.pipeline.neighbours),
         popularPart(core.hot, core.features),
-      ].map((part) => new HotCopyBuilder(part, builderLog));
+      ].map(
+        (part) => new HotCopyBuilder(part, builderLog, { everyMs: config.pipeline.hotCopyCheckMs }),
+      );
       for (const builder of app.extra.builders) builder.start();
       app.extra.scheduler = new TrainingScheduler(
         createTrainer(core),

@@ -39,6 +39,7 @@ import { evalCommand } from './eval-command';
 import { modelCommand, ModelUsageError, trainCommand } from './model-commands';
 import { writeSchema } from './print-schema';
 import { ProgressBar } from './progress';
+import { refillCommand } from './refill-command';
 import { waitForPipeline } from '../pipeline/wait';
 
 const USAGE = `usage:
@@ -50,6 +51,7 @@ const USAGE = `usage:
   recflow train
   recflow model list | rollback
   recflow migrate
+  recflow refill [--users] [--wait]
   recflow schema [--check]
   recflow eval [--data <dir>] [--protocol ...] [--seed N] [--json <file>] [--html <file>] ...`;
 
@@ -72,6 +74,13 @@ async function main(argv: string[]): Promise<number> {
       return withCore((core) => modelCommand(core, rest));
     case 'migrate':
       return migrateCommand();
+    case 'refill': {
+      const options = { users: { type: 'boolean' }, wait: { type: 'boolean' } } as const;
+      const { values } = parseArgs({ args: rest, options });
+      return withCore((core) =>
+        refillCommand(core, { users: values.users ?? false, wait: values.wait ?? false }),
+      );
+    }
     case 'eval':
       return evalCommand(rest);
     case 'schema':

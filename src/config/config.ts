@@ -73,6 +73,8 @@ export interface Config {
     covisitWindowMs: number;
     /** Neighbours kept per item in the hot copy. */
     neighbours: number;
+    /** How often a worker checks whether a part of the hot copy needs a build. */
+    hotCopyCheckMs: number;
   };
   events: {
     limits: EventLimits;
@@ -159,6 +161,7 @@ export function loadConfig(env: Env = process.env): Config {
       ackWaitMs: read.duration('RECFLOW_ACK_WAIT', 30_000, 1000, 3_600_000),
       covisitWindowMs: read.duration('RECFLOW_COVISIT_WINDOW', 300_000, 0, 7 * 86_400_000),
       neighbours: read.int('RECFLOW_NEIGHBOURS', 50, 1, 1000),
+      hotCopyCheckMs: read.duration('RECFLOW_HOT_COPY_CHECK', 30_000, 1000, 3_600_000),
     },
     events: {
       limits: {

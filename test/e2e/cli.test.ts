@@ -1,8 +1,18 @@
 /**
- * The `recflow` command as a user runs it: configuration errors, and the
- * seeded generator going through the real ingestion path.
+ * The `recflow` command as a user runs it: configuration errors, the
+ * seeded generator going through the real ingestion path, and the workers
+ * asked to build the hot copy's parts again.
  */
-import { cleanUp, exited, gql, spawnCli, startRecflow, type TestRecflow } from '../support/recflow';
+import { createRedis } from '../../src/storage/redis/client';
+import {
+  cleanUp,
+  eventually,
+  exited,
+  gql,
+  spawnCli,
+  startRecflow,
+  type TestRecflow,
+} from '../support/recflow';
 
 jest.setTimeout(90_000);
 
@@ -30,7 +40,8 @@ describe('recflow generate', () => {
   let rf: TestRecflow;
 
   beforeAll(async () => {
-    rf = await startRecflow();
+    // Workers check for parts to build every second, not every 30 s.
+    rf = await startRecflow({ env: { RECFLOW_HOT_COPY_CHECK: '1s' } });
   });
 
   afterAll(async () => {
@@ -67,5 +78,34 @@ describe('recflow generate', () => {
     const child = spawnCli(['generate', '--users', 'many'], rf.env.env);
     expect((await exited(child)).code).toBe(2);
     expect(child.output()).toMatch(/--users must be a whole number/);
+  });
+
+  test('refill --users --wait has the workers build every part again', async () => {
+    const redis = createRedis(rf.config.redis.url, 2000);
+    await redis.connect();
+    try {
+      const marks = ['users', 'neighbours', 'popular'].map(
+        (part) => `${rf.config.redis.prefix}mark:${part}`,
+      );
+      // Each part is built; a short expiry tells this mark from a rebuilt one (a day).
+      for (const mark of marks) {
+        await eventually(async () => (await redis.exists(mark)) === 1, 20_000, `${mark}`);
+        await redis.expire(mark, 600);
+      }
+
+      const child = spawnCli(['refill', '--users', '--wait'], rf.env.env);
+      const end = await exited(child);
+      if (end.code !== 0) throw new Error(child.output());
+
+      expect(child.output()).toMatch(
+        /asked the workers to build the known users, the neighbour sets, the popularity sets/,
+      );
+      // Within a few of the workers' one-second checks (RECFLOW_HOT_COPY_CHECK).
+      const took = Number(/built in ([\d.]+) s/.exec(child.output())?.[1]);
+      expect(took).toBeLessThan(15);
+      for (const mark of marks) expect(await redis.ttl(mark)).toBeGreaterThan(80_000);
+    } finally {
+      redis.disconnect();
+    }
   });
 });

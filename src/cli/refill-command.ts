@@ -1,0 +1,51 @@
+/**
+ * `recflow refill [--users] [--wait]`: asks the workers to build parts of
+ * the hot copy again from PostgreSQL, by withdrawing their marks (README,
+ * Operations, "Hot-copy builds"). Each worker checks every
+ * RECFLOW_HOT_COPY_CHECK whether a part lacks its mark, and builds it.
+ *
+ * After a bulk load through the pipeline, the neighbour and popularity sets
+ * are worth filling at once rather than by gateways under traffic (`import
+ * --wait` and `generate --wait` ask for it themselves). After users' features
+ * were written to PostgreSQL by other means than the pipeline, `--users`
+ * also rebuilds the known-users filter: until then those users would look
+ * new to readers.
+ */
+import type { Core } from '../app/app';
+import type { BuildMark } from '../storage/redis/build-mark';
+
+/** Longest `--wait`: a build over millions of users takes seconds, not this. */
+const WAIT_LIMIT_MS = 30 * 60_000;
+const POLL_MS = 500;
+
+export async function refillCommand(
+  core: Core,
+  options: { users: boolean; wait: boolean },
+): Promise<number> {
+  const { users, neighbours, popular } = core.hot.marks;
+  const parts: Array<[name: string, mark: BuildMark]> = [
+    ...(options.users ? [['the known users', users] as [string, BuildMark]] : []),
+    ['the neighbour sets', neighbours],
+    ['the popularity sets', popular],
+  ];
+  const names = parts.map(([name]) => name).join(', ');
+  await Promise.all(parts.map(([, mark]) => mark.withdraw()));
+  process.stderr.write(`asked the workers to build ${names}\n`);
+  if (!options.wait) return 0;
+
+  const started = Date.now();
+  for (const [name, mark] of parts) {
+    while (!(await mark.complete())) {
+      if (Date.now() - started > WAIT_LIMIT_MS) {
+        process.stderr.write(
+          `${name} were not built within ${WAIT_LIMIT_MS / 60_000} minutes; ` +
+            'is a worker running (recflow serve --role worker or all)?\n',
+        );
+        return 1;
+      }
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  }
+  process.stderr.write(`built in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  return 0;
+}
