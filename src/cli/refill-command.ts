@@ -17,6 +17,9 @@ import type { BuildMark } from '../storage/redis/build-mark';
 /** Longest `--wait`: a build over millions of users takes seconds, not this. */
 const WAIT_LIMIT_MS = 30 * 60_000;
 const POLL_MS = 500;
+/** Past one check interval and this, a missing worker is the likely reason. */
+const HINT_AFTER_MS = 15_000;
+const NO_WORKER = 'is a worker running (recflow serve --role worker or all)?';
 
 export async function refillCommand(
   core: Core,
@@ -34,14 +37,19 @@ export async function refillCommand(
   if (!options.wait) return 0;
 
   const started = Date.now();
+  let hinted = false;
   for (const [name, mark] of parts) {
     while (!(await mark.complete())) {
-      if (Date.now() - started > WAIT_LIMIT_MS) {
+      const waited = Date.now() - started;
+      if (waited > WAIT_LIMIT_MS) {
         process.stderr.write(
-          `${name} were not built within ${WAIT_LIMIT_MS / 60_000} minutes; ` +
-            'is a worker running (recflow serve --role worker or all)?\n',
+          `${name} were not built within ${WAIT_LIMIT_MS / 60_000} minutes; ${NO_WORKER}\n`,
         );
         return 1;
+      }
+      if (!hinted && waited > core.config.pipeline.hotCopyCheckMs + HINT_AFTER_MS) {
+        hinted = true;
+        process.stderr.write(`still waiting for ${name}; ${NO_WORKER}\n`);
       }
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
