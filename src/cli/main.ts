@@ -325,13 +325,19 @@ function untilSignal(app: RecflowApp): Promise<void> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
+    // node:util parseArgs refuses unknown or malformed options with these codes.
+    const badOption = String((error as { code?: unknown } | null)?.code).startsWith(
+      'ERR_PARSE_ARGS_',
+    );
     if (
       error instanceof ConfigError ||
       error instanceof UsageError ||
-      error instanceof ModelUsageError
+      error instanceof ModelUsageError ||
+      badOption
     ) {
       process.stderr.write(
-        `recflow: ${error.message}\n${error instanceof UsageError ? `${USAGE}\n` : ''}`,
+        `recflow: ${(error as Error).message}\n` +
+          (error instanceof UsageError || badOption ? `${USAGE}\n` : ''),
       );
       process.exit(2);
     }

@@ -8,8 +8,13 @@
  * are worth filling at once rather than by gateways under traffic (`import
  * --wait` and `generate --wait` ask for it themselves). After users' features
  * were written to PostgreSQL by other means than the pipeline, `--users`
- * also rebuilds the known-users filter: until then those users would look
- * new to readers.
+ * also rebuilds the known-users filter, and forgets the absences readers
+ * remembered (60 s each): until then those users would look new to readers.
+ *
+ * It only adds to the hot copy: records already there stay until a newer
+ * version replaces them, and neighbour weights only grow. After PostgreSQL
+ * was restored to an earlier point, start the hot copy over instead
+ * (README, Operations).
  */
 import type { Core } from '../app/app';
 import type { BuildMark } from '../storage/redis/build-mark';
@@ -19,12 +24,26 @@ const WAIT_LIMIT_MS = 30 * 60_000;
 const POLL_MS = 500;
 /** Past one check interval and this, a missing worker is the likely reason. */
 const HINT_AFTER_MS = 15_000;
-const NO_WORKER = 'is a worker running (recflow serve --role worker or all)?';
-
+/** Runs the command; a Redis failure is reported as one line, with exit 1. */
 export async function refillCommand(
   core: Core,
   options: { users: boolean; wait: boolean },
 ): Promise<number> {
+  try {
+    return await refill(core, options);
+  } catch (error) {
+    process.stderr.write(
+      `Redis failed (${(error as Error).message}); run refill again once Redis answers\n`,
+    );
+    return 1;
+  }
+}
+
+const NO_WORKER =
+  'is a worker running (recflow serve --role worker or all)? A build whose worker died ' +
+  'holds its lease for 2 minutes; running refill again releases it';
+
+async function refill(core: Core, options: { users: boolean; wait: boolean }): Promise<number> {
   const { users, neighbours, popular } = core.hot.marks;
   const parts: Array<[name: string, mark: BuildMark]> = [
     ...(options.users ? [['the known users', users] as [string, BuildMark]] : []),
@@ -34,6 +53,12 @@ export async function refillCommand(
   const names = parts.map(([name]) => name).join(', ');
   await Promise.all(parts.map(([, mark]) => mark.withdraw()));
   process.stderr.write(`asked the workers to build ${names}\n`);
+  if (options.users) {
+    // After the withdrawal: readers now ask PostgreSQL, and remember only
+    // users it does not hold.
+    const forgotten = await core.hot.forgetAbsentUsers();
+    process.stderr.write(`forgot ${forgotten} remembered absences of users\n`);
+  }
   if (!options.wait) return 0;
 
   const started = Date.now();

@@ -161,7 +161,7 @@ export function loadConfig(env: Env = process.env): Config {
       ackWaitMs: read.duration('RECFLOW_ACK_WAIT', 30_000, 1000, 3_600_000),
       covisitWindowMs: read.duration('RECFLOW_COVISIT_WINDOW', 300_000, 0, 7 * 86_400_000),
       neighbours: read.int('RECFLOW_NEIGHBOURS', 50, 1, 1000),
-      hotCopyCheckMs: read.duration('RECFLOW_HOT_COPY_CHECK', 30_000, 1000, 3_600_000),
+      hotCopyCheckMs: read.duration('RECFLOW_HOT_COPY_CHECK', 30_000, 1000, 600_000),
     },
     events: {
       limits: {

@@ -29,6 +29,13 @@ describe('configuration errors', () => {
     expect(child.output()).not.toMatch(/hunter2/);
   });
 
+  test('an unknown option prints the usage and exits 2', async () => {
+    const child = spawnCli(['refill', '--user'], {});
+    expect((await exited(child)).code).toBe(2);
+    expect(child.output()).toMatch(/Unknown option '--user'/);
+    expect(child.output()).toMatch(/usage:/);
+  });
+
   test('an unknown command prints the usage and exits 2', async () => {
     const child = spawnCli(['fly'], {});
     expect((await exited(child)).code).toBe(2);
@@ -93,6 +100,12 @@ describe('recflow generate', () => {
         await redis.expire(mark, 600);
       }
 
+      // A user the gateway remembered as absent before their features
+      // reached PostgreSQL (by other means than the pipeline, say).
+      await redis.set(`${rf.config.redis.prefix}u:user-1`, '0|null', 'EX', 60);
+      const absent = await gql(rf.url, '{ user(id: "user-1") { features { events } } }');
+      expect(absent.data.user.features).toBeNull();
+
       const child = spawnCli(['refill', '--users', '--wait'], rf.env.env);
       const end = await exited(child);
       if (end.code !== 0) throw new Error(child.output());
@@ -104,6 +117,9 @@ describe('recflow generate', () => {
       const took = Number(/built in ([\d.]+) s/.exec(child.output())?.[1]);
       expect(took).toBeLessThan(15);
       for (const mark of marks) expect(await redis.ttl(mark)).toBeGreaterThan(80_000);
+      expect(child.output()).toMatch(/forgot 1 remembered absences of users/);
+      const found = await gql(rf.url, '{ user(id: "user-1") { features { events } } }');
+      expect(found.data.user.features.events).toBeGreaterThan(0);
     } finally {
       redis.disconnect();
     }

@@ -145,6 +145,25 @@ describe('records', () => {
     expect(Object.keys(mixed)).toEqual(['0', '1', '2', '3']);
   });
 
+  test('forgetting absences deletes only remembered absences of users, page by page', async () => {
+    await hot.forgetAbsentUsers(); // those that earlier tests remembered
+    const absent = Array.from({ length: 2500 }, (_, n) => `gone-${n}`);
+    await hot.writeAbsent('user', absent);
+    await hot.writeRecords([user('kept', 1, 1)], []);
+    await hot.fillSeen([user('kept', 1, 1)]);
+    await hot.addSeen(new Map([['seen-only', new Set(['i1'])]]));
+    await hot.writeAbsent('item', ['no-such-item']);
+
+    // Over two SCAN pages of 1,000.
+    expect(await hot.forgetAbsentUsers()).toBe(2500);
+
+    expect(await redis.exists(...absent.slice(0, 100).map((id) => hot.userKey(id)))).toBe(0);
+    expect((await hot.getUsers(['kept']))[0]).toMatchObject({ userId: 'kept', version: 1 });
+    expect(await redis.exists(hot.userKey('seen-only'))).toBe(1);
+    expect(await redis.exists(hot.itemKey('no-such-item'))).toBe(1);
+    expect(await hot.forgetAbsentUsers()).toBe(0);
+  });
+
   test('a remembered absence gives way to a record, and never hides a seen list', async () => {
     await hot.writeAbsent('user', ['u7', 'u8']);
     expect(await hot.getUsers(['u7'])).toEqual([null]);

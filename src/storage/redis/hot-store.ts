@@ -382,6 +382,33 @@ export class HotStore implements HotKeys {
     }
     await execOrThrow(pipeline);
   }
+
+  /**
+   * Deletes every remembered absence of a user (see writeAbsent), a SCAN
+   * page at a time: users whose features reached PostgreSQL by other means
+   * than the pipeline would otherwise read as new until theirs expired. A
+   * key is deleted only if it still holds an absence when checked, inside
+   * Redis. Returns how many were deleted.
+   */
+  async forgetAbsentUsers(): Promise<number> {
+    let cursor = '0';
+    let deleted = 0;
+    do {
+      const [next, keys] = await this.redis.scan(
+        cursor,
+        'MATCH',
+        `${this.prefix}u:*`,
+        'COUNT',
+        1000,
+      );
+      cursor = next;
+      if (keys.length === 0) continue;
+      const pipeline = this.redis.pipeline();
+      for (const key of keys) pipeline.recflowDeleteIfEqual(key, ABSENT);
+      for (const [, gone] of await execOrThrow(pipeline)) deleted += gone as number;
+    } while (cursor !== '0');
+    return deleted;
+  }
 }
 
 /** Payload of a remembered absence; see writeAbsent. */
