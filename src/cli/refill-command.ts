@@ -24,6 +24,10 @@ const WAIT_LIMIT_MS = 30 * 60_000;
 const POLL_MS = 500;
 /** Past one check interval and this, a missing worker is the likely reason. */
 const HINT_AFTER_MS = 15_000;
+const NO_WORKER =
+  'is a worker running (recflow serve --role worker or all)? A build whose worker died ' +
+  'holds its lease for 2 minutes; running refill again releases it';
+
 /** Runs the command; a Redis failure is reported as one line, with exit 1. */
 export async function refillCommand(
   core: Core,
@@ -38,10 +42,6 @@ export async function refillCommand(
     return 1;
   }
 }
-
-const NO_WORKER =
-  'is a worker running (recflow serve --role worker or all)? A build whose worker died ' +
-  'holds its lease for 2 minutes; running refill again releases it';
 
 async function refill(core: Core, options: { users: boolean; wait: boolean }): Promise<number> {
   const { users, neighbours, popular } = core.hot.marks;
