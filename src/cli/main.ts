@@ -59,6 +59,11 @@ class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // `recflow <command> --help` prints the usage; eval has a help of its own.
+  if (command !== 'eval' && (rest.includes('--help') || rest.includes('-h'))) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   switch (command) {
     case 'serve':
       return serve(rest);

@@ -36,6 +36,12 @@ describe('configuration errors', () => {
     expect(child.output()).toMatch(/usage:/);
   });
 
+  test('--help after a command prints the usage and exits 0', async () => {
+    const child = spawnCli(['refill', '--help'], {});
+    expect((await exited(child)).code).toBe(0);
+    expect(child.output()).toMatch(/recflow refill \[--users\] \[--wait\]/);
+  });
+
   test('an unknown command prints the usage and exits 2', async () => {
     const child = spawnCli(['fly'], {});
     expect((await exited(child)).code).toBe(2);
