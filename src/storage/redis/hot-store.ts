@@ -54,7 +54,7 @@ import { defineScripts } from './scripts';
 import { decodeItem } from './item-codec';
 import { parseUserValue } from './user-codec';
 import { BuildMark } from './build-mark';
-import { KNOWN_USERS, bitfieldArgs } from './known-users';
+import { bitfieldArgs, notHeld } from './known-users';
 
 export interface ScoredId {
   itemId: string;
@@ -142,8 +142,7 @@ export class HotStore implements HotKeys {
 
   /**
    * Per id: true when the known-users filter is built (its mark stands) and
-   * does not hold the user, so PostgreSQL has no features for them. A Bloom
-   * filter never misses a member; a false positive only costs a read.
+   * does not hold the user, so PostgreSQL has no features for them.
    */
   private async neverKnown(ids: readonly string[]): Promise<boolean[]> {
     const pipeline = this.redis.pipeline();
@@ -152,21 +151,11 @@ export class HotStore implements HotKeys {
       pipeline.call('BITFIELD_RO', this.knownUsersKey(), ...args);
     }
     const [[, built], ...commands] = await execOrThrow(pipeline);
-    const unknown = new Array<boolean>(ids.length).fill(false);
-    if (built !== 1) return unknown;
-    let user = 0;
-    for (const [, reply] of commands) {
-      const bits = reply as number[];
-      for (let at = 0; at < bits.length; at += KNOWN_USERS.hashes, user += 1) {
-        for (let h = at; h < at + KNOWN_USERS.hashes; h += 1) {
-          if (bits[h] !== 1) {
-            unknown[user] = true;
-            break;
-          }
-        }
-      }
-    }
-    return unknown;
+    if (built !== 1) return new Array<boolean>(ids.length).fill(false);
+    return notHeld(
+      commands.map(([, reply]) => reply as number[]),
+      ids.length,
+    );
   }
 
   async getItems(ids: readonly string[]): Promise<Array<ItemFeatures | null | undefined>> {

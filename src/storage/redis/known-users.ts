@@ -1,7 +1,7 @@
 /**
- * The known-users filter's shape, and the BITFIELD arguments that read and
- * set a user's bits in it (hot-store.ts; pipeline/hot-copy-parts.ts says
- * how it is built and kept).
+ * The known-users filter's shape, the BITFIELD arguments that read and set
+ * a user's bits in it, and what the reads' replies say (hot-store.ts sends
+ * them; pipeline/hot-copy-parts.ts says how the filter is built and kept).
  */
 import { type BloomShape, bloomPositions, checkShape } from '../bloom';
 
@@ -36,4 +36,26 @@ export function bitfieldArgs(
     commands.push(args);
   }
   return commands;
+}
+
+/**
+ * Per user, in order, from the replies to bitfieldArgs('GET', ...) for
+ * `users` users: true when one of the user's bits is 0, so the filter does
+ * not hold them. A Bloom filter never misses a member; a false positive
+ * only costs a read.
+ */
+export function notHeld(replies: ReadonlyArray<readonly number[]>, users: number): boolean[] {
+  const absent = new Array<boolean>(users).fill(false);
+  let user = 0;
+  for (const bits of replies) {
+    for (let at = 0; at < bits.length; at += KNOWN_USERS.hashes, user += 1) {
+      for (let h = at; h < at + KNOWN_USERS.hashes; h += 1) {
+        if (bits[h] !== 1) {
+          absent[user] = true;
+          break;
+        }
+      }
+    }
+  }
+  return absent;
 }
