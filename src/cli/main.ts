@@ -39,7 +39,7 @@ import { evalCommand } from './eval-command';
 import { modelCommand, ModelUsageError, trainCommand } from './model-commands';
 import { writeSchema } from './print-schema';
 import { ProgressBar } from './progress';
-import { refillCommand } from './refill-command';
+import { askForFill, refillCommand } from './refill-command';
 import { waitForPipeline } from '../pipeline/wait';
 
 const USAGE = `usage:
@@ -237,25 +237,6 @@ async function migrateCommand(): Promise<number> {
     `applied ${result.applied.length} migration(s), ${result.alreadyApplied} already applied\n`,
   );
   return 0;
-}
-
-/**
- * After a bulk load: withdraws the marks of the neighbour and popularity
- * sets, so that the workers fill every set from PostgreSQL (within their
- * 30 s check) rather than gateways, one set at a time, under traffic
- * (README, Operations, "Hot-copy builds").
- */
-async function askForFill(core: Core): Promise<void> {
-  const { neighbours, popular } = core.hot.marks;
-  try {
-    await Promise.all([neighbours.withdraw(), popular.withdraw()]);
-    process.stderr.write('asked the workers to fill the neighbour and popularity sets\n');
-  } catch (error) {
-    process.stderr.write(
-      `could not ask the workers to fill the neighbour and popularity sets` +
-        ` (${(error as Error).message}); gateways fill them as they read them\n`,
-    );
-  }
 }
 
 async function runImport(core: Core, dataset: Dataset, wait: boolean): Promise<ImportSummary> {

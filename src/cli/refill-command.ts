@@ -43,15 +43,45 @@ export async function refillCommand(
   }
 }
 
-async function refill(core: Core, options: { users: boolean; wait: boolean }): Promise<number> {
-  const { users, neighbours, popular } = core.hot.marks;
-  const parts: Array<[name: string, mark: BuildMark]> = [
-    ...(options.users ? [['the known users', users] as [string, BuildMark]] : []),
-    ['the neighbour sets', neighbours],
-    ['the popularity sets', popular],
+/**
+ * After `import --wait` or `generate --wait`: has the workers fill the
+ * neighbour and popularity sets from PostgreSQL (within one check) rather
+ * than gateways, one set at a time, under traffic. Best effort: when Redis
+ * refuses, gateways fill the sets as they read them.
+ */
+export async function askForFill(core: Core): Promise<void> {
+  try {
+    await withdraw(partsOf(core, false));
+    process.stderr.write('asked the workers to fill the neighbour and popularity sets\n');
+  } catch (error) {
+    process.stderr.write(
+      `could not ask the workers to fill the neighbour and popularity sets` +
+        ` (${(error as Error).message}); gateways fill them as they read them\n`,
+    );
+  }
+}
+
+type Part = [name: string, mark: BuildMark];
+
+/** The parts a refill has built again: the two kinds of sets, and with `users` the filter. */
+function partsOf(core: Core, users: boolean): Part[] {
+  const { marks } = core.hot;
+  return [
+    ...(users ? [['the known users', marks.users] as Part] : []),
+    ['the neighbour sets', marks.neighbours],
+    ['the popularity sets', marks.popular],
   ];
-  const names = parts.map(([name]) => name).join(', ');
+}
+
+/** Withdraws the parts' marks; each worker builds them at its next check. */
+async function withdraw(parts: readonly Part[]): Promise<void> {
   await Promise.all(parts.map(([, mark]) => mark.withdraw()));
+}
+
+async function refill(core: Core, options: { users: boolean; wait: boolean }): Promise<number> {
+  const parts = partsOf(core, options.users);
+  const names = parts.map(([name]) => name).join(', ');
+  await withdraw(parts);
   process.stderr.write(`asked the workers to build ${names}\n`);
   if (options.users) {
     // After the withdrawal: readers now ask PostgreSQL, and remember only
