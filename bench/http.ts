@@ -31,8 +31,11 @@ export class GraphQLHttp {
     return JSON.stringify({ query, variables });
   }
 
-  /** POSTs a serialised body; rejects on HTTP errors and on GraphQL errors. */
-  post(body: string): Promise<GraphQLAnswer> {
+  /**
+   * POSTs a serialised body, with `headers` added; rejects on HTTP errors
+   * and on GraphQL errors.
+   */
+  post(body: string, headers?: Record<string, string>): Promise<GraphQLAnswer> {
     return new Promise((resolve, reject) => {
       const req = request(
         {
@@ -44,6 +47,7 @@ export class GraphQLHttp {
           headers: {
             'content-type': 'application/json',
             'content-length': Buffer.byteLength(body),
+            ...headers,
           },
         },
         (res) => {

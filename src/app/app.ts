@@ -9,10 +9,12 @@
 import { ProbeServer, type Readiness } from '../api/http/probes';
 import { HttpGateway } from '../api/http/server';
 import type { Services } from '../api/graphql/context';
+import { ResponseCache } from '../api/graphql/response-cache';
 import { recflowSchema } from '../api/graphql/schema';
 import { RecommendationStreams } from '../api/subscriptions/recommendation-streams';
 import { CatalogService } from '../catalog/catalog-service';
 import type { Config } from '../config/config';
+import type { ExecutionResult } from 'graphql';
 import { IngestService } from '../ingestion/ingest-service';
 import { EventPublisher } from '../ingestion/publisher';
 import {
@@ -151,10 +153,12 @@ export class RecflowApp {
       );
       await registry.start();
       app.extra.registry = registry;
+      const responses = responseCacheFor(core, hub, registry);
       app.gateway = new HttpGateway({
         config,
         schema: await recflowSchema(),
-        services: buildServices(core, hub, registry),
+        services: buildServices(core, hub, registry, responses),
+        responses,
         log: log.child({ component: 'gateway' }),
         metrics: core.metrics,
         readiness: () => app.readiness(),
@@ -226,7 +230,36 @@ export function createTrainer(core: Core): Trainer {
   });
 }
 
-function buildServices(core: Core, hub: FeatureChangeHub, models: ModelRegistry): Services {
+/**
+ * The gateway's response cache (src/api/graphql/response-cache.ts) and what
+ * empties it: a user's notices drop that user's answers; a new model, and a
+ * NATS disconnect or reconnect (notices may have been lost), drop them all.
+ * Catalogue changes drop them all too (buildServices).
+ */
+function responseCacheFor(
+  core: Core,
+  hub: FeatureChangeHub,
+  models: ModelRegistry,
+): ResponseCache<ExecutionResult> {
+  const { recommend } = core.config;
+  const responses = new ResponseCache<ExecutionResult>({
+    ttlMs: recommend.responseCacheMs,
+    maxEntries: recommend.responseCacheEntries,
+  });
+  if (!responses.enabled) return responses;
+  hub.watchAll((userId) => responses.forgetUser(userId));
+  models.onSwap(() => responses.clear());
+  core.natsWatch.onChange(() => responses.clear());
+  core.metrics.watchResponseCache(() => responses.size);
+  return responses;
+}
+
+function buildServices(
+  core: Core,
+  hub: FeatureChangeHub,
+  models: ModelRegistry,
+  responses: ResponseCache<ExecutionResult>,
+): Services {
   const { config, log, metrics } = core;
   const store = new FeatureStore(core.hot, core.features, metrics, log, {
     neighbourDepth: config.pipeline.neighbours,
@@ -235,7 +268,11 @@ function buildServices(core: Core, hub: FeatureChangeHub, models: ModelRegistry)
     neighbourCacheMs: config.recommend.neighbourCacheMs,
   });
   const catalogChanges = new CatalogChanges(core.nc, config.nats.subjectPrefix, log);
-  catalogChanges.listen((ids) => store.forgetItems(ids));
+  const forgetItems = (ids: readonly string[]) => {
+    store.forgetItems(ids);
+    responses.clear();
+  };
+  catalogChanges.listen(forgetItems);
   const recommender = new Recommender(
     config.recommend.blendWeights,
     log,
@@ -258,7 +295,7 @@ function buildServices(core: Core, hub: FeatureChangeHub, models: ModelRegistry)
     catalog: new CatalogService(core.catalog, core.hotCopy, {
       onItemsChanged: (ids) => {
         // This gateway forgets at once; the others on the notice.
-        store.forgetItems(ids);
+        forgetItems(ids);
         catalogChanges.announce(ids);
       },
       // A quarter of the pool at most may wait on item locks.

@@ -95,6 +95,10 @@ export interface Config {
     itemCacheMs: number;
     /** Gateways reuse an item's co-visitation neighbours this long before reading them again. */
     neighbourCacheMs: number;
+    /** How long a gateway serves a user's answer again; 0 turns the response cache off. */
+    responseCacheMs: number;
+    /** Answers a gateway's response cache holds at most. */
+    responseCacheEntries: number;
   };
   training: {
     /** Workers train this often when new events arrived; 0 turns scheduled training off. */
@@ -185,6 +189,8 @@ export function loadConfig(env: Env = process.env): Config {
       popularCacheMs: read.duration('RECFLOW_POPULAR_CACHE', 1000, 0, 60_000),
       itemCacheMs: read.duration('RECFLOW_ITEM_CACHE', 1000, 0, 60_000),
       neighbourCacheMs: read.duration('RECFLOW_NEIGHBOUR_CACHE', 1000, 0, 60_000),
+      responseCacheMs: read.duration('RECFLOW_RESPONSE_CACHE', 1000, 0, 60_000),
+      responseCacheEntries: read.int('RECFLOW_RESPONSE_CACHE_ENTRIES', 10_000, 1, 1_000_000),
     },
     training: {
       intervalMs: read.duration('RECFLOW_TRAIN_INTERVAL', 3_600_000, 0, 30 * 86_400_000),

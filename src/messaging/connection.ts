@@ -87,15 +87,24 @@ export async function deleteStreams(nc: NatsConnection, config: Config['nats']):
 /** Follows the connection's status; `connected` is false while reconnecting. */
 export class ConnectionWatch {
   connected = true;
+  private readonly listeners: Array<(status: string) => void> = [];
 
   constructor(nc: NatsConnection, onChange: (status: string) => void = () => undefined) {
+    this.listeners.push(onChange);
     void (async () => {
       for await (const status of nc.status()) {
         if (status.type === 'disconnect') this.connected = false;
         if (status.type === 'reconnect') this.connected = true;
-        if (['disconnect', 'reconnect', 'error'].includes(status.type)) onChange(status.type);
+        if (['disconnect', 'reconnect', 'error'].includes(status.type)) {
+          for (const listener of this.listeners) listener(status.type);
+        }
       }
       this.connected = false;
     })();
+  }
+
+  /** Also tells `listener` of every disconnect, reconnect and error. */
+  onChange(listener: (status: string) => void): void {
+    this.listeners.push(listener);
   }
 }

@@ -96,8 +96,17 @@ export class Metrics {
 
   readonly recommendationStrategy = new Counter({
     name: 'recflow_recommendations_total',
-    help: 'Recommendation lists served, by strategy',
+    help: 'Recommendation lists computed (not answered from the response cache), by strategy',
     labelNames: ['strategy'] as const,
+    registers: [this.registry],
+  });
+
+  readonly responseCache = new Counter({
+    name: 'recflow_response_cache_lookups_total',
+    help:
+      'Cacheable queries by what the response cache did: hit, miss, or bypass ' +
+      '(the client asked for a fresh answer)',
+    labelNames: ['result'] as const,
     registers: [this.registry],
   });
 
@@ -126,6 +135,18 @@ export class Metrics {
     buckets: [1, 2, 5, 10, 30, 60, 120, 300, 600, 1800],
     registers: [this.registry],
   });
+
+  /** Reports how many answers the response cache holds, read at each scrape. */
+  watchResponseCache(size: () => number): void {
+    new Gauge({
+      name: 'recflow_response_cache_entries',
+      help: 'Answers the response cache holds',
+      registers: [this.registry],
+      collect() {
+        this.set(size());
+      },
+    });
+  }
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) {

@@ -11,6 +11,7 @@ import type { Recommender } from '../../recommend/recommender';
 import type { FeatureLoaders, FeatureStore } from '../../storage/feature-store';
 import type { CatalogRepository, UserProfile } from '../../storage/postgres/catalog-repository';
 import type { RecommendationStreams } from '../subscriptions/recommendation-streams';
+import type { CacheHints } from './cached-operations';
 
 export interface Services {
   ingest: IngestService;
@@ -22,7 +23,7 @@ export interface Services {
   maxLimit: number;
 }
 
-export interface RequestContext {
+export interface RequestContext extends CacheHints {
   requestId: string;
   log: Logger;
   services: Services;
@@ -39,6 +40,7 @@ export interface RequestContext {
 class Context implements RequestContext {
   readonly loaders: FeatureLoaders;
   readonly profiles: DataLoader<string, UserProfile | null>;
+  degraded = false;
   /** The request's logger, once made. */
   private child: Logger | undefined = undefined;
 
@@ -46,6 +48,7 @@ class Context implements RequestContext {
     readonly services: Services,
     readonly requestId: string,
     private readonly parentLog: Logger,
+    readonly bypassCache: boolean,
   ) {
     this.loaders = services.features.loaders();
     this.profiles = new DataLoader(async (ids) => {
@@ -66,7 +69,15 @@ class Context implements RequestContext {
   }
 }
 
-/** A fresh context: new loaders, so nothing cached leaks between requests or users. */
-export function createContext(services: Services, requestId: string, log: Logger): RequestContext {
-  return new Context(services, requestId, log);
+/**
+ * A fresh context: new loaders, so nothing cached leaks between requests or
+ * users. `bypassCache` when the client asked for a fresh answer.
+ */
+export function createContext(
+  services: Services,
+  requestId: string,
+  log: Logger,
+  bypassCache = false,
+): RequestContext {
+  return new Context(services, requestId, log, bypassCache);
 }

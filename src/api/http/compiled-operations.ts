@@ -1,5 +1,6 @@
 /**
- * How Apollo Server runs recflow's operations with CompiledExecution.
+ * How Apollo Server runs recflow's operations with CompiledExecution (or
+ * with the response cache in front of it, cached-operations.ts).
  *
  * Apollo Server 5 takes a custom executor only as a "gateway". For every
  * request it hands to a gateway, it first builds an old-style request
@@ -27,14 +28,15 @@
 import { type ApolloServerPlugin, type GraphQLRequestListener, HeaderMap } from '@apollo/server';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import type { ExecutionResult, GraphQLSchema } from 'graphql';
-import type { CompiledExecution, OperationRequest } from '../graphql/compiled-execution';
+import type { OperationRequest } from '../graphql/compiled-execution';
+import type { OperationRunner } from '../graphql/cached-operations';
 
 /** What an operation that did not answer cleanly left for the gateway to return. */
 type Outcome = { result: ExecutionResult } | { thrown: unknown };
 
 export function compiledOperations<Context extends object>(
   schema: GraphQLSchema,
-  execution: CompiledExecution,
+  execution: OperationRunner,
 ): { plugin: ApolloServerPlugin<Context>; gateway: GatewayInterface } {
   // Keyed by the request's context object, which Apollo passes to both.
   const handedOver = new WeakMap<object, Outcome>();

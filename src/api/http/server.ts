@@ -22,7 +22,12 @@ import {
 import * as landingPage from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { type GraphQLSchema, NoSchemaIntrospectionCustomRule, type ValidationRule } from 'graphql';
+import {
+  type ExecutionResult,
+  type GraphQLSchema,
+  NoSchemaIntrospectionCustomRule,
+  type ValidationRule,
+} from 'graphql';
 import { WebSocketServer } from 'ws';
 import type { Config } from '../../config/config';
 import { ErrorCode } from '../../domain/errors';
@@ -31,6 +36,8 @@ import type { Metrics } from '../../observability/metrics';
 import { type RequestContext, type Services, createContext } from '../graphql/context';
 import { errorFormatter, errorRequestPlugin, noteErrorRequest } from '../graphql/errors';
 import { CompiledExecution } from '../graphql/compiled-execution';
+import { CachedExecution } from '../graphql/cached-operations';
+import type { ResponseCache } from '../graphql/response-cache';
 import { documentShapeError, subscriptionsOverHttpPlugin } from '../graphql/document-shape';
 import { compiledOperations } from './compiled-operations';
 import { DEFAULT_OPERATION_LIMITS, operationLimitsRule } from '../graphql/operation-limits';
@@ -56,6 +63,8 @@ export interface HttpDeps {
   log: Logger;
   metrics: Metrics;
   readiness: () => Promise<Readiness>;
+  /** Answers kept per user (response-cache.ts); none when absent. */
+  responses?: ResponseCache<ExecutionResult>;
 }
 
 export class HttpGateway {
@@ -99,11 +108,17 @@ export class HttpGateway {
     });
     // Operations run with CompiledExecution, through a plugin and Apollo's
     // gateway interface together (compiled-operations.ts says why both).
+    // The response cache, when there is one, is asked first.
+    const execution = new CompiledExecution(deps.schema, deps.config.http.compileAfter, (result) =>
+      deps.metrics.operationCompiles.inc({ result }),
+    );
     const compiled = compiledOperations<RequestContext>(
       deps.schema,
-      new CompiledExecution(deps.schema, deps.config.http.compileAfter, (result) =>
-        deps.metrics.operationCompiles.inc({ result }),
-      ),
+      deps.responses
+        ? new CachedExecution(execution, deps.responses, (result) =>
+            deps.metrics.responseCache.inc({ result }),
+          )
+        : execution,
     );
     this.apollo = new ApolloServer<RequestContext>({
       gateway: compiled.gateway,
@@ -239,12 +254,12 @@ export class HttpGateway {
     // The context is made before Apollo parses the document, and what it
     // throws Apollo answers with the error's own status: the place to refuse
     // a document whose shape would exhaust the parser (document-shape.ts).
-    const context = (res: ServerResponse, source: unknown) => {
+    const context = (req: IncomingMessage, res: ServerResponse, source: unknown) => {
       const requestId = String(res.getHeader('x-request-id'));
       try {
         const refused = typeof source === 'string' ? documentShapeError(source) : null;
         if (refused) throw refused;
-        return createContext(services, requestId, log);
+        return createContext(services, requestId, log, asksFresh(req));
       } catch (error) {
         noteErrorRequest(error, requestId);
         throw error;
@@ -256,7 +271,7 @@ export class HttpGateway {
       path,
       maxBodyBytes: config.http.maxBodyBytes,
       admit: (req, res) => this.admit(req, res),
-      context: async (_req, res, body) => context(res, queryOf(body)),
+      context: async (req, res, body) => context(req, res, queryOf(body)),
       onError: (error) => log.error({ err: error }, 'unhandled HTTP error'),
     };
     // What the direct path does not take: GET (and the Sandbox page), other
@@ -271,7 +286,7 @@ export class HttpGateway {
       express.json({ limit: config.http.maxBodyBytes }),
       expressMiddleware(this.apollo, {
         context: async ({ req, res }) =>
-          context(res, req.method === 'GET' ? queryOfUrl(req.url) : queryOf(req.body)),
+          context(req, res, req.method === 'GET' ? queryOfUrl(req.url) : queryOf(req.body)),
       }),
     );
     this.app.use(
@@ -346,6 +361,12 @@ function metricsPlugin(metrics: Metrics): ApolloServerPlugin<RequestContext> {
  * parser stops at 1,000 parameters, so a query after them would go
  * unchecked); every copy of it, since Apollo refuses a repeated one anyway.
  */
+/** `Cache-Control: no-cache` (or `no-store`): the client wants an answer computed now. */
+function asksFresh(req: IncomingMessage): boolean {
+  const header = req.headers['cache-control'];
+  return header !== undefined && /\bno-(cache|store)\b/i.test(header);
+}
+
 function queryOfUrl(url: string): string {
   const at = url.indexOf('?');
   return at === -1 ? '' : new URLSearchParams(url.slice(at)).getAll('query').join('\n');

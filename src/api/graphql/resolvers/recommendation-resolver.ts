@@ -24,6 +24,8 @@ export class RecommendationResolver {
     checkLimit(limit, ctx.services.maxLimit);
     checkFilter(filter);
     const list = await ctx.services.recommender.recommend(ctx.loaders, userId, limit, filter ?? {});
+    // A fallback answer is not kept: the next request tries every source again.
+    if (list.degradedSources.length > 0) ctx.degraded = true;
     return presentList(list);
   }
 
