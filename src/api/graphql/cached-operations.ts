@@ -36,6 +36,13 @@ type UserSource = { literal: string } | { variable: string; fallback: string | u
 /** The field whose answers the cache holds. */
 const CACHED_FIELD = 'recommendations';
 
+/**
+ * Longest key (operation name, variables and text) the cache keeps an
+ * answer under: a key lives as long as its answer, and a body may be
+ * megabytes long.
+ */
+export const MAX_CACHED_KEY = 4096;
+
 export class CachedExecution implements OperationRunner {
   /** Per operation (Apollo's shared node): its user sources, or null when not cacheable. */
   private readonly analysed = new WeakMap<OperationDefinitionNode, UserSource[] | null>();
@@ -49,8 +56,9 @@ export class CachedExecution implements OperationRunner {
   async run(request: OperationRequest): Promise<ExecutionResult> {
     const userId = this.cache.enabled ? this.userOf(request) : undefined;
     if (userId === undefined) return this.inner.run(request);
-    const hints = request.context as CacheHints;
     const key = keyOf(request);
+    if (key.length > MAX_CACHED_KEY) return this.inner.run(request);
+    const hints = request.context as CacheHints;
     if (hints.bypassCache) {
       this.onLookup('bypass');
     } else {

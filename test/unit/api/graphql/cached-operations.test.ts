@@ -3,7 +3,11 @@
  * user, and which answers it keeps.
  */
 import { type ExecutionResult, GraphQLError, type OperationDefinitionNode, parse } from 'graphql';
-import { CachedExecution, type Lookup } from '../../../../src/api/graphql/cached-operations';
+import {
+  CachedExecution,
+  type Lookup,
+  MAX_CACHED_KEY,
+} from '../../../../src/api/graphql/cached-operations';
 import type { OperationRequest } from '../../../../src/api/graphql/compiled-execution';
 import { ResponseCache } from '../../../../src/api/graphql/response-cache';
 
@@ -190,6 +194,20 @@ describe('CachedExecution', () => {
     (second as { extensions?: unknown }).extensions = { touched: true };
     const third = await run(LIST, { u: 'u1' });
     expect(third.extensions).toBeUndefined();
+  });
+
+  it('runs every time a query whose key would be too long', async () => {
+    const { runs, lookups, run } = setUp();
+    const long = { u: 'u1', padding: 'x'.repeat(MAX_CACHED_KEY) };
+    await run(LIST, long);
+    await run(LIST, long);
+    expect(runs).toHaveLength(2);
+    expect(lookups).toEqual([]);
+    // Just under the bound, it is kept.
+    const fits = { u: 'u1', padding: 'x'.repeat(MAX_CACHED_KEY - LIST.length - 40) };
+    await run(LIST, fits);
+    await run(LIST, fits);
+    expect(runs).toHaveLength(3);
   });
 
   it('runs everything when the cache is off', async () => {
