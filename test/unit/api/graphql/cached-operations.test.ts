@@ -2,7 +2,13 @@
  * CachedExecution: which operations the response cache answers, for which
  * user, and which answers it keeps.
  */
-import { type ExecutionResult, GraphQLError, type OperationDefinitionNode, parse } from 'graphql';
+import {
+  type DocumentNode,
+  type ExecutionResult,
+  GraphQLError,
+  type OperationDefinitionNode,
+  parse,
+} from 'graphql';
 import {
   CachedExecution,
   type Lookup,
@@ -12,6 +18,24 @@ import type { OperationRequest } from '../../../../src/api/graphql/compiled-exec
 import { ResponseCache } from '../../../../src/api/graphql/response-cache';
 
 const LIST = 'query List($u: ID!) { recommendations(userId: $u) { items { score } } }';
+
+/** What Apollo would hand the runner for `source`, parsed as `document`. */
+function requestFor(
+  document: DocumentNode,
+  source: string,
+  variables?: Record<string, unknown>,
+  hints: { bypassCache?: boolean; degraded?: boolean } = {},
+): OperationRequest {
+  const operation = document.definitions[0] as OperationDefinitionNode;
+  return {
+    document,
+    source,
+    operation,
+    operationName: operation.name?.value ?? null,
+    variables,
+    context: { bypassCache: hints.bypassCache ?? false, degraded: hints.degraded ?? false },
+  };
+}
 
 /** A runner that counts its runs and answers what `answer` says. */
 function setUp(answer: (request: OperationRequest) => ExecutionResult = () => ({ data: {} })) {
@@ -26,7 +50,7 @@ function setUp(answer: (request: OperationRequest) => ExecutionResult = () => ({
   };
   const execution = new CachedExecution(inner, cache, (lookup) => lookups.push(lookup));
   /** Parsed once per text, like Apollo's document store. */
-  const documents = new Map<string, ReturnType<typeof parse>>();
+  const documents = new Map<string, DocumentNode>();
   const run = (
     source: string,
     variables?: Record<string, unknown>,
@@ -34,16 +58,7 @@ function setUp(answer: (request: OperationRequest) => ExecutionResult = () => ({
   ) => {
     let document = documents.get(source);
     if (!document) documents.set(source, (document = parse(source)));
-    const operation = document.definitions[0] as OperationDefinitionNode;
-    const context = { bypassCache: hints.bypassCache ?? false, degraded: hints.degraded ?? false };
-    return execution.run({
-      document,
-      source,
-      operation,
-      operationName: operation.name?.value ?? null,
-      variables,
-      context,
-    });
+    return execution.run(requestFor(document, source, variables, hints));
   };
   return { cache, runs, lookups, run };
 }
@@ -169,15 +184,7 @@ describe('CachedExecution', () => {
       },
     };
     const execution = new CachedExecution(inner, cache);
-    const document = parse(LIST);
-    const pending = execution.run({
-      document,
-      source: LIST,
-      operation: document.definitions[0] as OperationDefinitionNode,
-      operationName: 'List',
-      variables: { u: 'u1' },
-      context: { bypassCache: false, degraded: false },
-    });
+    const pending = execution.run(requestFor(parse(LIST), LIST, { u: 'u1' }));
     cache.forgetUser('u1');
     release();
     await pending;
@@ -214,15 +221,7 @@ describe('CachedExecution', () => {
     const cache = new ResponseCache<ExecutionResult>({ ttlMs: 0, maxEntries: 100 });
     let runs = 0;
     const execution = new CachedExecution({ run: async () => ((runs += 1), { data: {} }) }, cache);
-    const document = parse(LIST);
-    const request = {
-      document,
-      source: LIST,
-      operation: document.definitions[0] as OperationDefinitionNode,
-      operationName: 'List',
-      variables: { u: 'u1' },
-      context: { bypassCache: false, degraded: false },
-    };
+    const request = requestFor(parse(LIST), LIST, { u: 'u1' });
     await execution.run(request);
     await execution.run(request);
     expect(runs).toBe(2);
