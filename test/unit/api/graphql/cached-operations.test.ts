@@ -107,9 +107,11 @@ describe('CachedExecution', () => {
   it('answers aliased fields for one user, and not for two', async () => {
     const { runs, run } = setUp();
     const one =
-      '{ a: recommendations(userId: "u1") { strategy } b: recommendations(userId: "u1", limit: 3) { strategy } __typename }';
+      '{ a: recommendations(userId: "u1") { strategy } ' +
+      'b: recommendations(userId: "u1", limit: 3) { strategy } __typename }';
     const two =
-      '{ a: recommendations(userId: "u1") { strategy } b: recommendations(userId: "u2") { strategy } }';
+      '{ a: recommendations(userId: "u1") { strategy } ' +
+      'b: recommendations(userId: "u2") { strategy } }';
     await run(one);
     await run(one);
     await run(two);
