@@ -97,13 +97,26 @@ test('a repeated query is answered from the cache', async () => {
   expect((after.miss ?? 0) - (before.miss ?? 0)).toBe(1);
 });
 
-test('Cache-Control: no-cache computes a fresh answer', async () => {
+test.each([
+  { 'cache-control': 'no-cache' },
+  { 'cache-control': 'private, no-store' },
+  { 'cache-control': 'max-age=0' },
+  { pragma: 'no-cache' },
+])('%j computes a fresh answer', async (headers) => {
   const kept = await recommend(rf.url, 'ann');
   await new Promise((resolve) => setTimeout(resolve, 5));
-  const fresh = await recommend(rf.url, 'ann', { 'cache-control': 'no-cache' });
+  const fresh = await recommend(rf.url, 'ann', headers);
   expect(fresh.computedAt).not.toBe(kept.computedAt);
   // Kept for the next request.
   expect(await recommend(rf.url, 'ann')).toEqual(fresh);
+});
+
+test('other Cache-Control values read the cache', async () => {
+  const kept = await recommend(rf.url, 'ann');
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  for (const value of ['max-age=60', 'max-age=05', 'no-transform']) {
+    expect(await recommend(rf.url, 'ann', { 'cache-control': value })).toEqual(kept);
+  }
 });
 
 test("a user's event drops that user's answers on every gateway, and nobody else's", async () => {

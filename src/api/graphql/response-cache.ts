@@ -16,9 +16,10 @@
  * kept while they have answers or computations in flight, so a generation
  * is never lost under a computation that holds it.
  *
- * Entries are kept oldest first in one queue. All share one lifetime, so
- * the oldest is also the first to expire, and it is the one pushed out when
- * the cache holds `maxEntries`.
+ * Entries are kept oldest first in one insertion-ordered set, and leave it
+ * the moment they are dropped or replaced, so it holds exactly the answers
+ * served. All share one lifetime, so the oldest is also the first to
+ * expire, and it is the one pushed out when the cache holds `maxEntries`.
  */
 
 export interface ResponseCacheOptions {
@@ -56,10 +57,8 @@ class UserAnswers<V> {
 
 export class ResponseCache<V> {
   private readonly users = new Map<string, UserAnswers<V>>();
-  /** Every entry stored, oldest first; forgotten ones are skipped when reached. */
-  private queue: Entry<V>[] = [];
-  private head = 0;
-  private held = 0;
+  /** Every entry held, oldest first. */
+  private readonly order = new Set<Entry<V>>();
   private readonly now: () => number;
 
   constructor(private readonly options: ResponseCacheOptions) {
@@ -72,7 +71,7 @@ export class ResponseCache<V> {
 
   /** Answers held now (expired ones until they are swept). */
   get size(): number {
-    return this.held;
+    return this.order.size;
   }
 
   /** The answer kept for `userId` under `key`, if it has not expired. */
@@ -103,9 +102,10 @@ export class ResponseCache<V> {
     const current = this.users.get(user.userId) === user;
     if (value !== undefined && current && ticket.generation === user.generation && this.enabled) {
       const entry: Entry<V> = { user, key, expiresAt: this.now() + this.options.ttlMs, value };
-      if (!user.entries.has(key)) this.held += 1;
+      const replaced = user.entries.get(key);
+      if (replaced !== undefined) this.order.delete(replaced);
       user.entries.set(key, entry);
-      this.queue.push(entry);
+      this.order.add(entry);
     }
     this.sweep();
     this.release(user);
@@ -116,7 +116,7 @@ export class ResponseCache<V> {
     const user = this.users.get(userId);
     if (user === undefined) return;
     user.generation += 1;
-    this.held -= user.entries.size;
+    for (const entry of user.entries.values()) this.order.delete(entry);
     user.entries.clear();
     this.release(user);
   }
@@ -128,30 +128,17 @@ export class ResponseCache<V> {
       user.entries.clear();
       this.release(user);
     }
-    this.held = 0;
-    this.queue = [];
-    this.head = 0;
+    this.order.clear();
   }
 
   /** Drops expired entries, then the oldest while over the limit. */
   private sweep(): void {
     const now = this.now();
-    while (this.head < this.queue.length) {
-      const entry = this.queue[this.head];
-      const live = entry.user.entries.get(entry.key) === entry;
-      if (live && entry.expiresAt > now && this.held <= this.options.maxEntries) break;
-      this.head += 1;
-      if (live) {
-        entry.user.entries.delete(entry.key);
-        this.held -= 1;
-        this.release(entry.user);
-      }
-    }
-    // Forgotten and replaced entries wait in the queue until reached; the
-    // queue is cut once its read part is the larger.
-    if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
+    for (const entry of this.order) {
+      if (entry.expiresAt > now && this.order.size <= this.options.maxEntries) break;
+      this.order.delete(entry);
+      entry.user.entries.delete(entry.key);
+      this.release(entry.user);
     }
   }
 

@@ -361,10 +361,18 @@ function metricsPlugin(metrics: Metrics): ApolloServerPlugin<RequestContext> {
  * parser stops at 1,000 parameters, so a query after them would go
  * unchecked); every copy of it, since Apollo refuses a repeated one anyway.
  */
-/** `Cache-Control: no-cache` (or `no-store`): the client wants an answer computed now. */
+/**
+ * The client wants an answer computed now: `Cache-Control: no-cache`,
+ * `no-store` or `max-age=0` (what a browser sends on reload), or the older
+ * `Pragma: no-cache`.
+ */
 function asksFresh(req: IncomingMessage): boolean {
-  const header = req.headers['cache-control'];
-  return header !== undefined && /\bno-(cache|store)\b/i.test(header);
+  const control = req.headers['cache-control'];
+  if (control !== undefined && /\bno-cache\b|\bno-store\b|\bmax-age\s*=\s*0\b/i.test(control)) {
+    return true;
+  }
+  const pragma = req.headers.pragma;
+  return pragma !== undefined && /\bno-cache\b/i.test(pragma);
 }
 
 function queryOfUrl(url: string): string {

@@ -16,6 +16,11 @@ function cacheAt(options: { ttlMs?: number; maxEntries?: number } = {}) {
   return { cache, clock, store };
 }
 
+/** How many entries the cache keeps reachable, read through its private set. */
+function entriesHeld(cache: ResponseCache<string>): number {
+  return (cache as unknown as { order: Set<unknown> }).order.size;
+}
+
 /** How many users the cache holds, read through its private map. */
 function usersHeld(cache: ResponseCache<string>): number {
   return (cache as unknown as { users: Map<string, unknown> }).users.size;
@@ -145,9 +150,25 @@ describe('ResponseCache', () => {
       if (i % 7 === 0) cache.forgetUser(`u${(i * 13) % 700}`);
     }
     expect(cache.size).toBeLessThanOrEqual(500);
-    const queue = (cache as unknown as { queue: unknown[] }).queue;
-    expect(queue.length).toBeLessThan(3000);
+    expect(entriesHeld(cache)).toBe(cache.size);
     expect(usersHeld(cache)).toBeLessThanOrEqual(500);
+  });
+
+  it('holds no replaced or forgotten answer behind an older live one', () => {
+    // One long-lived answer first; then answers replaced and forgotten
+    // behind it must not stay reachable until it expires.
+    const { cache, store } = cacheAt({ ttlMs: 60_000, maxEntries: 10 });
+    store('first', 'q', 'kept');
+    for (let i = 0; i < 5_000; i += 1) store('busy', 'q', `replaced ${i}`);
+    for (let i = 0; i < 5_000; i += 1) {
+      store(`u${i}`, 'q', 'dropped');
+      cache.forgetUser(`u${i}`);
+    }
+    expect(cache.size).toBe(2);
+    expect(entriesHeld(cache)).toBe(2);
+    expect(usersHeld(cache)).toBe(2);
+    expect(cache.get('first', 'q')).toBe('kept');
+    expect(cache.get('busy', 'q')).toBe('replaced 4999');
   });
 
   it('keeps nothing with a lifetime of 0', () => {
