@@ -97,7 +97,7 @@ test('a repeated query is answered from the cache', async () => {
   expect((after.miss ?? 0) - (before.miss ?? 0)).toBe(1);
 });
 
-test.each([
+test.each<Record<string, string>>([
   { 'cache-control': 'no-cache' },
   { 'cache-control': 'private, no-store' },
   { 'cache-control': 'max-age=0' },
