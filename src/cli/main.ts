@@ -168,15 +168,19 @@ async function generate(args: string[]): Promise<number> {
 /** The main job: serve everything, load data, and say how to try it. */
 async function demo(args: string[]): Promise<number> {
   const defaultData = path.resolve(process.cwd(), '..', 'shared', 'datasets', 'ml-100k');
-  const { values } = parseArgs({
-    args,
-    options: { data: { type: 'string', default: defaultData } },
-  });
+  const { values } = parseArgs({ args, options: { data: { type: 'string' } } });
+  const dir = path.resolve(values.data ?? defaultData);
+  const found = existsSync(path.join(dir, 'u.data'));
+  // Only the default place may be missing: a path given on purpose that
+  // holds no data would otherwise load generated data into the same database.
+  if (values.data !== undefined && !found) {
+    process.stderr.write(`no MovieLens data at ${dir} (no u.data there); check --data\n`);
+    return 2;
+  }
   const config = loadConfig();
   const app = await RecflowApp.start({ config, role: 'all' });
-  const dir = path.resolve(values.data as string);
   let sample = 'user-1';
-  if (existsSync(path.join(dir, 'u.data'))) {
+  if (found) {
     const dataset = await readMovieLens(dir, config.events.maxBatch);
     await loadOnce(app.core, dataset, 'ml100k-', `MovieLens 100K from ${dir}`);
     sample = '1';

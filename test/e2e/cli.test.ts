@@ -42,6 +42,14 @@ describe('configuration errors', () => {
     expect(child.output()).toMatch(/recflow refill \[--users\] \[--wait\]/);
   });
 
+  test('demo --data naming a folder without MovieLens exits 2 and loads nothing', async () => {
+    // No RECFLOW_* settings: it must stop before it opens any connection.
+    const child = spawnCli(['demo', '--data', '/nonexistent/ml-100k'], {});
+    expect((await exited(child)).code).toBe(2);
+    expect(child.output()).toMatch(/no MovieLens data at \/nonexistent\/ml-100k/);
+    expect(child.output()).not.toMatch(/gateway listening|generated catalogue/);
+  });
+
   test('an unknown command prints the usage and exits 2', async () => {
     const child = spawnCli(['fly'], {});
     expect((await exited(child)).code).toBe(2);
