@@ -16,10 +16,12 @@
  * kept while they have answers or computations in flight, so a generation
  * is never lost under a computation that holds it.
  *
- * Entries are kept oldest first in one insertion-ordered set, and leave it
+ * Entries are kept oldest first in one doubly linked list, and leave it
  * the moment they are dropped or replaced, so it holds exactly the answers
- * served. All share one lifetime, so the oldest is also the first to
- * expire, and it is the one pushed out when the cache holds `maxEntries`.
+ * served, and each step costs the same whatever its length (a Set's
+ * deleted slots piled up at its front, and every sweep stepped over them).
+ * All share one lifetime, so the oldest is also the first to expire, and
+ * it is the one pushed out when the cache holds `maxEntries`.
  */
 
 export interface ResponseCacheOptions {
@@ -42,6 +44,9 @@ interface Entry<V> {
   readonly key: string;
   readonly expiresAt: number;
   readonly value: V;
+  /** Neighbours in the list, older and newer. */
+  older: Entry<V> | undefined;
+  newer: Entry<V> | undefined;
 }
 
 /** One user's answers, by operation key. */
@@ -57,8 +62,10 @@ class UserAnswers<V> {
 
 export class ResponseCache<V> {
   private readonly users = new Map<string, UserAnswers<V>>();
-  /** Every entry held, oldest first. */
-  private readonly order = new Set<Entry<V>>();
+  /** Every entry held, from the oldest to the newest. */
+  private oldest: Entry<V> | undefined = undefined;
+  private newest: Entry<V> | undefined = undefined;
+  private held = 0;
   private readonly now: () => number;
 
   constructor(private readonly options: ResponseCacheOptions) {
@@ -71,7 +78,7 @@ export class ResponseCache<V> {
 
   /** Answers held now (expired ones until they are swept). */
   get size(): number {
-    return this.order.size;
+    return this.held;
   }
 
   /** The answer kept for `userId` under `key`, if it has not expired. */
@@ -101,11 +108,12 @@ export class ResponseCache<V> {
     user.inFlight -= 1;
     const current = this.users.get(user.userId) === user;
     if (value !== undefined && current && ticket.generation === user.generation && this.enabled) {
-      const entry: Entry<V> = { user, key, expiresAt: this.now() + this.options.ttlMs, value };
+      const expiresAt = this.now() + this.options.ttlMs;
+      const entry: Entry<V> = { user, key, expiresAt, value, older: undefined, newer: undefined };
       const replaced = user.entries.get(key);
-      if (replaced !== undefined) this.order.delete(replaced);
+      if (replaced !== undefined) this.unlink(replaced);
       user.entries.set(key, entry);
-      this.order.add(entry);
+      this.append(entry);
     }
     this.sweep();
     this.release(user);
@@ -116,7 +124,7 @@ export class ResponseCache<V> {
     const user = this.users.get(userId);
     if (user === undefined) return;
     user.generation += 1;
-    for (const entry of user.entries.values()) this.order.delete(entry);
+    for (const entry of user.entries.values()) this.unlink(entry);
     user.entries.clear();
     this.release(user);
   }
@@ -128,18 +136,38 @@ export class ResponseCache<V> {
       user.entries.clear();
       this.release(user);
     }
-    this.order.clear();
+    this.oldest = undefined;
+    this.newest = undefined;
+    this.held = 0;
   }
 
   /** Drops expired entries, then the oldest while over the limit. */
   private sweep(): void {
     const now = this.now();
-    for (const entry of this.order) {
-      if (entry.expiresAt > now && this.order.size <= this.options.maxEntries) break;
-      this.order.delete(entry);
+    for (let entry = this.oldest; entry !== undefined; entry = this.oldest) {
+      if (entry.expiresAt > now && this.held <= this.options.maxEntries) break;
+      this.unlink(entry);
       entry.user.entries.delete(entry.key);
       this.release(entry.user);
     }
+  }
+
+  private append(entry: Entry<V>): void {
+    entry.older = this.newest;
+    if (this.newest === undefined) this.oldest = entry;
+    else this.newest.newer = entry;
+    this.newest = entry;
+    this.held += 1;
+  }
+
+  private unlink(entry: Entry<V>): void {
+    if (entry.older === undefined) this.oldest = entry.newer;
+    else entry.older.newer = entry.newer;
+    if (entry.newer === undefined) this.newest = entry.older;
+    else entry.newer.older = entry.older;
+    entry.older = undefined;
+    entry.newer = undefined;
+    this.held -= 1;
   }
 
   /** Lets a user go once nothing holds it. */

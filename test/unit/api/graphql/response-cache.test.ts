@@ -3,6 +3,7 @@
  * before a change, the bound on entries, and that users are let go.
  */
 import { ResponseCache } from '../../../../src/api/graphql/response-cache';
+import { mulberry32 } from '../../../../src/domain/random';
 
 function cacheAt(options: { ttlMs?: number; maxEntries?: number } = {}) {
   const clock = { now: 1_000 };
@@ -16,9 +17,27 @@ function cacheAt(options: { ttlMs?: number; maxEntries?: number } = {}) {
   return { cache, clock, store };
 }
 
-/** How many entries the cache keeps reachable, read through its private set. */
+/** How many entries the cache keeps reachable, walked through its private list. */
 function entriesHeld(cache: ResponseCache<string>): number {
-  return (cache as unknown as { order: Set<unknown> }).order.size;
+  type Link = { newer: Link | undefined };
+  let count = 0;
+  for (let e = (cache as unknown as { oldest?: Link }).oldest; e; e = e.newer) count += 1;
+  return count;
+}
+
+/** Walks the private list both ways: same entries, oldest to newest by expiry. */
+function expectWhole(cache: ResponseCache<string>): void {
+  type Link = { older?: Link; newer?: Link; expiresAt: number };
+  const ends = cache as unknown as { oldest?: Link; newest?: Link };
+  const forward: Link[] = [];
+  for (let e = ends.oldest; e; e = e.newer) forward.push(e);
+  const backward: Link[] = [];
+  for (let e = ends.newest; e; e = e.older) backward.push(e);
+  expect(backward.reverse()).toEqual(forward);
+  expect(forward).toHaveLength(cache.size);
+  for (let i = 1; i < forward.length; i += 1) {
+    expect(forward[i].expiresAt).toBeGreaterThanOrEqual(forward[i - 1].expiresAt);
+  }
 }
 
 /** How many users the cache holds, read through its private map. */
@@ -169,6 +188,27 @@ describe('ResponseCache', () => {
     expect(usersHeld(cache)).toBe(2);
     expect(cache.get('first', 'q')).toBe('kept');
     expect(cache.get('busy', 'q')).toBe('replaced 4999');
+  });
+
+  it('keeps its list whole and in expiry order under random work', () => {
+    const { cache, clock, store } = cacheAt({ ttlMs: 40, maxEntries: 60 });
+    const random = mulberry32(7);
+    const running: Array<{ ticket: ReturnType<typeof cache.begin>; key: string }> = [];
+    for (let i = 0; i < 20_000; i += 1) {
+      clock.now += random() < 0.3 ? 1 : 0;
+      const user = `u${Math.floor(random() * 80)}`;
+      const key = `q${Math.floor(random() * 3)}`;
+      const roll = random();
+      if (roll < 0.5) store(user, key, String(i));
+      else if (roll < 0.7) running.push({ ticket: cache.begin(user), key });
+      else if (roll < 0.85 && running.length > 0) {
+        const { ticket, key: k } = running.splice(Math.floor(random() * running.length), 1)[0];
+        cache.finish(ticket, k, String(i));
+      } else if (roll < 0.99) cache.forgetUser(user);
+      else cache.clear();
+      if (i % 500 === 0) expectWhole(cache);
+    }
+    expectWhole(cache);
   });
 
   it('keeps nothing with a lifetime of 0', () => {
