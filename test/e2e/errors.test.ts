@@ -590,6 +590,17 @@ describe('operation limits', () => {
     expect(r.errors).toBeUndefined();
   });
 
+  test.each([
+    ['recommendations', 'query($u: ID!) { recommendations(userId: $u) { strategy } }', 'userId'],
+    ['user', 'query($u: ID!) { user(id: $u) { id } }', 'id'],
+    ['similarItems', 'query($u: ID!) { similarItems(itemId: $u) { score } }', 'itemId'],
+  ])('an id with a lone surrogate is BAD_USER_INPUT in %s', async (_name, query, field) => {
+    // It has no UTF-8 form: it would read the id stored with U+FFFD instead.
+    const r = await gql(rf.url, query, { u: 'a\ud800b' });
+    expect(r.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    expect(r.errors?.[0].message).toMatch(/well-formed Unicode/);
+  });
+
   test('a diversity cap below one is BAD_USER_INPUT', async () => {
     const r = await gql(
       rf.url,

@@ -1,5 +1,6 @@
 import { categoryProblem } from '../../catalog/validation';
 import { InvalidInputError } from '../../domain/errors';
+import { unstorable } from '../../domain/events';
 
 /** Checks a `limit` argument against 1..max. */
 export function checkLimit(limit: number, max: number, field = 'limit'): number {
@@ -11,10 +12,17 @@ export function checkLimit(limit: number, max: number, field = 'limit'): number 
 
 /** Checks an id argument the same way event ids are checked. */
 export function checkId(id: string, field: string): string {
-  if (id.length === 0 || id.length > 128 || /[\u0000-\u001f\u007f-\u009f]/.test(id)) {
+  // A lone surrogate has no UTF-8 form: such an id would read the data of
+  // the id stored with U+FFFD in its place, and never get its own notices.
+  if (
+    id.length === 0 ||
+    id.length > 128 ||
+    /[\u0000-\u001f\u007f-\u009f]/.test(id) ||
+    unstorable(id) !== undefined
+  ) {
     throw new InvalidInputError(
       field,
-      `${field} must be 1-128 characters without control characters`,
+      `${field} must be 1-128 characters of well-formed Unicode without control characters`,
     );
   }
   return id;
