@@ -42,6 +42,7 @@ import { documentShapeError, subscriptionsOverHttpPlugin } from '../graphql/docu
 import { compiledOperations } from './compiled-operations';
 import { DEFAULT_OPERATION_LIMITS, operationLimitsRule } from '../graphql/operation-limits';
 import { ApiKeys, clientIdentity } from './auth';
+import { asksFresh } from './cache-control';
 import {
   type GraphQLPostOptions,
   NOT_JSON,
@@ -259,7 +260,7 @@ export class HttpGateway {
       try {
         const refused = typeof source === 'string' ? documentShapeError(source) : null;
         if (refused) throw refused;
-        return createContext(services, requestId, log, asksFresh(req));
+        return createContext(services, requestId, log, asksFresh(req.headers));
       } catch (error) {
         noteErrorRequest(error, requestId);
         throw error;
@@ -361,20 +362,6 @@ function metricsPlugin(metrics: Metrics): ApolloServerPlugin<RequestContext> {
  * parser stops at 1,000 parameters, so a query after them would go
  * unchecked); every copy of it, since Apollo refuses a repeated one anyway.
  */
-/**
- * The client wants an answer computed now: `Cache-Control: no-cache`,
- * `no-store` or `max-age=0` (what a browser sends on reload), or the older
- * `Pragma: no-cache`.
- */
-function asksFresh(req: IncomingMessage): boolean {
-  const control = req.headers['cache-control'];
-  if (control !== undefined && /\bno-cache\b|\bno-store\b|\bmax-age\s*=\s*0\b/i.test(control)) {
-    return true;
-  }
-  const pragma = req.headers.pragma;
-  return pragma !== undefined && /\bno-cache\b/i.test(pragma);
-}
-
 function queryOfUrl(url: string): string {
   const at = url.indexOf('?');
   return at === -1 ? '' : new URLSearchParams(url.slice(at)).getAll('query').join('\n');
