@@ -172,7 +172,7 @@ export class BatchApplier {
           [event],
           this.deps.config.pipeline.covisitWindowMs,
         );
-        await this.afterCommit(applied, [event]);
+        await this.afterCommit(applied, [event], redeliveredOf([{ msg, event }]));
         msg.ack();
         this.count(applied.applied.length, 1 - applied.applied.length);
         fresh += applied.applied.length;
@@ -199,6 +199,7 @@ export class BatchApplier {
       await this.afterCommit(
         applied,
         valid.map((v) => v.event),
+        redeliveredOf(valid),
       );
     } catch (error) {
       // Committed, so a redelivery only rewrites the hot copy: hand the batch back.
@@ -210,14 +211,27 @@ export class BatchApplier {
     this.count(applied.applied.length, valid.length - applied.applied.length);
   }
 
-  private async afterCommit(applied: AppliedBatch, events: StoredEvent[]): Promise<void> {
+  /**
+   * Hot copy, then notices for the users whose features changed: those of
+   * the events applied now, and those of `redelivered` events, which an
+   * earlier delivery may have applied and then failed before its notice
+   * went out (a hot-copy write that failed, a crash). A notice too many
+   * only recomputes a list.
+   */
+  private async afterCommit(
+    applied: AppliedBatch,
+    events: StoredEvent[],
+    redelivered: ReadonlySet<string>,
+  ): Promise<void> {
     if (this.deps.failpoint === 'crash-after-commit') {
       // Simulates a worker that dies between commit and ack.
       process.kill(process.pid, 'SIGKILL');
     }
     await this.deps.hotCopy.write(applied);
     const fresh = new Set(applied.applied);
-    const changed = new Set(events.filter((e) => fresh.has(e.eventId)).map((e) => e.userId));
+    const changed = new Set(
+      events.filter((e) => fresh.has(e.eventId) || redelivered.has(e.eventId)).map((e) => e.userId),
+    );
     for (const user of applied.users) {
       if (!changed.has(user.userId)) continue;
       const notice = JSON.stringify({ userId: user.userId, version: user.version });
@@ -235,4 +249,11 @@ export class BatchApplier {
     if (applied > 0) this.deps.metrics.eventsProcessed.inc({ result: 'applied' }, applied);
     if (duplicates > 0) this.deps.metrics.eventsProcessed.inc({ result: 'duplicate' }, duplicates);
   }
+}
+
+/** Ids of the events whose message came before: an earlier delivery may have applied them. */
+function redeliveredOf(decoded: readonly Decoded[]): Set<string> {
+  const ids = new Set<string>();
+  for (const { msg, event } of decoded) if (msg.info.deliveryCount > 1) ids.add(event.eventId);
+  return ids;
 }

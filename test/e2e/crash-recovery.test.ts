@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config/config';
 import { eventWeight } from '../../src/domain/weights';
 import { EventPublisher } from '../../src/ingestion/publisher';
 import { connectNats, ensureStreams, type NatsConnection } from '../../src/messaging/connection';
+import { Subjects, userFromToken } from '../../src/messaging/subjects';
 import { createDb } from '../../src/storage/postgres/client';
 import { FeatureRepository, type StoredEvent } from '../../src/storage/postgres/feature-repository';
 import { waitForPipeline } from '../../src/pipeline/wait';
@@ -87,6 +88,15 @@ async function countEvents(url: string): Promise<number> {
   return rows[0].n;
 }
 
+/** Users with events in PostgreSQL. */
+async function committedUsers(url: string): Promise<string[]> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  const { rows } = await client.query('SELECT DISTINCT user_id FROM events ORDER BY 1');
+  await client.end();
+  return rows.map((r: { user_id: string }) => r.user_id);
+}
+
 describe('a worker that dies', () => {
   let env: IsolatedEnv;
   let refEnv: IsolatedEnv | undefined;
@@ -144,6 +154,43 @@ describe('a worker that dies', () => {
       await waitForPipeline(nc, loadConfig(env.env), 60_000);
       expect(await snapshot(env.config.postgres.url)).toBe(expected.snapshot);
     } finally {
+      healthy.kill('SIGTERM');
+      await exited(healthy);
+    }
+  });
+
+  test('what a worker committed before it died is announced when it comes again', async () => {
+    // A user per event: only the redelivery can announce the users of the
+    // batch that was committed and never announced.
+    const events = makeEvents(60, 'announce').map((e, n) => ({ ...e, userId: `solo${n}` }));
+    const doomed = worker({ RECFLOW_FAILPOINT: 'crash-after-commit' });
+    await eventually(
+      async () => doomed.output().includes('worker consuming') || undefined,
+      20_000,
+      'doomed worker',
+    );
+    await publishAll(nc, env.config.nats.subjectPrefix, events);
+    expect((await exited(doomed)).signal).toBe('SIGKILL');
+    const committed = await committedUsers(env.config.postgres.url);
+    expect(committed.length).toBeGreaterThan(0);
+
+    const subject = new Subjects(env.config.nats.subjectPrefix).allUserFeatures;
+    const announced = new Set<string>();
+    const sub = nc.subscribe(subject, {
+      callback: (_error, msg) => {
+        announced.add(userFromToken(msg.subject.slice(subject.length - 1)));
+      },
+    });
+    const healthy = worker();
+    try {
+      await waitForPipeline(nc, loadConfig(env.env), 60_000);
+      await eventually(
+        async () => committed.every((user) => announced.has(user)),
+        10_000,
+        'a notice for every user of the committed batch',
+      );
+    } finally {
+      sub.unsubscribe();
       healthy.kill('SIGTERM');
       await exited(healthy);
     }
