@@ -1,3 +1,4 @@
+import { mulberry32 } from '../../../src/domain/random';
 import { TtlCache } from '../../../src/storage/ttl-cache';
 
 /** A cache over a loader that records what it was asked and can be made to fail. */
@@ -27,6 +28,20 @@ function cacheOver(ttlMs: number, maxEntries = 10) {
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
+/** Walks the private write-order list both ways: the map's entries, each once. */
+function expectWhole(cache: TtlCache<string, string | null>): void {
+  type Slot = { key: string; older?: Slot; newer?: Slot };
+  const inside = cache as unknown as { oldest?: Slot; newest?: Slot; entries: Map<string, Slot> };
+  const forward: Slot[] = [];
+  for (let s = inside.oldest; s; s = s.newer) forward.push(s);
+  const backward: Slot[] = [];
+  for (let s = inside.newest; s; s = s.older) backward.push(s);
+  expect(backward.reverse()).toEqual(forward);
+  expect(forward.length).toBe(inside.entries.size);
+  expect(forward.length).toBeLessThanOrEqual(40);
+  for (const slot of forward) expect(inside.entries.get(slot.key)).toBe(slot);
+}
+
 afterEach(() => jest.useRealTimers());
 
 test('serves an entry while it is fresh', () => {
@@ -45,6 +60,23 @@ test('keeps at most maxEntries, dropping the oldest written first', () => {
   expect(cache.size).toBe(2);
   expect(cache.get('b', 0)).toBeUndefined();
   expect(cache.get('a', 0)).toBe('3');
+});
+
+test('sets, deletes and sweeps keep the write order whole and within maxEntries', () => {
+  const { cache } = cacheOver(50, 40);
+  const random = mulberry32(11);
+  let now = 0;
+  for (let i = 0; i < 20_000; i += 1) {
+    now += random() < 0.3 ? 1 : 0;
+    const key = `k${Math.floor(random() * 120)}`;
+    const roll = random();
+    if (roll < 0.7) cache.set(key, String(i), now);
+    else if (roll < 0.95) cache.delete(key);
+    else if (roll < 0.99) void cache.through([key]);
+    else cache.clear();
+    if (i % 250 === 0) expectWhole(cache);
+  }
+  expectWhole(cache);
 });
 
 test('a ttl of 0 keeps nothing and loads every key every time', async () => {
