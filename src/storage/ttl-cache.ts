@@ -11,12 +11,11 @@
  * it has never seen (or not for twice the ttl), and entries that expire
  * together never make the requests that meet them wait together.
  *
- * Entries are kept in write order in a doubly linked list beside the map,
- * and the oldest leave from its front. (Taken from the front of the map's
- * own order, they left deleted slots there until the map grew, and every
- * sweep stepped over them: a call cost about 37 µs more at 50,000 entries
- * than at 2,000.)
+ * Entries are kept in write order in a list beside the map (WriteOrder),
+ * and the oldest leave from its front.
  */
+import { type Linked, WriteOrder } from './write-order';
+
 export interface TtlCacheOptions<K, V> {
   /** How long an entry is fresh; 0 turns the cache off. */
   ttlMs: number;
@@ -37,12 +36,10 @@ export interface TtlCacheOptions<K, V> {
 }
 
 /** An entry, linked to the ones written just before and after it. */
-interface Slot<K, V> {
+interface Slot<K, V> extends Linked<Slot<K, V>> {
   readonly key: K;
   readonly until: number;
   readonly value: V;
-  older: Slot<K, V> | undefined;
-  newer: Slot<K, V> | undefined;
 }
 
 export class TtlCache<K, V> {
@@ -53,8 +50,7 @@ export class TtlCache<K, V> {
   private readonly same: (held: V, read: V) => boolean;
   private readonly entries = new Map<K, Slot<K, V>>();
   /** The entries from the first written to the last. */
-  private oldest: Slot<K, V> | undefined = undefined;
-  private newest: Slot<K, V> | undefined = undefined;
+  private readonly order = new WriteOrder<Slot<K, V>>();
   /** Stale keys to read again; flushed once per turn of the event loop. */
   private readonly due = new Set<K>();
   /** Keys being read in the background now, not to be queued twice. */
@@ -97,19 +93,17 @@ export class TtlCache<K, V> {
   set(key: K, value: V, now = Date.now()): void {
     if (!this.enabled) return;
     const held = this.entries.get(key);
-    if (held !== undefined) this.unlink(held);
+    if (held !== undefined) this.order.remove(held);
     const slot: Slot<K, V> = {
       key,
       until: now + this.ttlMs,
       value,
-      older: this.newest,
+      older: undefined,
       newer: undefined,
     };
-    if (this.newest === undefined) this.oldest = slot;
-    else this.newest.newer = slot;
-    this.newest = slot;
+    this.order.append(slot);
     this.entries.set(key, slot);
-    if (this.entries.size > this.maxEntries) this.drop(this.oldest!);
+    if (this.entries.size > this.maxEntries) this.drop(this.order.oldest!);
   }
 
   delete(key: K): void {
@@ -123,8 +117,7 @@ export class TtlCache<K, V> {
   clear(): void {
     this.generation += 1;
     this.entries.clear();
-    this.oldest = undefined;
-    this.newest = undefined;
+    this.order.clear();
     this.loading.clear();
   }
 
@@ -177,23 +170,14 @@ export class TtlCache<K, V> {
    * they expire, so each call looks at the few that have just run out.
    */
   private sweep(now: number): void {
-    while (this.oldest !== undefined && this.oldest.until + this.ttlMs <= now) {
-      this.drop(this.oldest);
+    while (this.order.oldest !== undefined && this.order.oldest.until + this.ttlMs <= now) {
+      this.drop(this.order.oldest);
     }
   }
 
   private drop(slot: Slot<K, V>): void {
-    this.unlink(slot);
+    this.order.remove(slot);
     this.entries.delete(slot.key);
-  }
-
-  private unlink(slot: Slot<K, V>): void {
-    if (slot.older === undefined) this.oldest = slot.newer;
-    else slot.older.newer = slot.newer;
-    if (slot.newer === undefined) this.newest = slot.older;
-    else slot.newer.older = slot.older;
-    slot.older = undefined;
-    slot.newer = undefined;
   }
 
   /**

@@ -16,13 +16,12 @@
  * kept while they have answers or computations in flight, so a generation
  * is never lost under a computation that holds it.
  *
- * Entries are kept oldest first in one doubly linked list, and leave it
- * the moment they are dropped or replaced, so it holds exactly the answers
- * served, and each step costs the same whatever its length (a Set's
- * deleted slots piled up at its front, and every sweep stepped over them).
- * All share one lifetime, so the oldest is also the first to expire, and
- * it is the one pushed out when the cache holds `maxEntries`.
+ * Entries are kept oldest first in one list (WriteOrder), and leave it the
+ * moment they are dropped or replaced, so it holds exactly the answers
+ * served. All share one lifetime, so the oldest is also the first to
+ * expire, and it is the one pushed out when the cache holds `maxEntries`.
  */
+import { type Linked, WriteOrder } from '../../storage/write-order';
 
 export interface ResponseCacheOptions {
   /** How long an answer is served; 0 keeps nothing. */
@@ -39,14 +38,11 @@ export interface Ticket {
   readonly generation: number;
 }
 
-interface Entry<V> {
+interface Entry<V> extends Linked<Entry<V>> {
   readonly user: UserAnswers<V>;
   readonly key: string;
   readonly expiresAt: number;
   readonly value: V;
-  /** Neighbours in the list, older and newer. */
-  older: Entry<V> | undefined;
-  newer: Entry<V> | undefined;
 }
 
 /** One user's answers, by operation key. */
@@ -63,9 +59,7 @@ class UserAnswers<V> {
 export class ResponseCache<V> {
   private readonly users = new Map<string, UserAnswers<V>>();
   /** Every entry held, from the oldest to the newest. */
-  private oldest: Entry<V> | undefined = undefined;
-  private newest: Entry<V> | undefined = undefined;
-  private held = 0;
+  private readonly order = new WriteOrder<Entry<V>>();
   private readonly now: () => number;
 
   constructor(private readonly options: ResponseCacheOptions) {
@@ -78,7 +72,7 @@ export class ResponseCache<V> {
 
   /** Answers held now (expired ones until they are swept). */
   get size(): number {
-    return this.held;
+    return this.order.size;
   }
 
   /** The answer kept for `userId` under `key`, if it has not expired. */
@@ -111,9 +105,9 @@ export class ResponseCache<V> {
       const expiresAt = this.now() + this.options.ttlMs;
       const entry: Entry<V> = { user, key, expiresAt, value, older: undefined, newer: undefined };
       const replaced = user.entries.get(key);
-      if (replaced !== undefined) this.unlink(replaced);
+      if (replaced !== undefined) this.order.remove(replaced);
       user.entries.set(key, entry);
-      this.append(entry);
+      this.order.append(entry);
     }
     this.sweep();
     this.release(user);
@@ -124,7 +118,7 @@ export class ResponseCache<V> {
     const user = this.users.get(userId);
     if (user === undefined) return;
     user.generation += 1;
-    for (const entry of user.entries.values()) this.unlink(entry);
+    for (const entry of user.entries.values()) this.order.remove(entry);
     user.entries.clear();
     this.release(user);
   }
@@ -136,38 +130,18 @@ export class ResponseCache<V> {
       user.entries.clear();
       this.release(user);
     }
-    this.oldest = undefined;
-    this.newest = undefined;
-    this.held = 0;
+    this.order.clear();
   }
 
   /** Drops expired entries, then the oldest while over the limit. */
   private sweep(): void {
     const now = this.now();
-    for (let entry = this.oldest; entry !== undefined; entry = this.oldest) {
-      if (entry.expiresAt > now && this.held <= this.options.maxEntries) break;
-      this.unlink(entry);
+    for (let entry = this.order.oldest; entry !== undefined; entry = this.order.oldest) {
+      if (entry.expiresAt > now && this.order.size <= this.options.maxEntries) break;
+      this.order.remove(entry);
       entry.user.entries.delete(entry.key);
       this.release(entry.user);
     }
-  }
-
-  private append(entry: Entry<V>): void {
-    entry.older = this.newest;
-    if (this.newest === undefined) this.oldest = entry;
-    else this.newest.newer = entry;
-    this.newest = entry;
-    this.held += 1;
-  }
-
-  private unlink(entry: Entry<V>): void {
-    if (entry.older === undefined) this.oldest = entry.newer;
-    else entry.older.newer = entry.newer;
-    if (entry.newer === undefined) this.newest = entry.older;
-    else entry.newer.older = entry.older;
-    entry.older = undefined;
-    entry.newer = undefined;
-    this.held -= 1;
   }
 
   /** Lets a user go once nothing holds it. */

@@ -1,5 +1,7 @@
 import { mulberry32 } from '../../../src/domain/random';
 import { TtlCache } from '../../../src/storage/ttl-cache';
+import type { Linked } from '../../../src/storage/write-order';
+import { orderOf, walk } from '../support/write-order';
 
 /** A cache over a loader that records what it was asked and can be made to fail. */
 function cacheOver(ttlMs: number, maxEntries = 10) {
@@ -30,16 +32,12 @@ const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 /** Walks the private write-order list both ways: the map's entries, each once. */
 function expectWhole(cache: TtlCache<string, string | null>): void {
-  type Slot = { key: string; older?: Slot; newer?: Slot };
-  const inside = cache as unknown as { oldest?: Slot; newest?: Slot; entries: Map<string, Slot> };
-  const forward: Slot[] = [];
-  for (let s = inside.oldest; s; s = s.newer) forward.push(s);
-  const backward: Slot[] = [];
-  for (let s = inside.newest; s; s = s.older) backward.push(s);
-  expect(backward.reverse()).toEqual(forward);
-  expect(forward.length).toBe(inside.entries.size);
-  expect(forward.length).toBeLessThanOrEqual(40);
-  for (const slot of forward) expect(inside.entries.get(slot.key)).toBe(slot);
+  type Slot = Linked<Slot> & { key: string };
+  const slots = walk(orderOf<Slot>(cache));
+  const entries = (cache as unknown as { entries: Map<string, Slot> }).entries;
+  expect(slots.length).toBe(entries.size);
+  expect(slots.length).toBeLessThanOrEqual(40);
+  for (const slot of slots) expect(entries.get(slot.key)).toBe(slot);
 }
 
 afterEach(() => jest.useRealTimers());

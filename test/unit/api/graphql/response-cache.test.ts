@@ -4,6 +4,8 @@
  */
 import { ResponseCache } from '../../../../src/api/graphql/response-cache';
 import { mulberry32 } from '../../../../src/domain/random';
+import type { Linked } from '../../../../src/storage/write-order';
+import { orderOf, walk } from '../../support/write-order';
 
 function cacheAt(options: { ttlMs?: number; maxEntries?: number } = {}) {
   const clock = { now: 1_000 };
@@ -19,26 +21,19 @@ function cacheAt(options: { ttlMs?: number; maxEntries?: number } = {}) {
 
 /** How many entries the cache keeps reachable, walked through its private list. */
 function entriesHeld(cache: ResponseCache<string>): number {
-  type Link = { newer: Link | undefined };
-  let count = 0;
-  for (let e = (cache as unknown as { oldest?: Link }).oldest; e; e = e.newer) count += 1;
-  return count;
+  return walk(orderOf<Entry>(cache)).length;
 }
 
 /** Walks the private list both ways: same entries, oldest to newest by expiry. */
 function expectWhole(cache: ResponseCache<string>): void {
-  type Link = { older?: Link; newer?: Link; expiresAt: number };
-  const ends = cache as unknown as { oldest?: Link; newest?: Link };
-  const forward: Link[] = [];
-  for (let e = ends.oldest; e; e = e.newer) forward.push(e);
-  const backward: Link[] = [];
-  for (let e = ends.newest; e; e = e.older) backward.push(e);
-  expect(backward.reverse()).toEqual(forward);
-  expect(forward).toHaveLength(cache.size);
-  for (let i = 1; i < forward.length; i += 1) {
-    expect(forward[i].expiresAt).toBeGreaterThanOrEqual(forward[i - 1].expiresAt);
+  const entries = walk(orderOf<Entry>(cache));
+  expect(entries).toHaveLength(cache.size);
+  for (let i = 1; i < entries.length; i += 1) {
+    expect(entries[i].expiresAt).toBeGreaterThanOrEqual(entries[i - 1].expiresAt);
   }
 }
+
+type Entry = Linked<Entry> & { expiresAt: number };
 
 /** How many users the cache holds, read through its private map. */
 function usersHeld(cache: ResponseCache<string>): number {
