@@ -108,6 +108,22 @@ describe('a worker that dies', () => {
     return child;
   };
 
+  /**
+   * Starts a worker that commits its first batch and dies before acking
+   * it, publishes `events`, and waits for it to die, having committed some.
+   */
+  const commitThenDie = async (events: Interaction[]): Promise<void> => {
+    const doomed = worker({ RECFLOW_FAILPOINT: 'crash-after-commit' });
+    await eventually(
+      async () => doomed.output().includes('worker consuming') || undefined,
+      20_000,
+      'doomed worker',
+    );
+    await publishAll(nc, env.config.nats.subjectPrefix, events);
+    expect((await exited(doomed)).signal).toBe('SIGKILL');
+    expect(await countEvents(env.config.postgres.url)).toBeGreaterThan(0);
+  };
+
   beforeEach(async () => {
     env = await isolatedEnv({
       RECFLOW_ACK_WAIT: '2s',
@@ -135,18 +151,7 @@ describe('a worker that dies', () => {
     const expected = await reference(events);
     refEnv = expected.env;
 
-    // This worker commits its first batch, then dies before acking it.
-    const doomed = worker({ RECFLOW_FAILPOINT: 'crash-after-commit' });
-    await eventually(
-      async () => doomed.output().includes('worker consuming') || undefined,
-      20_000,
-      'doomed worker',
-    );
-    await publishAll(nc, env.config.nats.subjectPrefix, events);
-    const end = await exited(doomed);
-    expect(end.signal).toBe('SIGKILL');
-    const committed = await countEvents(env.config.postgres.url);
-    expect(committed).toBeGreaterThan(0);
+    await commitThenDie(events);
 
     // A healthy worker receives the unacked batch again and everything else.
     const healthy = worker();
@@ -163,16 +168,8 @@ describe('a worker that dies', () => {
     // A user per event: only the redelivery can announce the users of the
     // batch that was committed and never announced.
     const events = makeEvents(60, 'announce').map((e, n) => ({ ...e, userId: `solo${n}` }));
-    const doomed = worker({ RECFLOW_FAILPOINT: 'crash-after-commit' });
-    await eventually(
-      async () => doomed.output().includes('worker consuming') || undefined,
-      20_000,
-      'doomed worker',
-    );
-    await publishAll(nc, env.config.nats.subjectPrefix, events);
-    expect((await exited(doomed)).signal).toBe('SIGKILL');
+    await commitThenDie(events);
     const committed = await committedUsers(env.config.postgres.url);
-    expect(committed.length).toBeGreaterThan(0);
 
     const subject = new Subjects(env.config.nats.subjectPrefix).allUserFeatures;
     const announced = new Set<string>();
