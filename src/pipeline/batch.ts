@@ -116,7 +116,7 @@ export class BatchApplier {
     // The lane's previous tail ran meanwhile; this one's follows it.
     await tail.finishing;
     if ('applied' in outcome) {
-      tail.finishing = this.finish(outcome.applied, valid);
+      tail.finishing = this.finish(outcome.applied, valid, outcome.retried);
       return outcome.applied.applied.length;
     }
     if (outcome.transient) {
@@ -134,7 +134,7 @@ export class BatchApplier {
    */
   private async applyWithRetry(
     events: StoredEvent[],
-  ): Promise<{ applied: AppliedBatch } | { transient: boolean }> {
+  ): Promise<{ applied: AppliedBatch; retried: boolean } | { transient: boolean }> {
     const users = [...new Set(events.map((e) => e.userId))];
     for (let attempt = 1; ; attempt += 1) {
       try {
@@ -144,7 +144,7 @@ export class BatchApplier {
           this.deps.config.pipeline.covisitWindowMs,
         );
         this.deps.onRetrying(false);
-        return { applied };
+        return { applied, retried: attempt > 1 };
       } catch (error) {
         const transient = isTransient(error);
         this.deps.log.warn({ err: error, attempt, size: events.length, transient }, 'batch failed');
@@ -172,7 +172,8 @@ export class BatchApplier {
           [event],
           this.deps.config.pipeline.covisitWindowMs,
         );
-        await this.afterCommit(applied, [event], redeliveredOf([{ msg, event }]));
+        // Only after the whole batch failed: any of its tries may have committed.
+        await this.afterCommit(applied, [event], maybeAppliedBefore([{ msg, event }], true));
         msg.ack();
         this.count(applied.applied.length, 1 - applied.applied.length);
         fresh += applied.applied.length;
@@ -194,12 +195,12 @@ export class BatchApplier {
   }
 
   /** After a batch committed: hot copy, notices, then the acks. Never rejects. */
-  private async finish(applied: AppliedBatch, valid: Decoded[]): Promise<void> {
+  private async finish(applied: AppliedBatch, valid: Decoded[], retried: boolean): Promise<void> {
     try {
       await this.afterCommit(
         applied,
         valid.map((v) => v.event),
-        redeliveredOf(valid),
+        maybeAppliedBefore(valid, retried),
       );
     } catch (error) {
       // Committed, so a redelivery only rewrites the hot copy: hand the batch back.
@@ -213,15 +214,14 @@ export class BatchApplier {
 
   /**
    * Hot copy, then notices for the users whose features changed: those of
-   * the events applied now, and those of `redelivered` events, which an
-   * earlier delivery may have applied and then failed before its notice
-   * went out (a hot-copy write that failed, a crash). A notice too many
-   * only recomputes a list.
+   * the events applied now, and those of events an earlier try may have
+   * applied without its notice going out (`appliedBefore`). A notice too
+   * many only recomputes a list.
    */
   private async afterCommit(
     applied: AppliedBatch,
     events: StoredEvent[],
-    redelivered: ReadonlySet<string>,
+    appliedBefore: ReadonlySet<string>,
   ): Promise<void> {
     if (this.deps.failpoint === 'crash-after-commit') {
       // Simulates a worker that dies between commit and ack.
@@ -230,7 +230,9 @@ export class BatchApplier {
     await this.deps.hotCopy.write(applied);
     const fresh = new Set(applied.applied);
     const changed = new Set(
-      events.filter((e) => fresh.has(e.eventId) || redelivered.has(e.eventId)).map((e) => e.userId),
+      events
+        .filter((e) => fresh.has(e.eventId) || appliedBefore.has(e.eventId))
+        .map((e) => e.userId),
     );
     for (const user of applied.users) {
       if (!changed.has(user.userId)) continue;
@@ -251,9 +253,16 @@ export class BatchApplier {
   }
 }
 
-/** Ids of the events whose message came before: an earlier delivery may have applied them. */
-function redeliveredOf(decoded: readonly Decoded[]): Set<string> {
+/**
+ * Ids of the events an earlier try may have applied and not announced: a
+ * message delivered before (its worker may have died between commit and
+ * notice), or every event of a batch tried again in place (a commit whose
+ * answer was lost looks like a failure).
+ */
+function maybeAppliedBefore(decoded: readonly Decoded[], retried: boolean): Set<string> {
   const ids = new Set<string>();
-  for (const { msg, event } of decoded) if (msg.info.deliveryCount > 1) ids.add(event.eventId);
+  for (const { msg, event } of decoded) {
+    if (retried || msg.info.deliveryCount > 1) ids.add(event.eventId);
+  }
   return ids;
 }
