@@ -601,6 +601,25 @@ describe('operation limits', () => {
     expect(r.errors?.[0].message).toMatch(/well-formed Unicode/);
   });
 
+  test('an id with a lone surrogate is BAD_USER_INPUT in a subscription', async () => {
+    const client = wsClient(rf.wsUrl);
+    const code = await new Promise<unknown>((resolve) => {
+      client.subscribe(
+        {
+          query: 'subscription($u: ID!) { recommendationsUpdated(userId: $u) { strategy } }',
+          variables: { u: 'a\ud800b' },
+        },
+        {
+          next: (d: any) => resolve(d?.errors?.[0]?.extensions),
+          error: (e: any) => resolve(e?.[0]?.extensions ?? `closed ${e?.code}`),
+          complete: () => resolve('complete'),
+        },
+      );
+    });
+    await client.dispose();
+    expect(code).toMatchObject({ code: 'BAD_USER_INPUT', field: 'userId' });
+  });
+
   test('a diversity cap below one is BAD_USER_INPUT', async () => {
     const r = await gql(
       rf.url,

@@ -10,7 +10,11 @@ export function checkLimit(limit: number, max: number, field = 'limit'): number 
   return limit;
 }
 
-/** Checks an id argument the same way event ids are checked. */
+/**
+ * Checks an id argument by the event ids' rules of length, characters and
+ * Unicode. (Whitespace at either end is let through: such an id can never
+ * have been stored, so it simply finds nothing.)
+ */
 export function checkId(id: string, field: string): string {
   // A lone surrogate has no UTF-8 form: such an id would read the data of
   // the id stored with U+FFFD in its place, and never get its own notices.
