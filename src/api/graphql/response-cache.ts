@@ -5,10 +5,10 @@
  * An answer lives for one lifetime (`ttlMs`) at most. A gateway drops a
  * user's answers when the pipeline says the user's features changed
  * (`forgetUser`), and all of them when every list may change (`clear`: a
- * new model, a catalogue change, a lost NATS connection). So an answer is
- * never older than the user's own last change, and never older than one
- * lifetime for what other users did (popular lists, neighbours, item
- * statistics).
+ * new model, a catalogue change, a lost NATS connection). So once a
+ * user's notice has arrived, no answer older than that change is served
+ * for them; and what other users did (popular lists, neighbours, item
+ * statistics) shows up at most one lifetime later than without the cache.
  *
  * A computation that began before a change must not store what it read
  * before it: each begins with a ticket holding the user's generation, and
