@@ -16,6 +16,8 @@ describe('asksFresh', () => {
     'max-age="0"',
     'max-age=0, must-revalidate',
     'max-age=60, no-cache',
+    'no-cache ="x"',
+    'foo="a, b", no-store',
   ])('Cache-Control: %s asks for a fresh answer', (value) => {
     expect(asksFresh({ 'cache-control': value })).toBe(true);
   });
@@ -30,6 +32,9 @@ describe('asksFresh', () => {
     's-maxage=0',
     'min-fresh=0',
     'max-stale=0',
+    'foo="a,no-cache,b"',
+    'foo="x, no-store"',
+    'foo="say \\"hi, no-cache\\""',
     '',
   ])('Cache-Control: %p reads the cache', (value) => {
     expect(asksFresh({ 'cache-control': value })).toBe(false);
