@@ -8,11 +8,8 @@ import type { EventInput } from '../../src/domain/events';
 import { IngestService } from '../../src/ingestion/ingest-service';
 import { EventPublisher } from '../../src/ingestion/publisher';
 import { connectNats, ensureStreams, type NatsConnection } from '../../src/messaging/connection';
-import { silentLogger } from '../../src/observability/logger';
-import { Metrics } from '../../src/observability/metrics';
-import { HotCopyWriter } from '../../src/pipeline/hot-copy';
 import { laneOfUser } from '../../src/pipeline/lanes';
-import { Worker } from '../../src/pipeline/worker';
+import type { Worker } from '../../src/pipeline/worker';
 import { CatalogRepository } from '../../src/storage/postgres/catalog-repository';
 import { createDb, type Db } from '../../src/storage/postgres/client';
 import {
@@ -25,6 +22,7 @@ import { HotStore } from '../../src/storage/redis/hot-store';
 import { catalogue, differences, generateEvents, snapshot } from '../support/features';
 import { cleanUp, eventually } from '../support/recflow';
 import { isolatedEnv, type IsolatedEnv } from '../support/services';
+import { startWorker } from '../support/workers';
 
 jest.setTimeout(60_000);
 
@@ -104,21 +102,10 @@ async function publish(events: readonly StoredEvent[]): Promise<void> {
   for (let i = 0; i < inputs.length; i += 100) await ingest.record(inputs.slice(i, i + 100));
 }
 
-async function startWorker(repository: FeatureRepository): Promise<Worker> {
-  const worker = new Worker({
-    nc,
-    config: laned.config,
-    repository,
-    hotCopy: new HotCopyWriter(
-      new HotStore(redis, laned.config.redis.prefix),
-      laned.config.pipeline.neighbours,
-      silentLogger(),
-    ),
-    log: silentLogger(),
-    metrics: new Metrics({ defaultMetrics: false }),
-  });
+async function startLanedWorker(repository: FeatureRepository): Promise<Worker> {
+  const hot = new HotStore(redis, laned.config.redis.prefix);
+  const worker = await startWorker({ nc, config: laned.config, repository, hot });
   workers.push(worker);
-  await worker.start();
   return worker;
 }
 
@@ -129,7 +116,7 @@ test('lanes apply a backlog at once, one user in one lane, as one batch would', 
   await publish(events);
 
   const repository = new WatchedRepository(db);
-  const worker = await startWorker(repository);
+  const worker = await startLanedWorker(repository);
   await eventually(async () => worker.health().processed === events.length, 30_000, 'the backlog');
 
   // Several transactions ran at once, together never more than a batch,
@@ -158,7 +145,7 @@ test('a drained worker hands every message back at once, not after the ack wait'
     eventId: `handover-${e.eventId}`,
   }));
   await publish(events);
-  const first = await startWorker(new FeatureRepository(db));
+  const first = await startLanedWorker(new FeatureRepository(db));
   await eventually(async () => first.health().processed > 0, 10_000, 'the first batch');
   await first.drain();
   const handled = first.health().processed;
@@ -166,7 +153,7 @@ test('a drained worker hands every message back at once, not after the ack wait'
 
   // What the first worker had fetched and not finished reaches the next one
   // at once: within 10 s, well inside the 30 s ack wait.
-  const next = await startWorker(new FeatureRepository(db));
+  const next = await startLanedWorker(new FeatureRepository(db));
   await eventually(
     async () => next.health().processed === events.length - handled,
     10_000,

@@ -8,10 +8,7 @@ import { EventPublisher } from '../../src/ingestion/publisher';
 import { IngestService } from '../../src/ingestion/ingest-service';
 import { connectNats, ensureStreams, type NatsConnection } from '../../src/messaging/connection';
 import { Subjects, userFromToken } from '../../src/messaging/subjects';
-import { silentLogger } from '../../src/observability/logger';
-import { Metrics } from '../../src/observability/metrics';
-import { HotCopyWriter } from '../../src/pipeline/hot-copy';
-import { Worker } from '../../src/pipeline/worker';
+import type { Worker } from '../../src/pipeline/worker';
 import { CatalogRepository } from '../../src/storage/postgres/catalog-repository';
 import { createDb, type Db } from '../../src/storage/postgres/client';
 import {
@@ -24,6 +21,7 @@ import { HotStore } from '../../src/storage/redis/hot-store';
 import { catalogue } from '../support/features';
 import { cleanUp, eventId, eventually } from '../support/recflow';
 import { isolatedEnv, type IsolatedEnv } from '../support/services';
+import { startWorker } from '../support/workers';
 
 jest.setTimeout(30_000);
 
@@ -91,19 +89,8 @@ test('a batch tried again after a lost commit answer announces its users', async
   );
 
   const repository = new LostAnswerRepository(db);
-  worker = new Worker({
-    nc,
-    config: env.config,
-    repository,
-    hotCopy: new HotCopyWriter(
-      new HotStore(redis, env.config.redis.prefix),
-      env.config.pipeline.neighbours,
-      silentLogger(),
-    ),
-    log: silentLogger(),
-    metrics: new Metrics({ defaultMetrics: false }),
-  });
-  await worker.start();
+  const hot = new HotStore(redis, env.config.redis.prefix);
+  worker = await startWorker({ nc, config: env.config, repository, hot });
 
   await eventually(async () => worker!.health().processed === users.length, 15_000, 'the batch');
   expect(repository.lost).toBe(1);

@@ -15,16 +15,14 @@ import {
   type NatsConnection,
   streamNames,
 } from '../../src/messaging/connection';
-import { silentLogger } from '../../src/observability/logger';
-import { Metrics } from '../../src/observability/metrics';
-import { HotCopyWriter } from '../../src/pipeline/hot-copy';
-import { Worker } from '../../src/pipeline/worker';
+import type { Worker } from '../../src/pipeline/worker';
 import { createDb, type Db } from '../../src/storage/postgres/client';
 import { FeatureRepository } from '../../src/storage/postgres/feature-repository';
 import { createRedis, type RedisClient } from '../../src/storage/redis/client';
 import { HotStore } from '../../src/storage/redis/hot-store';
 import { cleanUp, eventId, eventually } from '../support/recflow';
 import { isolatedEnv, type IsolatedEnv } from '../support/services';
+import { startWorker } from '../support/workers';
 
 jest.setTimeout(60_000);
 
@@ -56,15 +54,13 @@ beforeAll(async () => {
   nc = await connectNats(env.config.nats.url, 'recflow-test-poison');
   await ensureStreams(nc, env.config.nats);
   const hot = new HotStore(redis, env.config.redis.prefix);
-  worker = new Worker({
+  worker = await startWorker({
     nc,
     config: env.config,
     repository: new FeatureRepository(db),
-    hotCopy: new HotCopyWriter(hot, env.config.pipeline.neighbours, silentLogger()),
+    hot,
     log: pino({ level: 'debug' }, { write: (line: string) => logged.push(line) }),
-    metrics: new Metrics({ defaultMetrics: false }),
   });
-  await worker.start();
 });
 
 afterAll(async () => {

@@ -18,8 +18,7 @@ import {
 import { Subjects } from '../../src/messaging/subjects';
 import { type Logger, silentLogger } from '../../src/observability/logger';
 import { Metrics } from '../../src/observability/metrics';
-import { HotCopyWriter } from '../../src/pipeline/hot-copy';
-import { Worker } from '../../src/pipeline/worker';
+import type { Worker } from '../../src/pipeline/worker';
 import { CatalogRepository } from '../../src/storage/postgres/catalog-repository';
 import { createDb, type Db } from '../../src/storage/postgres/client';
 import { FeatureRepository } from '../../src/storage/postgres/feature-repository';
@@ -30,6 +29,7 @@ import type { UserFeatures } from '../../src/domain/features';
 import { catalogue } from '../support/features';
 import { cleanUp, eventId, eventually } from '../support/recflow';
 import { isolatedEnv, type IsolatedEnv } from '../support/services';
+import { startWorker as startTestWorker } from '../support/workers';
 
 jest.setTimeout(30_000);
 
@@ -71,16 +71,8 @@ async function startWorker(
   metrics = new Metrics({ defaultMetrics: false }),
   log: Logger = silentLogger(),
 ): Promise<Worker> {
-  const worker = new Worker({
-    nc,
-    config: env.config,
-    repository,
-    hotCopy: new HotCopyWriter(hot, env.config.pipeline.neighbours, silentLogger()),
-    log,
-    metrics,
-  });
+  const worker = await startTestWorker({ nc, config: env.config, repository, hot, log, metrics });
   workers.push(worker);
-  await worker.start();
   return worker;
 }
 
