@@ -10,6 +10,8 @@ import type { IncomingHttpHeaders } from 'node:http';
  * is not `no-cache`, and a comma inside a quoted value does not start one.
  */
 export function asksFresh(headers: IncomingHttpHeaders): boolean {
+  // Most requests send neither header: nothing to split.
+  if (headers['cache-control'] === undefined && headers.pragma === undefined) return false;
   const control = directives(headers['cache-control']);
   const pragma = directives(headers.pragma);
   return (

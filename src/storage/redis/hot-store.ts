@@ -174,11 +174,8 @@ export class HotStore implements HotKeys {
     if (keys.length === 0) return [];
     const pipeline = this.redis.pipeline();
     for (const key of keys) pipeline.zrange(key, 0, count, 'REV', 'WITHSCORES');
-    const replies = (await pipeline.exec()) ?? [];
-    return replies.map(([error, reply]) => {
-      if (error) throw error;
-      return parseTop(reply as string[]);
-    });
+    const replies = await execOrThrow(pipeline);
+    return replies.map(([, reply]) => parseTop(reply as string[]));
   }
 
   // ---- writes: pipelined, idempotent ----
